@@ -1,0 +1,1 @@
+"""PAT token model: columnar frames, codebook, patch geometry, affect, TokenAtlas."""
