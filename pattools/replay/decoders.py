@@ -1,0 +1,131 @@
+"""Token → modulator-field decoders of pat-replay (spec/editing.md §5, pat-tokens.md §3).
+
+Every decoder returns the four per-cell float32 fields the lattice step takes
+(``Aact, Uact, lapA, divU``), or None when no modulator is active (the step then runs
+exactly as in the export).
+
+- ``delta``: a coupling drive ``a_p`` and a phase drive ``q_p`` per patch from the edit
+  deltas Δ, splatted into A (``max(a,0)``), U (``max(−a,0)``) and P (``q``);
+  ``Aact = tanh A``, ``Uact = tanh U``, ``lapA = P``, ``divU = 0``. Δ = 0 gives None.
+- ``tokens``: the original token-only decoder: amplitude per token (attnMean when > 0,
+  else entropyRate, clamped to [0,1]) splatted into A, ``U = boxblur(A)``,
+  ``Aact = tanh A``, ``Uact = tanh U``, ``lapA = Lap5 A``, ``divU = Lap5 U``.
+  The ``live`` decoder runs this one on tokens rebuilt from the live lattice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pattools.kernels import fields as kern
+from pattools.replay.geometry import SplatGeometry
+from pattools.replay.settings import DecoderConstants
+
+# Column positions in TokenFrame / DeltaColumns (GEOM_FIELDS, STATS_FIELDS, code dims).
+G_A, G_PHI, G_GRAD = 0, 1, 3
+S_RHO, S_ENT, S_ATTN = 0, 2, 5
+C_A, C_PHI, C_ENT = 0, 1, 3
+CODE_STEP_UNIT = 0.25  # one code step of A or entropyRate, in the feature's units
+CODE_STEP_PHASE = math.pi / 2  # one code step of phi_gf
+
+CALIB_SCALE = 1.0  # the original calib.json: identity
+CALIB_BIAS = 0.0
+
+
+@dataclass(frozen=True)
+class ModFields:
+    """Decoded modulator fields, float32[W·H] each."""
+
+    aact: np.ndarray
+    uact: np.ndarray
+    lap_a: np.ndarray
+    div_u: np.ndarray
+
+
+def _code_fallback(field_delta: np.ndarray, code_delta: np.ndarray | None, unit: float) -> np.ndarray:
+    """A code delta without the matching field delta counts as its bin width."""
+    if code_delta is None:
+        return field_delta
+    return np.where((field_delta == 0.0) & (code_delta != 0), code_delta * unit, field_delta)
+
+
+def drives(
+    dgeom: np.ndarray,
+    dstats: np.ndarray,
+    drvq: np.ndarray | None,
+    constants: DecoderConstants,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Coupling drive a[T] and phase drive q[T] from per-token deltas (float64)."""
+    code_a = None if drvq is None else drvq[:, C_A]
+    code_ent = None if drvq is None else drvq[:, C_ENT]
+    code_phi = None if drvq is None else drvq[:, C_PHI]
+    d_a = _code_fallback(dgeom[:, G_A], code_a, CODE_STEP_UNIT)
+    d_ent = _code_fallback(dstats[:, S_ENT], code_ent, CODE_STEP_UNIT)
+    d_phi = _code_fallback(dgeom[:, G_PHI], code_phi, CODE_STEP_PHASE)
+    a = constants.kRho * dstats[:, S_RHO]
+    a = a - constants.kEnt * d_ent
+    a = a - constants.kGrad * dgeom[:, G_GRAD] / math.pi
+    a = a + constants.kA * d_a
+    a = a + constants.kAttn * dstats[:, S_ATTN]
+    q = constants.kPhase * d_phi
+    return np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(q, dtype=np.float64)
+
+
+def decode_delta(
+    a: np.ndarray,
+    q: np.ndarray,
+    geometry: SplatGeometry,
+    width: int,
+    height: int,
+    weights: np.ndarray | None = None,
+) -> ModFields | None:
+    """Fields of the delta decoder; None when every drive is zero."""
+    if weights is not None:
+        a = a * weights
+        q = q * weights
+    if not (np.any(a != 0.0) or np.any(q != 0.0)):
+        return None
+    g = geometry
+    pos = np.ascontiguousarray(np.where(a > 0.0, a, 0.0))
+    neg = np.ascontiguousarray(np.where(a < 0.0, -a, 0.0))
+    field_a = kern.splat_gaussian(width, height, g.cx, g.cy, pos, g.sigma)
+    field_u = kern.splat_gaussian(width, height, g.cx, g.cy, neg, g.sigma)
+    field_p = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(q), g.sigma)
+    return ModFields(
+        aact=kern.tanh_calibrated(field_a, CALIB_SCALE, CALIB_BIAS),
+        uact=kern.tanh_calibrated(field_u, CALIB_SCALE, CALIB_BIAS),
+        lap_a=field_p,
+        div_u=np.zeros(width * height, dtype=np.float32),
+    )
+
+
+def token_amplitudes(stats: np.ndarray) -> np.ndarray:
+    """attnMean if finite and > 0, else entropyRate if finite, else 0; clamped to [0,1]."""
+    attn = stats[:, S_ATTN]
+    ent = stats[:, S_ENT]
+    amp = np.where(np.isfinite(attn) & (attn > 0.0), attn, np.where(np.isfinite(ent), ent, 0.0))
+    return np.ascontiguousarray(np.clip(amp, 0.0, 1.0), dtype=np.float64)
+
+
+def decode_tokens(
+    amp: np.ndarray,
+    geometry: SplatGeometry,
+    width: int,
+    height: int,
+    weights: np.ndarray | None = None,
+) -> ModFields:
+    """Fields of the original token-only decoder (pat-tokens.md §3)."""
+    if weights is not None:
+        amp = np.ascontiguousarray(amp * weights)
+    g = geometry
+    field_a = kern.splat_gaussian(width, height, g.cx, g.cy, amp, g.sigma)
+    field_u = kern.box_blur_wrapped(field_a, width, height, g.radius)
+    return ModFields(
+        aact=kern.tanh_calibrated(field_a, CALIB_SCALE, CALIB_BIAS),
+        uact=kern.tanh_calibrated(field_u, CALIB_SCALE, CALIB_BIAS),
+        lap_a=kern.laplacian5_wrapped(field_a, width, height),
+        div_u=kern.laplacian5_wrapped(field_u, width, height),
+    )
