@@ -1,0 +1,38 @@
+# pattools — the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test man bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+## demo: install and run the end-to-end edit evaluation on built-in defaults, then print its table
+demo: $(STAMP)
+	@$(MAKE) --no-print-directory -C examples/edit-eval PYTHON=$(abspath $(PY))
+
+## test: install with test extras and run the whole suite
+test: $(TEST_STAMP)
+	$(PY) -m pytest -q
+
+## man: regenerate man/*.1 from the argument parsers
+man: $(TEST_STAMP)
+	$(PY) -m pattools.cli.manpages
+
+bench: $(TEST_STAMP)
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,190 @@
+"""The shared command machinery: parser construction, common flags, one entry wrapper.
+
+Every command module defines ``build_parser()`` and ``run(options, streams) -> int`` and
+exposes ``main = entry_point(NAME, build_parser, run)``. The wrapper is the only place that
+turns errors into messages and exit codes (DESIGN.md §3):
+0 success; 1 bad input data; 2 usage error; 130 interrupted; 141 downstream closed the pipe.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
+
+from pattools import __version__
+from pattools.errors import DataError, UsageError
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141
+
+EXIT_STATUS_TEXT = """\
+0    success
+1    bad input data (schema, values, framing, missing file); the message names the input,
+     the record index (0-based), the field path and what was expected versus found
+2    usage error (unknown flag, bad flag value)
+130  interrupted (Ctrl-C)
+141  the downstream reader closed the pipe (e.g. | head); nothing is printed"""
+
+
+@dataclass
+class Streams:
+    """Where a command reads and writes; injectable so tests can run commands in-process."""
+
+    stdin: BinaryIO
+    stdout: BinaryIO
+    stderr: TextIO
+
+    @classmethod
+    def system(cls) -> "Streams":
+        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+
+
+class PatArgumentParser(argparse.ArgumentParser):
+    """argparse with the project's usage-error message (exit code 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.exit(EXIT_USAGE)
+
+
+def make_parser(name: str, summary: str, examples: Sequence[str], notes: str | None = None) -> PatArgumentParser:
+    """A parser whose help opens with the summary and examples, then the options."""
+    lines = [summary, "", "examples:"]
+    lines.extend(f"  {example}" for example in examples)
+    if notes:
+        lines.extend(["", notes])
+    parser = PatArgumentParser(
+        prog=name,
+        description="\n".join(lines),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit status: 0 success, 1 bad input data, 2 usage error, 130 interrupted, "
+               "141 downstream closed the pipe. See man " + name + ".",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s (pattools) {__version__}")
+    return parser
+
+
+def add_inputs(parser: argparse.ArgumentParser, *, help_text: str | None = None) -> None:
+    parser.add_argument(
+        "inputs", nargs="*", metavar="INPUT", default=["-"],
+        help=help_text or "PAT stream (CBOR sequence or JSONL, sniffed), shard file or shard directory; "
+                          "'-' or nothing reads stdin",
+    )
+
+
+def add_format(parser: argparse.ArgumentParser, *, choices: Sequence[str] = ("cbor", "jsonl"),
+               tty_default: str | None = "jsonl") -> None:
+    text = "output framing (default: cbor"
+    if tty_default:
+        text += f"; {tty_default} when stdout is a terminal"
+    text += ")"
+    parser.add_argument("--format", choices=list(choices), default=None, help=text)
+
+
+def add_validation(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--validate", dest="validate", action="store_true", default=True,
+                       help="validate every input record against its schema (default)")
+    group.add_argument("--no-validate", dest="validate", action="store_false",
+                       help="skip schema validation (framing is still checked)")
+    parser.add_argument("--max-record-bytes", type=positive_int, default=256 * 1024 * 1024, metavar="N",
+                        help="refuse any input record larger than N bytes (default 256 MiB)")
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress or warnings on stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail on stderr")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def output_format(options: argparse.Namespace, streams: Streams, default: str = "cbor") -> str:
+    """--format if given; otherwise JSONL on a terminal (binary CBOR would garble it), else default."""
+    chosen = getattr(options, "format", None)
+    if chosen:
+        return chosen
+    isatty = getattr(streams.stdout, "isatty", None)
+    if isatty is not None and isatty():
+        return "jsonl"
+    return default
+
+
+def entry_point(name: str, build_parser: Callable[[], argparse.ArgumentParser],
+                run: Callable[[argparse.Namespace, Streams], int]) -> Callable[[Sequence[str] | None], None]:
+    """The console-script ``main`` for a command."""
+
+    def main(argv: Sequence[str] | None = None) -> None:
+        sys.exit(execute(name, build_parser, run, argv, Streams.system()))
+
+    return main
+
+
+def execute(name: str, build_parser: Callable[[], argparse.ArgumentParser],
+            run: Callable[[argparse.Namespace, Streams], int], argv: Sequence[str] | None,
+            streams: Streams) -> int:
+    """Parse, run and map every outcome to an exit code; the single exit point of a command."""
+    parser = build_parser()
+    try:
+        options = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    try:
+        code = run(options, streams)
+        streams.stdout.flush()
+        return code
+    except DataError as err:
+        _flush_quietly(streams)
+        streams.stderr.write(f"{name}: {err}\n")
+        return EXIT_DATA
+    except UsageError as err:
+        _flush_quietly(streams)
+        streams.stderr.write(f"{name}: error: {err}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        _silence_stdout(streams)
+        return EXIT_PIPE
+    except KeyboardInterrupt:
+        _flush_quietly(streams)
+        streams.stderr.write(f"{name}: interrupted\n")
+        return EXIT_INTERRUPTED
+
+
+def _flush_quietly(streams: Streams) -> None:
+    try:
+        streams.stdout.flush()
+    except (BrokenPipeError, OSError, ValueError):
+        _silence_stdout(streams)
+
+
+def _silence_stdout(streams: Streams) -> None:
+    """After EPIPE, point fd 1 at /dev/null so the interpreter's final flush stays silent."""
+    if streams.stdout is sys.stdout.buffer:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except OSError:
+            pass
+
+
+def warn(streams: Streams, name: str, message: str, options: argparse.Namespace | None = None) -> None:
+    """A one-line warning on stderr unless -q."""
+    if options is not None and getattr(options, "quiet", False):
+        return
+    streams.stderr.write(f"{name}: {message}\n")

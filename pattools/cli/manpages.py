@@ -1,0 +1,71 @@
+"""Generate man/<command>.1 from each command's argument parser (``make man``).
+
+Pages are reproducible: the date is pinned, the width fixed, and nothing depends on the
+machine. ``--check`` exits 1 when a page on disk differs from what the parser gives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from pattools import __version__
+from pattools.cli.base import EXIT_STATUS_TEXT
+from pattools.cli.commands import COMMANDS, CommandInfo
+
+PINNED_DATE = "2026-11-22"
+WIDTH = "80"
+
+
+def render(info: CommandInfo) -> str:
+    from argparse_manpage.manpage import Manpage
+
+    os.environ["COLUMNS"] = WIDTH
+    module = importlib.import_module(info.module)
+    parser = module.build_parser()
+    page = Manpage(parser, _data={"date": PINNED_DATE, "project_name": "pattools", "version": __version__,
+                                  "manual_title": "pattools manual", "description": info.summary})
+    page.add_section("exit status", "=", EXIT_STATUS_TEXT.replace("\n", "\n.br\n"))
+    page.add_section("memory", "=", f"{info.name} {info.memory}.")
+    page.add_section("see also", "=", ", ".join(f"{other.name}(1)" for other in COMMANDS if other is not info))
+    return str(page)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="man", help="directory for the pages (default man/)")
+    parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 if stale")
+    parser.add_argument("commands", nargs="*", help="only these commands")
+    options = parser.parse_args(argv)
+    out = Path(options.out)
+    stale = []
+    for info in COMMANDS:
+        if options.commands and info.name not in options.commands:
+            continue
+        try:
+            text = render(info)
+        except ModuleNotFoundError as exc:
+            if exc.name == info.module:
+                print(f"skip {info.name}: {info.module} not written yet", file=sys.stderr)
+                continue
+            raise
+        path = out / f"{info.name}.1"
+        if options.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(info.name)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            if not path.is_file() or path.read_text() != text:
+                path.write_text(text)
+                print(f"wrote {path}", file=sys.stderr)
+    if stale:
+        print("stale man pages: " + ", ".join(stale) + " (run make man)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

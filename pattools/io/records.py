@@ -1,0 +1,144 @@
+"""Reading records from any PAT input: a stream (CBOR sequence or JSONL, sniffed from the
+first byte), a shard file, or a shard directory (manifest.json + pat_<seed>-<segment>.cbor).
+
+Shards expand into PAT_FRAME records whose ``sim`` comes from the shard or the manifest,
+so every consumer sees one record shape.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pattools import schema
+from pattools.errors import DataError
+from pattools.io import cbor, jsonl
+from pattools.io.shards import SHARD_PATTERN, read_manifest, sim_from_manifest
+
+DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class Record:
+    """One decoded record with where it came from."""
+
+    value: dict
+    input: str
+    index: int
+    raw: bytes | None = None  # the record's own encoded bytes, when read from a stream
+    framing: str | None = None  # "cbor" or "jsonl" for raw
+
+
+def sniff(first: bytes, name: str) -> str:
+    """Framing from the first byte: a CBOR map header, or '{' / whitespace for JSONL."""
+    byte = first[0]
+    if 0xA0 <= byte <= 0xBB or byte == 0xBF:
+        return "cbor"
+    if first[:1] in (b"{", b" ", b"\t", b"\r", b"\n"):
+        return "jsonl"
+    raise DataError(
+        f"expected a CBOR sequence of maps or JSON lines, got first byte 0x{byte:02x}",
+        input=name, record=0,
+    )
+
+
+def read_records(
+    inputs: Iterable[str],
+    *,
+    validate: bool = True,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    stdin: BinaryIO | None = None,
+    expand_shards: bool = True,
+) -> Iterator[Record]:
+    """Records of every input in order; ``-`` is stdin. Validates each unless told not to."""
+    for name in inputs:
+        if name == "-":
+            stream = stdin if stdin is not None else sys.stdin.buffer
+            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand_shards, None)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            yield from _read_shard_directory(path, name, validate, max_record_bytes)
+            continue
+        try:
+            stream = open(path, "rb")
+        except FileNotFoundError:
+            raise DataError("no such file or directory", input=name) from None
+        except IsADirectoryError:
+            raise DataError("is a directory", input=name) from None
+        except PermissionError:
+            raise DataError("permission denied", input=name) from None
+        with stream:
+            yield from _read_stream(stream, name, validate, max_record_bytes, expand_shards, None)
+
+
+def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: int,
+                 expand_shards: bool, manifest_sim: dict | None) -> Iterator[Record]:
+    first = stream.read(1)
+    if not first:
+        return
+    framing = sniff(first, name)
+    if framing == "cbor":
+        items = cbor.iter_items(stream, name, max_record_bytes=max_record_bytes, prefix=first)
+    else:
+        items = jsonl.iter_lines(stream, name, max_record_bytes=max_record_bytes, prefix=first)
+    for index, (value, raw) in enumerate(items):
+        if not isinstance(value, dict):
+            raise DataError("expected a record (map), got " + type(value).__name__,
+                            input=name, record=index)
+        if framing == "cbor" and cbor.may_hold_nonfinite(raw):
+            bad = schema.find_nonfinite(value)
+            if bad is not None:
+                raise DataError(f"expected a finite number, got {bad[1]}", input=name,
+                                record=index, path=bad[0])
+        if validate:
+            schema.validate(value, input=name, index=index, check_finite=False)
+        if expand_shards and value.get("kind") == "PAT_SHARD":
+            yield from _expand_shard(value, name, index, manifest_sim)
+        else:
+            yield Record(value, name, index, raw, framing)
+
+
+def _expand_shard(shard: dict, name: str, index: int, manifest_sim: dict | None) -> Iterator[Record]:
+    sim = shard.get("sim", manifest_sim)
+    if sim is None:
+        raise DataError("expected a sim block (read the shard directory: its manifest has one), got nothing",
+                        input=name, record=index, path="sim")
+    items = shard.get("items")
+    if not isinstance(items, list):
+        raise DataError("expected an array of frames", input=name, record=index, path="items")
+    for position, item in enumerate(items):
+        if not isinstance(item, dict) or "frame" not in item or "tokens" not in item:
+            raise DataError("expected a map with seed, frame and tokens", input=name, record=index,
+                            path=f"items[{position}]")
+        frame = {
+            "kind": "PAT_FRAME",
+            "version": 1,
+            "seed": item.get("seed", shard.get("seed")),
+            "frame": item["frame"],
+            "sim": sim,
+            "tokens": item["tokens"],
+        }
+        yield Record(frame, f"{name}: items[{position}]", index)
+
+
+def _read_shard_directory(path: Path, name: str, validate: bool, max_record_bytes: int) -> Iterator[Record]:
+    manifest = read_manifest(path, validate=validate)
+    sim = sim_from_manifest(manifest)
+    shards = []
+    for entry in path.iterdir():
+        match = SHARD_PATTERN.fullmatch(entry.name)
+        if match:
+            shards.append((int(match.group(1)), int(match.group(2)), entry))
+    shards.sort(key=lambda item: (item[0], item[1]))
+    for _seed, _segment, shard_path in shards:
+        shard_name = str(Path(name) / shard_path.name)
+        with open(shard_path, "rb") as stream:
+            for record in _read_stream(stream, shard_name, validate, max_record_bytes, True, sim):
+                if record.value.get("kind") != "PAT_FRAME":
+                    raise DataError(f"expected a PAT_SHARD, got {record.value.get('kind')!r}",
+                                    input=shard_name, record=record.index, path="kind")
+                yield record

@@ -1,0 +1,165 @@
+"""Record validation against schemas/<KIND>.schema.json.
+
+Schemas are written in JSON Schema 2020-12 (the subset every mainstream validator
+shares). For speed, each schema is compiled once per process into Python code by
+fastjsonschema; a test proves it accepts and rejects exactly what jsonschema does on a
+corpus of valid and invalid records. Non-finite numbers are rejected separately (JSON
+Schema calls NaN a number). Errors become one-line DataErrors with a field path.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable
+
+import fastjsonschema
+
+from pattools.errors import DataError, describe
+
+DEFS_FILE = "defs.schema.json"
+RECORD_KINDS: tuple[str, ...] = (
+    "PAT_FRAME",
+    "PAT_SHARD",
+    "PAT_EDIT",
+    "PAT_PACK",
+    "PAT_SCORE",
+    "PAT_SUMMARY",
+    "NUPCA_STATE",
+    "NUPCA_OBS",
+    "NUPCA_TRACE",
+)
+
+
+def schema_dir() -> Path:
+    """Where the schema files are: inside the installed package, or the checkout's schemas/."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "schemas", here.parent / "schemas"):
+        if (candidate / DEFS_FILE).is_file():
+            return candidate
+    raise FileNotFoundError("pattools schemas not found (broken installation)")
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def load_schema(name: str) -> dict:
+    """The schema ``name`` (a kind such as PAT_FRAME, or PAT_MANIFEST) with shared $defs inlined.
+
+    References ``defs.schema.json#/$defs/X`` become local ``#/$defs/X`` so any validator
+    can resolve them without a registry.
+    """
+    directory = schema_dir()
+    schema = _read_json(directory / f"{name}.schema.json")
+    defs = _read_json(directory / DEFS_FILE)["$defs"]
+    text = json.dumps(schema).replace(f'"{DEFS_FILE}#/$defs/', '"#/$defs/')
+    local = json.loads(text)
+    merged = dict(defs)
+    merged.update(local.get("$defs", {}))
+    local["$defs"] = merged
+    return local
+
+
+def available_kinds() -> list[str]:
+    return [kind for kind in RECORD_KINDS if (schema_dir() / f"{kind}.schema.json").is_file()]
+
+
+@cache
+def _compiled(name: str) -> Callable[[Any], Any]:
+    schema = dict(load_schema(name))
+    # fastjsonschema speaks draft 7 for this subset; $defs pointers resolve as plain JSON pointers.
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema, use_default=False)
+
+
+def validate(record: Any, *, kind: str | None = None, input: str | None = None,
+             index: int | None = None, check_finite: bool = True) -> None:
+    """Validate one record (against its own ``kind`` unless ``kind`` is given).
+
+    ``check_finite=False`` skips the NaN/±Inf walk when the caller has already screened
+    the record's encoded bytes (see ``pattools.io.cbor.may_hold_nonfinite``).
+    """
+    if not isinstance(record, dict):
+        raise DataError(f"expected a record (map), got {describe(record)}", input=input, record=index)
+    name = kind if kind is not None else record.get("kind")
+    if not isinstance(name, str) or name not in _known_names():
+        raise DataError(
+            f"expected a known kind ({', '.join(available_kinds())}), got {describe(name)}",
+            input=input, record=index, path="kind",
+        )
+    try:
+        _compiled(name)(record)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        path, message = explain(exc)
+        raise DataError(message, input=input, record=index, path=path) from None
+    bad = find_nonfinite(record) if check_finite else None
+    if bad is not None:
+        raise DataError(f"expected a finite number, got {bad[1]}", input=input, record=index, path=bad[0])
+
+
+@cache
+def _known_names() -> frozenset[str]:
+    return frozenset(available_kinds()) | {"PAT_MANIFEST"}
+
+
+def format_path(parts: list[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
+    """(field path, 'expected …, got …') for a fastjsonschema failure."""
+    parts = list(exc.path or [])[1:]  # drop the leading "data"
+    rule = exc.rule
+    definition = exc.rule_definition
+    value = exc.value
+    if rule == "required":
+        missing = [key for key in definition if not (isinstance(value, dict) and key in value)]
+        path = format_path(parts + missing[:1])
+        return path, "expected a value, got nothing (required field missing)"
+    if rule == "additionalProperties":
+        extra = sorted(str(key) for key in value if key not in (exc.definition.get("properties") or {}))
+        if definition is False and extra:
+            return format_path(parts + extra[:1]), "expected no such field, got an unknown field"
+        return format_path(parts), f"expected {definition}, got {describe(value)}"
+    if rule == "type":
+        expected = definition if isinstance(definition, str) else " or ".join(definition)
+        return format_path(parts), f"expected {_article(expected)}, got {describe(value)}"
+    if rule == "const":
+        return format_path(parts), f"expected {json.dumps(definition)}, got {describe(value)}"
+    if rule == "enum":
+        options = ", ".join(json.dumps(option) for option in definition)
+        return format_path(parts), f"expected one of {options}, got {describe(value)}"
+    bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<",
+              "minItems": "length ≥", "maxItems": "length ≤"}
+    if rule in bounds:
+        return format_path(parts), f"expected {bounds[rule]} {definition}, got {describe(value)}"
+    return format_path(parts), f"expected to satisfy {rule} {json.dumps(definition)}, got {describe(value)}"
+
+
+def _article(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"
+
+
+def find_nonfinite(value: Any) -> tuple[str, str] | None:
+    """Path and description of the first NaN/±Inf in ``value`` (depth-first, in key order)."""
+    stack: list[tuple[Any, list[Any]]] = [(value, [])]
+    while stack:
+        item, parts = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return format_path(parts), repr(item)
+        elif isinstance(item, dict):
+            stack.extend((child, parts + [key]) for key, child in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((child, parts + [i]) for i, child in reversed(list(enumerate(item))))
+    return None
