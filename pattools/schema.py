@@ -107,6 +107,7 @@ def _known_names() -> frozenset[str]:
 
 
 def format_path(parts: list[Any]) -> str:
+    """['tokens', 0, 'geom'] → 'tokens[0].geom' (a leading pre-formatted path string is kept)."""
     out = ""
     for part in parts:
         if isinstance(part, int):
@@ -118,7 +119,9 @@ def format_path(parts: list[Any]) -> str:
 
 def explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
     """(field path, 'expected …, got …') for a fastjsonschema failure."""
-    parts = list(exc.path or [])[1:]  # drop the leading "data"
+    name = exc.name or "data"
+    prefix = name[4:].lstrip(".") if name.startswith("data") else name
+    parts: list[Any] = [prefix] if prefix else []
     rule = exc.rule
     definition = exc.rule_definition
     value = exc.value

@@ -95,6 +95,10 @@ def iter_items(
                 raise DataError(f"CBOR tag {found.tag} found (pattools data carries no tags)",
                                 input=name, record=index) from None
             except cbor2.CBORDecodeError as exc:
+                tag = _tag_in_chain(exc)
+                if tag is not None:
+                    raise DataError(f"CBOR tag {tag} found (pattools data carries no tags)",
+                                    input=name, record=index) from None
                 raise DataError(_describe_decode_error(exc), input=name, record=index) from None
             except RecursionError:
                 raise DataError(f"nesting deeper than {MAX_DEPTH}", input=name, record=index) from None
@@ -124,6 +128,18 @@ def iter_items(
 def _oversize(name: str, index: int, size: int, limit: int) -> DataError:
     return DataError(f"item of at least {size} bytes exceeds --max-record-bytes {limit}",
                      input=name, record=index)
+
+
+def _tag_in_chain(exc: BaseException) -> int | None:
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, _TagFound):
+            return current.tag
+        current = current.__cause__ or current.__context__
+        seen += 1
+    match = re.search(r"semantic tag (\d+)", str(exc))
+    return int(match.group(1)) if match else None
 
 
 def _describe_decode_error(exc: Exception) -> str:

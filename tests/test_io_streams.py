@@ -1,0 +1,169 @@
+"""Streams: strict CBOR/JSONL decoding, sniffing, lossless conversion (in-process and CLI)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import cbor2
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pattools.errors import DataError
+from pattools.io import RecordWriter, read_records
+from pattools.io import cbor as pcbor
+from tests.helpers import make_frame, run
+
+
+def _read(data: bytes, **kw) -> list[dict]:
+    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data), **kw)]
+
+
+def _cbor_seq(records) -> bytes:
+    return b"".join(pcbor.encode(r) for r in records)
+
+
+def test_cbor_and_jsonl_are_sniffed_and_equal():
+    frames = [make_frame(frame=i) for i in range(3)]
+    as_cbor = _cbor_seq(frames)
+    as_jsonl = b"".join(json.dumps(f).encode() + b"\n" for f in frames)
+    assert _read(as_cbor) == frames
+    assert _read(as_jsonl) == frames
+
+
+def test_records_across_chunk_boundaries(monkeypatch):
+    monkeypatch.setattr(pcbor, "CHUNK_BYTES", 7)
+    frames = [make_frame(frame=i) for i in range(4)]
+    assert _read(_cbor_seq(frames)) == frames
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 3), min_size=0, max_size=4), st.integers(0, 2**32 - 1), finite, finite)
+def test_cbor_jsonl_cbor_round_trip_is_byte_exact(extra_frames, seed, f1, f2):
+    """CBOR → JSONL → CBOR reproduces the bytes (floats, ints, nesting) for arbitrary values."""
+    records = [make_frame(seed=seed, frame=i, W=40, H=40, scale=16) for i in range(1 + len(extra_frames))]
+    for i, r in enumerate(records):
+        r["tokens"][0]["hdr"]["t"] = f1
+        r["tokens"][-1]["heads"] = [f2, float(i)]
+    original = _cbor_seq(records)
+    jsonl = io.BytesIO()
+    writer = RecordWriter(jsonl, "jsonl")
+    for record in _read(original, validate=False):
+        writer.write(record)
+    back = io.BytesIO()
+    writer = RecordWriter(back, "cbor")
+    for record in _read(jsonl.getvalue(), validate=False):
+        writer.write(record)
+    assert back.getvalue() == original
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**64 - 1) | finite | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(st.text(max_size=6), json_values, max_size=5))
+def test_any_json_record_round_trips(record):
+    data = pcbor.encode(record)
+    (value,) = _read(data, validate=False)
+    line = io.BytesIO()
+    RecordWriter(line, "jsonl").write(value)
+    (again,) = _read(line.getvalue(), validate=False)
+    assert pcbor.encode(again) == data
+
+
+BAD_CBOR = {
+    "truncated": (pcbor.encode({"kind": "PAT_FRAME", "x": [1, 2, 3]})[:-2], "truncated final item"),
+    "garbage": (b"\xa1\x61a\x1c", "malformed CBOR"),
+    "tag": (b"\xa1\x61a\xc1\x1a\x00\x00\x00\x01", "CBOR tag 1"),
+    "unknown_tag": (b"\xa1\x61a\xd8\x63\x01", "CBOR tag 99"),
+    "duplicate": (b"\xa2\x61a\x01\x61a\x02", "duplicate map key 'a'"),
+    "int_key": (b"\xa1\x01\x02", "map key is not a text string"),
+    "deep": (b"\xa1\x61a" + b"\x81" * 70 + b"\x00", "nesting deeper than 64"),
+    "not_map": (b"\x01", "expected a record (map)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CBOR))
+def test_bad_cbor_is_a_located_data_error(case):
+    data, needle = BAD_CBOR[case]
+    good = pcbor.encode({"kind": "x"})
+    with pytest.raises(DataError) as info:
+        _read(good + data, validate=False)
+    err = info.value
+    assert needle in str(err)
+    assert err.record == 1 and err.input == "<stdin>"
+
+
+def test_declared_oversize_item_is_refused_before_reading_its_body():
+    """A header declaring a 1 TiB byte string fails after reading a few MiB, not the body."""
+
+    class Endless:
+        def __init__(self):
+            self.head = b"\xa1\x61a\x5b" + (1 << 40).to_bytes(8, "big")
+            self.total = 0
+
+        def read(self, n=-1):
+            n = 1 << 20 if n is None or n < 0 else n
+            self.total += n
+            if self.head:
+                out, self.head = self.head[:n], self.head[n:]
+                return out
+            return b"\0" * n
+
+    stream = Endless()
+    with pytest.raises(DataError, match="exceeds --max-record-bytes 1000"):
+        list(read_records(["-"], stdin=stream, validate=False, max_record_bytes=1000))
+    assert stream.total < 8 << 20
+
+
+def test_record_bigger_than_limit_is_refused():
+    data = pcbor.encode({"kind": "x", "pad": "y" * 5000})
+    with pytest.raises(DataError, match="exceeds --max-record-bytes 100"):
+        _read(data, validate=False, max_record_bytes=100)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_nonfinite_numbers_are_refused_with_their_path(value):
+    frame = make_frame()
+    frame["tokens"][1]["stats"]["rho"] = value
+    for data in (cbor2.dumps(frame), pcbor.encode(frame)):  # float64 and canonical float16 forms
+        with pytest.raises(DataError) as info:
+            _read(data, validate=False)
+        assert info.value.path == "tokens[1].stats.rho"
+        assert "expected a finite number" in str(info.value)
+
+
+def test_jsonl_strictness():
+    with pytest.raises(DataError, match="non-finite number NaN"):
+        _read(b'{"a": NaN}\n')
+    with pytest.raises(DataError, match="duplicate map key 'a'"):
+        _read(b'{"a": 1, "a": 2}\n')
+    with pytest.raises(DataError, match="nesting deeper than 64"):
+        _read(b'{"a": ' + b"[" * 70 + b"]" * 70 + b"}\n", validate=False)
+    with pytest.raises(DataError) as info:
+        _read(b'{"kind": "x"}\n{"a": 1\n', validate=False)
+    assert info.value.record == 1 and "malformed JSON" in str(info.value)
+
+
+def test_unknown_first_byte_is_a_framing_error():
+    with pytest.raises(DataError, match="first byte 0x47"):
+        _read(b"GARBAGE")
+
+
+def test_empty_input_gives_no_records():
+    assert _read(b"") == []
+
+
+def test_wrong_type_at_nested_path_via_cli():
+    frame = make_frame()
+    frame["tokens"][0]["stats"]["rho"] = "high"
+    result = run("pat-cat", input=pcbor.encode(make_frame()) + pcbor.encode(frame))
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "pat-cat: <stdin>: record 1: tokens[0].stats.rho: expected a number, got string 'high'\n")
