@@ -1,0 +1,60 @@
+"""Shared bench helpers: whole-process timing and synthetic PAT frames."""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / "bin"
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PATTOOLS_PYTHON"] = sys.executable
+    e["PYTHONPATH"] = str(ROOT)
+    return e
+
+
+def timed(argv: list[str], *, stdin_path: Path | None = None, repeat: int = 3) -> tuple[float, int]:
+    """Best wall time (s) of ``repeat`` whole-process runs with stdout to /dev/null, and peak RSS (KiB)."""
+    best = math.inf
+    peak = 0
+    for _ in range(repeat):
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run(argv, stdin=stdin, stdout=subprocess.DEVNULL, check=True, env=env())
+        best = min(best, time.perf_counter() - start)
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+        if stdin_path:
+            stdin.close()
+    return best, peak
+
+
+def synthetic_frame(seed: int, frame: int, W: int, H: int, scale: int, rng: np.random.Generator) -> dict:
+    tokens = []
+    for y0 in range(0, H, scale):
+        for x0 in range(0, W, scale):
+            v = int(rng.integers(-1, 2))
+            tokens.append({
+                "hdr": {"t": (frame + 1) * 0.03, "scale": scale, "patchId": f"{x0},{y0},{scale}"},
+                "geom": {"A": 1.0, "phi_gf": float(rng.uniform(-3, 3)), "theta": float(rng.uniform(-1.5, 1.5)),
+                         "gradPhi": float(rng.uniform(0, 2)), "kappa": float(rng.uniform(0, 3))},
+                "stats": {"rho": float(rng.uniform()), "energy": float(rng.uniform()),
+                          "entropyRate": float(rng.uniform()), "arousal": 0.5, "valence": 0.25,
+                          "attnMean": 0.0, "attnVar": 0.0},
+                "topo": {"vortex": v, "chirality": v},
+                "code": {"rvq": [int(c) for c in rng.integers(0, 4, size=5)]},
+            })
+    return {"kind": "PAT_FRAME", "version": 1, "seed": seed, "frame": frame,
+            "sim": {"preset": "andres-net-export", "W": W, "H": H, "dt": 0.03, "stepsPerFrame": 1, "scale": scale,
+                    "wrap": True, "noiseAmp": 0.0, "noiseSeed": 0, "params": {}},
+            "tokens": tokens}
