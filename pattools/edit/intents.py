@@ -506,3 +506,66 @@ def intent_from_record(rec: dict) -> Intent:
         clause=str(rec.get("clause", "")),
         patches=None if patches is None else tuple(patches),
     )
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """One prompt of a prompts file: text, optional id, seed and first target frame."""
+
+    prompt: str
+    id: str | None = None
+    seed: int | None = None
+    frame: int | None = None
+    line: int = 0
+
+
+def read_prompt_lines(data: bytes, name: str) -> list[PromptLine]:
+    """A prompts file: one prompt per line (blank lines and ``#`` comments skipped), or
+    JSON lines ``{prompt, id?, seed?, frame?}`` (the pat-pack prompt format)."""
+    from pattools.io import jsonl
+
+    out: list[PromptLine] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError("expected UTF-8 text", input=name) from None
+    for number, raw in enumerate(text.splitlines()):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith("{"):
+            out.append(PromptLine(line, line=number))
+            continue
+        try:
+            rec = jsonl.decode_line(line.encode("utf-8"))
+        except DataError as err:
+            raise err.located(input=name, record=number) from None
+        out.append(_prompt_record(rec, name, number))
+    return out
+
+
+def _prompt_record(rec: object, name: str, number: int) -> PromptLine:
+    from pattools.errors import expected_found
+
+    def fail(path: str, expected: str, found: object) -> DataError:
+        return DataError(expected_found(expected, found), input=name, record=number, path=path)
+
+    if not isinstance(rec, dict):
+        raise fail("", "object", rec)
+    prompt = rec.get("prompt")
+    if not isinstance(prompt, str):
+        raise fail("prompt", "string", prompt)
+    ident = rec.get("id")
+    if ident is not None and not isinstance(ident, str):
+        raise fail("id", "string", ident)
+    values = {}
+    for key in ("seed", "frame"):
+        v = rec.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise fail(key, "non-negative integer", v)
+        values[key] = v
+    for key in rec:
+        if key not in ("prompt", "id", "seed", "frame"):
+            raise DataError("unknown field (expected one of prompt, id, seed, frame)", input=name,
+                            record=number, path=str(key))
+    return PromptLine(prompt, ident, values["seed"], values["frame"], number)
