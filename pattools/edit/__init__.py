@@ -1,0 +1,1 @@
+"""ΔPAT editing: the DPat model and bounds, deterministic application, packing, editors."""

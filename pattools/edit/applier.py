@@ -1,0 +1,156 @@
+"""Applying a file of edit packages to a stream of frames (what `pat-apply` runs).
+
+Each `PAT_EDIT` applies to the frames of its seed and sim (grid, scale, physics); the
+frames it targets are edited in edit-file order, every other frame passes through. The
+edits are held in memory, the frames stream. At the end, `unmatched()` lists the edits
+whose seed, sim or target frames never appeared in the input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pattools.edit.apply import apply_to_record
+from pattools.edit.bounds import Bounds
+from pattools.edit.dpat import DeltaBatch, EditPackage
+from pattools.errors import DataError
+
+
+def freeze(value: object) -> object:
+    """A hashable, order-independent form of a JSON-like value (for matching sim blocks)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return tuple(freeze(item) for item in value)
+    return value
+
+
+@dataclass
+class FrameEdit:
+    """What one edit does to one frame: its DPats (all targets of that frame, in order)."""
+
+    batch: DeltaBatch
+    heads: list | None
+    target_index: int  # the first target naming this frame, for messages
+
+
+@dataclass
+class LoadedEdit:
+    package: EditPackage
+    input: str | None
+    index: int | None
+    frames: dict[int, FrameEdit]
+    seen_frames: set[int] = field(default_factory=set)
+    matched: bool = False
+
+
+def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | None = None,
+              index: int | None = None) -> LoadedEdit:
+    """Group an edit's targets by frame and check their deltas against ``bounds`` now."""
+    frames: dict[int, FrameEdit] = {}
+    for t, target in enumerate(package.targets):
+        try:
+            target.batch.bounded(bounds, clip=clip)  # an out-of-bound delta fails before any output
+        except DataError as error:
+            raise error.located(input=input, record=index)
+        known = frames.get(target.frame)
+        if known is None:
+            frames[target.frame] = FrameEdit(target.batch, target.heads, t)
+        else:
+            known.batch = known.batch.concat(target.batch)
+            known.heads = target.heads if target.heads is not None else known.heads
+    return LoadedEdit(package, input, index, frames)
+
+
+@dataclass
+class ApplyTally:
+    frames_changed: int = 0
+    clips: int = 0
+    skipped: int = 0
+
+
+class EditApplier:
+    """Applies loaded edits to PAT_FRAME records one at a time."""
+
+    def __init__(self, edits: list[LoadedEdit], bounds: Bounds, *, clip: bool = False,
+                 lenient: bool = False, recode: bool = False) -> None:
+        self.edits = edits
+        self.bounds = bounds
+        self.clip = clip
+        self.lenient = lenient
+        self.recode = recode
+        self.tally = ApplyTally()
+        self._by_key: dict[tuple, list[LoadedEdit]] = {}
+        for edit in edits:
+            self._by_key.setdefault((edit.package.seed, freeze(edit.package.sim)), []).append(edit)
+        self._seen_sims: dict[int, dict[object, dict]] = {}  # seed → frozen sim → sim
+
+    def apply(self, record: dict) -> dict | None:
+        """The edited record, or None when no edit changed this record (pass it through)."""
+        if record.get("kind") != "PAT_FRAME":
+            return None
+        seed, sim = record["seed"], record["sim"]
+        key = freeze(sim)
+        sims = self._seen_sims.setdefault(seed, {})
+        if key not in sims:
+            sims[key] = sim
+        edits = self._by_key.get((seed, key))
+        if not edits:
+            return None
+        frame = record["frame"]
+        current = None
+        for edit in edits:
+            edit.matched = True
+            target = edit.frames.get(frame)
+            if target is None:
+                continue
+            edit.seen_frames.add(frame)
+            try:
+                edited, result = apply_to_record(
+                    current or record, target.batch, edit.package.id, self.bounds, clip=self.clip,
+                    lenient=self.lenient, heads=target.heads, recode=self.recode,
+                )
+            except DataError as error:
+                error.message = f"{error.message} (in frame {frame} of seed {seed})"
+                raise error.located(input=edit.input, record=edit.index)
+            self.tally.clips += result.clips
+            self.tally.skipped += result.skipped
+            if edited is not None:
+                current = edited
+        if current is not None:
+            self.tally.frames_changed += 1
+        return current
+
+    def unmatched(self) -> list[DataError]:
+        """One error per edit whose seed, sim or target frames never appeared in the input."""
+        problems = []
+        for edit in self.edits:
+            package = edit.package
+            where = {"input": edit.input, "record": edit.index}
+            if not edit.matched:
+                sims = self._seen_sims.get(package.seed)
+                if not sims:
+                    seen = ", ".join(str(s) for s in sorted(self._seen_sims)) or "none"
+                    problems.append(DataError(
+                        f"no frames of seed {package.seed} in the input (seeds seen: {seen})", path="seed", **where))
+                else:
+                    path, message = _sim_difference(package.sim, next(iter(sims.values())))
+                    problems.append(DataError(message, path=path, **where))
+                continue
+            missing = sorted(set(edit.frames) - edit.seen_frames)
+            if missing:
+                first = edit.frames[missing[0]].target_index
+                more = f" (and {len(missing) - 1} more target frames)" if len(missing) > 1 else ""
+                problems.append(DataError(
+                    f"frame {missing[0]} of seed {package.seed} is not in the input{more}",
+                    path=f"targets[{first}].frame", **where))
+        return problems
+
+
+def _sim_difference(edit_sim: dict, frame_sim: dict) -> tuple[str, str]:
+    """The first sim field where an edit differs from the frames of its seed."""
+    for name in sorted(set(edit_sim) | set(frame_sim)):
+        mine, theirs = edit_sim.get(name), frame_sim.get(name)
+        if freeze(mine) != freeze(theirs):
+            return f"sim.{name}", f"expected {theirs!r} (as the input's frames of this seed), got {mine!r}"
+    return "sim", "no frames with this sim block in the input"

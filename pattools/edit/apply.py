@@ -1,0 +1,388 @@
+"""Deterministic ΔPAT application (spec/editing.md §2), vectorised over token columns.
+
+Rules per named field: codes saturate in [0, bins−1]; stats and ``A`` clamp to [0, 1];
+``phi_gf`` wraps into (−π, π] and the orientation ``theta`` into (−π/2, π/2]; ``gradPhi``
+and ``kappa`` stay ≥ 0; topo clamps to [−1, 1]. Fields a DPat does not name keep their
+exact values. Several DPats for one patch apply one after another: DPats are grouped in
+"layers" (the k-th DPat of each patch in layer k), and each layer is one vectorised update.
+
+The effective delta of a field is what a reader must add (with the same rules) to the
+base value to get the edited one: the requested delta (or sum of deltas) when no rule
+changed the outcome, otherwise the difference new − old (a wrapped difference for angles),
+nudged by an ulp where float rounding would miss the edited value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pattools.edit.bounds import Bounds
+from pattools.edit.dpat import DeltaBatch
+from pattools.edit.recode import encode_rvq
+from pattools.errors import DataError, expected_found
+from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+
+BINS = 4
+PI = math.pi
+G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(n) for n in ("A", "phi_gf", "theta", "gradPhi", "kappa"))
+GEOM_PERIODIC = np.isin(np.arange(len(GEOM_FIELDS)), [G_PHI, G_THETA])
+
+
+def wrap_angle(x: np.ndarray, period: float) -> np.ndarray:
+    """Wrap into (−period/2, period/2]; values already inside are returned exactly."""
+    half = period / 2
+    x = np.asarray(x, dtype=np.float64)
+    outside = (x > half) | (x <= -half)
+    if not outside.any():
+        return x.copy()
+    y = x - period * np.ceil((x - half) / period)
+    y = np.where(y > half, y - period, y)
+    y = np.where(y <= -half, y + period, y)
+    return np.where(outside, y, x)
+
+
+def geom_rule(x: np.ndarray) -> np.ndarray:
+    """§2 rules for geom columns of ``x`` (float64[n, 5]) after adding deltas."""
+    out = np.empty_like(x)
+    out[:, G_A] = np.clip(x[:, G_A], 0.0, 1.0)
+    out[:, G_PHI] = wrap_angle(x[:, G_PHI], 2 * PI)
+    out[:, G_THETA] = wrap_angle(x[:, G_THETA], PI)
+    out[:, G_GRAD] = np.maximum(x[:, G_GRAD], 0.0)
+    out[:, G_KAPPA] = np.maximum(x[:, G_KAPPA], 0.0)
+    return out
+
+
+def stats_rule(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 1.0)
+
+
+def topo_rule(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, -1, 1)
+
+
+def rvq_rule(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0, BINS - 1)
+
+
+def _geom_difference(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    diff = new - old
+    diff[:, G_PHI] = wrap_angle(diff[:, G_PHI], 2 * PI)
+    diff[:, G_THETA] = wrap_angle(diff[:, G_THETA], PI)
+    return diff
+
+
+@dataclass
+class ApplyResult:
+    """Outcome of applying one target's DPats to one frame."""
+
+    tokens: TokenFrame  # the edited frame (a new object; the input is not modified)
+    applied: list[dict]  # effective DPats, one per touched token, in token order
+    rows: np.ndarray  # int64: rows of the touched tokens, in token order
+    clips: int  # deltas clipped to the bounds (with clip=True)
+    skipped: int  # DPats skipped for an unknown patchId (with lenient=True)
+
+
+@dataclass
+class DeltaColumns:
+    """Per-token deltas aligned with the token rows of a frame (zeros where not named)."""
+
+    dgeom: np.ndarray  # float64[T, 5]
+    dstats: np.ndarray  # float64[T, 7]
+    dtopo: np.ndarray  # int64[T, 2]
+    drvq: np.ndarray  # int64[T, D]
+    geom_named: np.ndarray  # bool[T, 5]
+    stats_named: np.ndarray  # bool[T, 7]
+    topo_named: np.ndarray  # bool[T, 2]
+    rvq_named: np.ndarray  # bool[T]
+    touched: np.ndarray  # bool[T]: some DPat names this token
+
+
+def locate(tokens: TokenFrame, batch: DeltaBatch, *, lenient: bool) -> tuple[np.ndarray, int]:
+    """Token row of each DPat (−1 where skipped) and the number skipped."""
+    rows = np.array([-1 if (r := tokens.index_of(pid)) is None else r for pid in batch.patch_ids], dtype=np.int64)
+    missing = np.nonzero(rows < 0)[0]
+    if len(missing) and not lenient:
+        j = int(missing[0])
+        raise DataError(
+            f"unknown patchId {batch.patch_ids[j]!r} (no such token in the frame; --lenient skips it)",
+            path=batch.path(j, "patchId"),
+        )
+    return rows, len(missing)
+
+
+def _check_code_lengths(tokens: TokenFrame, batch: DeltaBatch, keep: np.ndarray) -> int:
+    """Code dimensions of the frame; a DPat whose rvqDelta has another length is a data error."""
+    dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
+    named = keep & batch.rvq_named
+    if not named.any():
+        return dims
+    if tokens.rvq is None:
+        j = int(np.nonzero(named)[0][0])
+        raise DataError("expected no code delta (the frame's tokens carry no code.rvq)", path=batch.path(j, "code.rvqDelta"))
+    wrong = np.nonzero(named & (batch.rvq_len != dims))[0]
+    if len(wrong):
+        j = int(wrong[0])
+        raise DataError(
+            expected_found(f"array of length {dims} (one per code dimension)", [0] * int(batch.rvq_len[j])),
+            path=batch.path(j, "code.rvqDelta"),
+        )
+    return dims
+
+
+def _width(rvq: np.ndarray, dims: int) -> np.ndarray:
+    """Code-delta columns cut or zero-padded to ``dims``."""
+    if rvq.shape[1] >= dims:
+        return rvq[:, :dims]
+    return np.pad(rvq, ((0, 0), (0, dims - rvq.shape[1])))
+
+
+def _layers(rows: np.ndarray) -> np.ndarray:
+    """Rank of each entry among the entries with the same row (0 for the first)."""
+    order = np.argsort(rows, kind="stable")
+    ranked = rows[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    lengths = np.diff(np.r_[starts, len(rows)])
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - np.repeat(starts, lengths)
+    return rank
+
+
+def _effective(old, new, requested, rule, difference, periodic) -> np.ndarray:
+    """Per-field effective deltas e with rule(old + e) == new (see the module docstring).
+
+    The requested sum stands when nothing clamped it: ``old + req == new`` exactly, or for
+    the ``periodic`` (wrapped) columns ``rule(old + req) == new``.
+    """
+    req = difference(requested, np.zeros_like(requested))  # the requested sum, wrapped for angles
+    ok = np.where(periodic, rule(old + req) == new, old + req == new)
+    if ok.all():
+        return req
+    diff = difference(new, old)
+    for candidate in (diff, np.nextafter(diff, np.inf), np.nextafter(diff, -np.inf)):
+        good = ~ok & (rule(old + candidate) == new)
+        req = np.where(good, candidate, req)
+        ok |= good
+    return np.where(ok, req, diff)
+
+
+def apply_target(
+    tokens: TokenFrame,
+    dpats: list[dict] | DeltaBatch,
+    bounds: Bounds,
+    *,
+    clip: bool = False,
+    lenient: bool = False,
+    heads: list | None = None,
+    recode: bool = False,
+) -> ApplyResult:
+    """Apply the DPats of one target to one frame, in order, with the §2 rules.
+
+    ``heads`` is the target's ``dA.heads`` hint: touched tokens get ``heads`` = its phases
+    (0 where a head gives none). ``recode`` recomputes ``code.rvq`` of touched tokens from
+    their edited fields afterwards.
+    """
+    batch = dpats if isinstance(dpats, DeltaBatch) else DeltaBatch.from_dpats(dpats)
+    batch, clips = batch.bounded(bounds, clip=clip)
+    rows, skipped = locate(tokens, batch, lenient=lenient)
+    keep = rows >= 0
+    dims = _check_code_lengths(tokens, batch, keep)
+    out = tokens.copy()
+    if not keep.any():
+        return ApplyResult(out, [], np.zeros(0, dtype=np.int64), clips, skipped)
+
+    sel = np.flatnonzero(keep)
+    rows = rows[sel]
+    geom_d, geom_n = batch.geom[sel], batch.geom_named[sel]
+    stats_d, stats_n = batch.stats[sel], batch.stats_named[sel]
+    topo_d, topo_n = batch.topo[sel], batch.topo_named[sel]
+    rvq_d, rvq_n = _width(batch.rvq, dims)[sel], batch.rvq_named[sel]
+
+    touched = np.unique(rows)  # sorted: token order
+    base = tokens
+    rank = _layers(rows)
+    for k in range(int(rank.max()) + 1):
+        layer = rank == k
+        r = rows[layer]
+        g = out.geom[r]
+        out.geom[r] = np.where(geom_n[layer], geom_rule(g + geom_d[layer]), g)
+        s = out.stats[r]
+        out.stats[r] = np.where(stats_n[layer], stats_rule(s + stats_d[layer]), s)
+        t = out.topo[r]
+        out.topo[r] = np.where(topo_n[layer], topo_rule(t + topo_d[layer]), t)
+        if out.rvq is not None:
+            q = out.rvq[r]
+            out.rvq[r] = np.where(rvq_n[layer][:, None], rvq_rule(q + rvq_d[layer]), q)
+
+    # Per touched token: which fields were named, and the requested sums.
+    pos = np.searchsorted(touched, rows)
+    m = len(touched)
+
+    def per_token(values: np.ndarray, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        total = np.zeros((m,) + values.shape[1:], dtype=values.dtype)
+        np.add.at(total, pos, np.where(named, values, 0))
+        any_named = np.zeros((m,) + named.shape[1:], dtype=bool)
+        np.logical_or.at(any_named, pos, named)
+        return total, any_named
+
+    geom_req, geom_any = per_token(geom_d, geom_n)
+    stats_req, stats_any = per_token(stats_d, stats_n)
+    _, topo_any = per_token(topo_d, topo_n)
+    _, rvq_any = per_token(rvq_d[:, :1], rvq_n[:, None])
+    rvq_any = rvq_any[:, 0]
+
+    geom_eff = _effective(base.geom[touched], out.geom[touched], geom_req, geom_rule, _geom_difference, GEOM_PERIODIC)
+    stats_eff = _effective(base.stats[touched], out.stats[touched], stats_req, stats_rule, np.subtract, False)
+    topo_eff = out.topo[touched] - base.topo[touched]
+
+    if recode and out.rvq is not None:
+        out.rvq[touched] = encode_rvq(out.geom[touched], out.stats[touched])[:, :dims]
+        rvq_any = np.ones(m, dtype=bool)
+    rvq_eff = None if out.rvq is None else out.rvq[touched] - base.rvq[touched]
+
+    if heads is not None:
+        phases = [float(h.get("phase", 0.0)) for h in heads]
+        new_heads = [None] * len(out) if out.heads is None else out.heads
+        for r in touched.tolist():
+            new_heads[r] = list(phases)
+        out.heads = new_heads
+
+    applied = _applied_dpats(
+        [out.patch_ids[r] for r in touched.tolist()],
+        (geom_eff, geom_any),
+        (stats_eff, stats_any),
+        (topo_eff, topo_any),
+        (rvq_eff, rvq_any),
+    )
+    return ApplyResult(out, applied, touched.astype(np.int64), clips, skipped)
+
+
+def _applied_dpats(pids: list[str], geom, stats, topo, rvq) -> list[dict]:
+    """Effective DPat maps (named fields only), Python numbers."""
+    groups = [
+        ("stats", STATS_FIELDS, stats[0].tolist(), stats[1].tolist()),
+        ("geom", GEOM_FIELDS, geom[0].tolist(), geom[1].tolist()),
+        ("topo", TOPO_FIELDS, topo[0].tolist(), topo[1].tolist()),
+    ]
+    rvq_values = None if rvq[0] is None else rvq[0].tolist()
+    rvq_named = rvq[1].tolist()
+    out = []
+    for i, pid in enumerate(pids):
+        dp: dict = {"patchId": pid}
+        if rvq_named[i] and rvq_values is not None:
+            dp["code"] = {"rvqDelta": rvq_values[i]}
+        for group, names, values, named in groups:
+            part = {name: values[i][c] for c, name in enumerate(names) if named[i][c]}
+            if part:
+                dp[group] = part
+        out.append(dp)
+    return out
+
+
+def delta_columns(tokens: TokenFrame, applied: list[dict] | DeltaBatch) -> DeltaColumns:
+    """Sum the effective deltas of an ``edit.applied`` list per token row.
+
+    Angle sums are wrapped (the net angular change); a patchId the frame lacks is a data error.
+    """
+    batch = applied if isinstance(applied, DeltaBatch) else DeltaBatch.from_dpats(applied, prefix="edit.applied")
+    count = len(tokens)
+    rows, _ = locate(tokens, batch, lenient=False)
+    dims = _check_code_lengths(tokens, batch, np.ones(len(rows), dtype=bool))
+    dgeom = np.zeros((count, len(GEOM_FIELDS)))
+    dstats = np.zeros((count, len(STATS_FIELDS)))
+    dtopo = np.zeros((count, len(TOPO_FIELDS)), dtype=np.int64)
+    drvq = np.zeros((count, dims), dtype=np.int64)
+    geom_named = np.zeros(dgeom.shape, dtype=bool)
+    stats_named = np.zeros(dstats.shape, dtype=bool)
+    topo_named = np.zeros(dtopo.shape, dtype=bool)
+    rvq_named = np.zeros(count, dtype=bool)
+    touched = np.zeros(count, dtype=bool)
+    np.add.at(dgeom, rows, np.where(batch.geom_named, batch.geom, 0.0))
+    np.add.at(dstats, rows, np.where(batch.stats_named, batch.stats, 0.0))
+    np.add.at(dtopo, rows, np.where(batch.topo_named, batch.topo, 0))
+    np.add.at(drvq, rows, np.where(batch.rvq_named[:, None], _width(batch.rvq, dims), 0))
+    np.logical_or.at(geom_named, rows, batch.geom_named)
+    np.logical_or.at(stats_named, rows, batch.stats_named)
+    np.logical_or.at(topo_named, rows, batch.topo_named)
+    np.logical_or.at(rvq_named, rows, batch.rvq_named)
+    touched[rows] = True
+    dgeom[:, G_PHI] = wrap_angle(dgeom[:, G_PHI], 2 * PI)
+    dgeom[:, G_THETA] = wrap_angle(dgeom[:, G_THETA], PI)
+    return DeltaColumns(dgeom, dstats, dtopo, drvq, geom_named, stats_named, topo_named, rvq_named, touched)
+
+
+def frame_index(tokens: list[dict]) -> dict[str, int]:
+    """patchId → row of its first token, for a frame's token maps."""
+    pids = [token["hdr"]["patchId"] for token in tokens]
+    return dict(zip(reversed(pids), range(len(pids) - 1, -1, -1)))
+
+
+def apply_to_record(
+    record: dict,
+    batch: DeltaBatch,
+    edit_id: str,
+    bounds: Bounds,
+    *,
+    clip: bool = False,
+    lenient: bool = False,
+    heads: list | None = None,
+    recode: bool = False,
+) -> tuple[dict | None, ApplyResult]:
+    """Apply one edit's DPats to a (validated) PAT_FRAME record.
+
+    Returns the edited record, or None when no token was touched (the input stays as it
+    is). Only touched tokens are converted to columns and re-written, and only the fields
+    their DPats name (plus ``heads`` with a hint); the frame gets (or extends) its
+    ``edit: {id, applied}`` block.
+    """
+    tokens = record["tokens"]
+    index = frame_index(tokens)
+    rows = sorted({index[pid] for pid in batch.patch_ids if pid in index})
+    try:
+        sub = TokenFrame.from_tokens([tokens[r] for r in rows])
+    except ValueError as exc:
+        raise DataError(str(exc), path="tokens") from None
+    result = apply_target(sub, batch, bounds, clip=clip, lenient=lenient, heads=heads, recode=recode)
+    if len(result.rows) == 0:
+        return None, result
+    new_tokens = list(tokens)
+    phases = None if heads is None else result.tokens.heads
+    for k, dp in zip(result.rows.tolist(), result.applied):
+        row = rows[k]
+        new_tokens[row] = _patch_token(tokens[row], result.tokens, k, dp, None if phases is None else phases[k])
+    out = dict(record)
+    out["tokens"] = new_tokens
+    previous = record.get("edit")
+    if previous is None:
+        block: dict = {"id": edit_id, "applied": result.applied}
+    else:
+        block = dict(previous)
+        block["id"] = f"{previous['id']}+{edit_id}"
+        block["applied"] = list(previous["applied"]) + result.applied
+    if heads is not None:
+        block["dA"] = {"heads": heads}
+    out["edit"] = block
+    return out, result
+
+
+def _patch_token(token: dict, frame: TokenFrame, k: int, dp: dict, heads: list | None) -> dict:
+    """A copy of ``token`` with the fields ``dp`` names taken from row ``k`` of ``frame``."""
+    new = dict(token)
+    for group, names, column in (("geom", GEOM_FIELDS, frame.geom), ("stats", STATS_FIELDS, frame.stats),
+                                 ("topo", TOPO_FIELDS, frame.topo)):
+        part = dp.get(group)
+        if part:
+            values = dict(token[group])
+            row = column[k].tolist()
+            for name in part:
+                values[name] = row[names.index(name)]
+            new[group] = values
+    if "code" in dp:
+        code = dict(token["code"])
+        code["rvq"] = frame.rvq[k].tolist()
+        new["code"] = code
+    if heads is not None:
+        new["heads"] = list(heads)
+    return new
