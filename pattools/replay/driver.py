@@ -1,0 +1,302 @@
+"""The replay driver: re-run each sequence's lattice, steered frame by frame by decoded fields.
+
+spec/editing.md §5. A sequence (the frames of one seed, 0, 1, 2, … without gaps) is
+replayed from a fresh lattice built from its ``sim`` block. Input frame f steers the
+``stepsPerFrame`` steps that produce output frame f; the output holds tokens built from
+the live lattice after those steps, with attnMean/attnVar from the Aact field that drove
+the last of them (none when no modulator was active, so a zero-edit delta replay is the
+export). ``frames`` selects which output frames are built; the lattice always runs from
+frame 0 and stops after the last selected frame.
+
+Edits reach a frame two ways that steer identically: the frame's ``edit`` block (written
+by pat-apply) and edit packages given to the replay, applied to the input frame here with
+the same rules (pattools.edit.apply). The decoder sees the edited tokens and every
+effective delta applied to the frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pattools.edit.apply import apply_target, delta_columns
+from pattools.edit.bounds import Bounds
+from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
+from pattools.edit.dpat import DeltaBatch, EditPackage
+from pattools.errors import DataError, UsageError, expected_found
+from pattools.lattice.metrics import LatticeMetrics
+from pattools.lattice.modulators import Modulators
+from pattools.lattice.params import LatticeParams
+from pattools.replay import decoders
+from pattools.replay.decoders import ModFields
+from pattools.replay.geometry import splat_geometry
+from pattools.replay.settings import DECODERS, DEFAULT_DECODER, DecoderConstants, Gains
+from pattools.tokens.frame import TokenFrame
+
+# Affect placeholder for the live decoder's per-step tokens: the original decoder reads
+# only entropyRate and attnMean, so computeMetrics (which feeds only arousal/valence)
+# is skipped there. Output frames always compute it.
+_NO_METRICS = LatticeMetrics(0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
+
+
+@dataclass(frozen=True)
+class ReplayOptions:
+    """How to replay (everything but the input and the edits)."""
+
+    decoder: str = DEFAULT_DECODER
+    gains: Gains = Gains()
+    constants: DecoderConstants = DecoderConstants()
+    frames: tuple[int | None, int | None] | None = None  # half-open output selection
+    metrics: bool = False  # add metrics to every frame (else: as the input frame has them)
+    kernel: str = "fast"
+    bounds: Bounds = field(default_factory=Bounds.default)  # for edit packages
+    clip: bool = False
+    lenient: bool = False
+
+    def __post_init__(self) -> None:
+        if self.decoder not in DECODERS:
+            raise UsageError(f"unknown decoder {self.decoder!r} (expected one of {', '.join(DECODERS)})")
+
+    def selected(self, frame: int) -> bool:
+        if self.frames is None:
+            return True
+        start, stop = self.frames
+        return (start is None or frame >= start) and (stop is None or frame < stop)
+
+    def past_selection(self, frame: int) -> bool:
+        return self.frames is not None and self.frames[1] is not None and frame >= self.frames[1]
+
+
+@dataclass
+class ReplayedFrame:
+    """One output frame, with what produced it (for --fields and --verify)."""
+
+    record: dict
+    tokens: TokenFrame
+    fields: ModFields | None  # the fields that drove the frame's last step (None: no modulator)
+    seed: int
+    frame: int
+
+
+@dataclass
+class FrameEdit:
+    """What edits did to one input frame: edited tokens, every effective delta, ids, weights."""
+
+    tokens: TokenFrame | None  # None: not parsed (no decoder needs it)
+    applied: DeltaBatch | None  # None: no delta at all
+    edit_id: str | None
+    weights: np.ndarray | None  # per-token head-hint weight (None: all 1)
+
+
+def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
+    return {
+        "decoder": options.decoder,
+        "gains": options.gains.to_record(),
+        "constants": options.constants.to_record(),
+        "editId": edit_id,
+    }
+
+
+def _modulators(fields: ModFields, gains: Gains) -> Modulators:
+    return Modulators(
+        fields.aact, fields.uact, fields.lap_a, fields.div_u,
+        gamma_k=gains.gammaK, beta_k=gains.betaK, gamma_alpha=gains.gammaAlpha,
+        beta_alpha=gains.betaAlpha, gamma_d=gains.gammaD, delta_d=gains.deltaD,
+    )
+
+
+def _head_weight(heads: list) -> float:
+    """One patch's amplitude factor from a dA hint: the mean of its heads' weights (1 if none)."""
+    weights = [float(h.get("weight", 1.0)) for h in heads]
+    return sum(weights) / len(weights) if weights else 1.0
+
+
+class SequenceReplay:
+    """Replays one sequence; ``feed`` takes input frames 0, 1, 2, … in order."""
+
+    def __init__(self, seed: int, sim: dict, options: ReplayOptions) -> None:
+        from pattools.lattice.init import create_state
+
+        self.seed = seed
+        self.sim = sim
+        self.options = options
+        self.W = int(sim["W"])
+        self.H = int(sim["H"])
+        self.scale = int(sim["scale"])
+        self.dt = float(sim["dt"])
+        self.steps = int(sim["stepsPerFrame"])
+        self.wrap = bool(sim["wrap"])
+        self.noise_amp = float(sim["noiseAmp"])
+        try:
+            self.params = LatticeParams.preset().with_overrides(sim["params"])
+            self.state = create_state(self.W, self.H, seed, self.params, wrap=self.wrap,
+                                      noise_seed=int(sim["noiseSeed"]))
+        except UsageError as err:
+            raise DataError(str(err), path="sim") from None
+        self.next_frame = 0
+        self._live_ids: list[str] | None = None
+
+    # ------------------------------------------------------------------ edits
+
+    def _frame_edit(self, record: dict) -> FrameEdit:
+        """Tokens, effective deltas, edit id and head-hint weights of one (edited) input frame."""
+        block = record.get("edit")
+        if block is None and self.options.decoder != "tokens":
+            return FrameEdit(None, None, None, None)
+        try:
+            tokens = TokenFrame.from_tokens(record["tokens"])
+        except ValueError as exc:
+            raise DataError(str(exc), path="tokens") from None
+        if block is None:
+            return FrameEdit(tokens, None, None, None)
+        applied = DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")
+        weights = None
+        heads = block.get("dA", {}).get("heads")
+        if heads is not None and len(applied):
+            rows = [tokens.index_of(pid) for pid in applied.patch_ids]
+            weights = np.ones(len(tokens))
+            weights[[r for r in rows if r is not None]] = _head_weight(heads)
+        return FrameEdit(tokens, applied if len(applied) else None, block["id"], weights)
+
+    # ------------------------------------------------------------------ decoders
+
+    def _geometry(self, patch_ids: list[str]):
+        return splat_geometry(patch_ids, self.W, self.H, self.scale)
+
+    def _decode_open_loop(self, edit: FrameEdit) -> ModFields | None:
+        if self.options.decoder == "delta":
+            if edit.applied is None:
+                return None
+            cols = delta_columns(edit.tokens, edit.applied)
+            a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants)
+            return decoders.decode_delta(a, q, self._geometry(edit.tokens.patch_ids), self.W, self.H, edit.weights)
+        amp = decoders.token_amplitudes(edit.tokens.stats)
+        return decoders.decode_tokens(amp, self._geometry(edit.tokens.patch_ids), self.W, self.H, edit.weights)
+
+    def _decode_live(self, edit: FrameEdit) -> ModFields:
+        """Tokens from the live lattice (+ the frame's Δ) through the original decoder."""
+        from pattools.tokens.build import build_frame
+
+        st = self.state
+        built = build_frame(st.phases, st.energy, self.W, self.H, self.scale, 0.0, wrap=self.wrap,
+                            metrics=_NO_METRICS)
+        tokens = built.tokens
+        if edit.applied is not None:
+            tokens = apply_target(tokens, edit.applied, Bounds.unbounded()).tokens
+        amp = decoders.token_amplitudes(tokens.stats)
+        return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, edit.weights)
+
+    # ------------------------------------------------------------------ stepping
+
+    def _step(self, fields: ModFields | None) -> None:
+        from pattools.lattice.driver import step
+
+        mods = None if fields is None else _modulators(fields, self.options.gains)
+        step(self.state, self.params, self.dt, mods=mods, noise_amp=self.noise_amp, kernel=self.options.kernel)
+
+    def feed(self, record: dict) -> ReplayedFrame | None:
+        """Replay input frame ``record['frame']`` (must be the next one); None if not selected."""
+        frame = record["frame"]
+        if frame != self.next_frame:
+            raise DataError(expected_found(f"frame {self.next_frame} (frames of a sequence follow 0, 1, 2, …)",
+                                           frame), path="frame")
+        self.next_frame += 1
+        if self.options.past_selection(frame):
+            return None
+        edit = self._frame_edit(record)
+        if self.options.decoder == "live":
+            fields = None
+            for _ in range(self.steps):
+                fields = self._decode_live(edit)
+                self._step(fields)
+        else:
+            fields = self._decode_open_loop(edit)
+            for _ in range(self.steps):
+                self._step(fields)
+        if not self.options.selected(frame):
+            return None
+        return self._output(record, frame, fields, edit.edit_id)
+
+    def _output(self, record: dict, frame: int, fields: ModFields | None, edit_id: str | None) -> ReplayedFrame:
+        from pattools.tokens.build import build_frame
+
+        t = (frame + 1) * self.steps * self.dt
+        st = self.state
+        built = build_frame(st.phases, st.energy, self.W, self.H, self.scale, t, wrap=self.wrap,
+                            aact=None if fields is None else fields.aact)
+        out = {"kind": "PAT_FRAME", "version": 1, "seed": self.seed, "frame": frame, "sim": self.sim,
+               "tokens": built.tokens.to_tokens()}
+        if self.options.metrics or "metrics" in record:
+            values = built.metrics.to_dict()
+            values["patchDefects"] = built.patch_defects.tolist()
+            out["metrics"] = values
+        out["replay"] = _replay_block(self.options, edit_id)
+        return ReplayedFrame(out, built.tokens, fields, self.seed, frame)
+
+
+def _check_frame_record(record: dict) -> None:
+    if record.get("kind") != "PAT_FRAME":
+        raise DataError(expected_found('"PAT_FRAME"', record.get("kind")), path="kind")
+    for name in ("seed", "frame", "sim", "tokens"):
+        if name not in record:
+            raise DataError("missing required field", path=name)
+
+
+def load_edits(packages: Iterable[tuple[EditPackage, str | None, int | None]], options: "ReplayOptions") -> list[LoadedEdit]:
+    """Edit packages (with where they were read) checked against the options' bounds."""
+    return [load_edit(pkg, options.bounds, clip=options.clip, input=name, index=index)
+            for pkg, name, index in packages]
+
+
+class Replayer:
+    """Splits a frame stream into sequences and replays each (one frame in, ≤ one out).
+
+    Edit packages are applied to the input frames first, exactly as pat-apply does, so
+    ``apply | replay`` and ``replay --edit`` see the same frames.
+    """
+
+    def __init__(self, options: ReplayOptions, edits: list[LoadedEdit] | None = None) -> None:
+        self.options = options
+        self.applier = None
+        if edits:
+            self.applier = EditApplier(edits, options.bounds, clip=options.clip, lenient=options.lenient)
+        self.current: SequenceReplay | None = None
+
+    def feed(self, record: dict) -> ReplayedFrame | None:
+        _check_frame_record(record)
+        if self.applier is not None:
+            record = self.applier.apply(record) or record
+        seed = record["seed"]
+        cur = self.current
+        if cur is None or seed != cur.seed or record["frame"] == 0:
+            if record["frame"] != 0:
+                raise DataError(
+                    expected_found("frame 0 (a sequence starts at frame 0; frames of different seeds "
+                                   "must not interleave)", record["frame"]), path="frame")
+            cur = self.current = SequenceReplay(seed, record["sim"], self.options)
+        elif record["sim"] != cur.sim:
+            raise DataError("expected the same sim block on every frame of a sequence", path="sim")
+        return cur.feed(record)
+
+    def finish(self) -> None:
+        """Raise the first problem with an edit that matched no input frame."""
+        if self.applier is not None:
+            problems = self.applier.unmatched()
+            if problems:
+                raise problems[0]
+
+
+def replay_frames(records: Iterable[tuple[dict, str, int]], options: ReplayOptions,
+                  edits: list[LoadedEdit] | None = None) -> Iterator[ReplayedFrame]:
+    """Replayed frames of (record, input name, index) triples, in order."""
+    replayer = Replayer(options, edits)
+    for record, name, index in records:
+        try:
+            out = replayer.feed(record)
+        except DataError as err:
+            raise err.located(input=name, record=index)
+        if out is not None:
+            yield out
+    replayer.finish()
