@@ -27,6 +27,7 @@ class Sequence:
     patch_defects: list[list | None] = field(default_factory=list)
     edits: list[dict | None] = field(default_factory=list)  # the frames' ``edit`` blocks
     replays: list[dict | None] = field(default_factory=list)  # the frames' ``replay`` blocks
+    records: list[tuple[dict, str, int]] = field(default_factory=list)  # (record, input, index) if kept
 
     def frame(self, index: int) -> int | None:
         """Position of frame ``index`` in this sequence, or None."""
@@ -36,8 +37,9 @@ class Sequence:
             return None
 
 
-def read_sequences(records: Iterable[Record], keep=None) -> Iterator[Sequence]:
-    """Sequences of PAT_FRAME records; ``keep(frame)`` (default all) selects the frames held."""
+def read_sequences(records: Iterable[Record], keep=None, keep_records: bool = False) -> Iterator[Sequence]:
+    """Sequences of PAT_FRAME records; ``keep(frame)`` (default all) selects the frames held,
+    ``keep_records`` also holds the records themselves (for replaying them)."""
     current: Sequence | None = None
     seen: set[int] = set()
     last = -1
@@ -76,5 +78,7 @@ def read_sequences(records: Iterable[Record], keep=None) -> Iterator[Sequence]:
         current.patch_defects.append(None if metrics is None else metrics.get("patchDefects"))
         current.edits.append(value.get("edit"))
         current.replays.append(value.get("replay"))
+        if keep_records:
+            current.records.append((value, record.input, record.index))
     if current is not None:
         yield current
