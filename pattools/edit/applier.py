@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collections.abc import Iterable
+
+from pattools import schema
 from pattools.edit.apply import apply_to_record
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
-from pattools.errors import DataError
+from pattools.errors import DataError, expected_found
+from pattools.io import Record
 
 
 def freeze(value: object) -> object:
@@ -60,6 +64,21 @@ def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | 
             known.batch = known.batch.concat(target.batch)
             known.heads = target.heads if target.heads is not None else known.heads
     return LoadedEdit(package, input, index, frames)
+
+
+def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
+    """Every record of an edit file as a checked `LoadedEdit` (each must be a PAT_EDIT)."""
+    edits = []
+    for record in records:
+        value = record.value
+        if value.get("kind") != "PAT_EDIT":
+            raise DataError(expected_found('"PAT_EDIT"', value.get("kind")), input=record.input,
+                            record=record.index, path="kind")
+        if validate:
+            schema.validate(value, input=record.input, index=record.index)
+        package = EditPackage.from_record(value, input=record.input, index=record.index)
+        edits.append(load_edit(package, bounds, clip=clip, input=record.input, index=record.index))
+    return edits
 
 
 @dataclass
