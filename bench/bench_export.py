@@ -1,0 +1,46 @@
+"""pat-export figures (export issue), whole-process timings with stdout to /dev/null.
+
+- end-to-end ms per frame at 96x96 and 256x256 (scale 32, 1 step per frame), start-up
+  excluded: (t(F frames) - t(1 frame)) / (F - 1); compared with the original exporter's
+  per-frame cost measured on this machine class (96x96: 18 ms step + 41 ms tokens = 59 ms;
+  256x256: 135 ms + 331 ms = 466 ms), target >= 100x;
+- a 1-frame 32x32 export with a warm numba cache: wall time (target <= 1.5 s);
+- 1024x1024 to stdout: peak RSS for 5 and 10 frames (target <= 600 MB, flat in frames).
+
+Run: .venv/bin/python bench/bench_export.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import BIN, timed  # noqa: E402
+
+ORIGINAL_MS = {96: 18 + 41, 256: 135 + 331}
+
+
+def export(*args: str) -> list[str]:
+    return [str(BIN / "pat-export"), "--seeds", "1234", "--scale", "32", *args]
+
+
+def main() -> None:
+    timed(export("--W", "32", "--H", "32", "--frames", "1"), repeat=1)  # warm the cache
+    print("grid      ms/frame   original ms/frame   speed-up   (target >= 100x)")
+    for side, frames in ((96, 400), (256, 100)):
+        grid = ["--W", str(side), "--H", str(side)]
+        one, _ = timed(export(*grid, "--frames", "1"))
+        many, _ = timed(export(*grid, "--frames", str(frames)))
+        per_frame = (many - one) / (frames - 1) * 1000
+        print(f"{side}x{side:<6} {per_frame:8.3f}   {ORIGINAL_MS[side]:17d}   {ORIGINAL_MS[side] / per_frame:7.0f}x")
+    small, _ = timed(export("--W", "32", "--H", "32", "--frames", "1"), repeat=5)
+    print(f"1-frame 32x32 export, warm cache: {small:.3f} s (target <= 1.5 s)")
+    for frames in (5, 10):
+        wall, rss = timed(export("--W", "1024", "--H", "1024", "--frames", str(frames)), repeat=1)
+        print(f"1024x1024, {frames:2d} frames to stdout: {wall:6.2f} s, peak RSS {rss / 1024:6.0f} MiB (target <= 600)")
+
+
+if __name__ == "__main__":
+    main()
