@@ -1,0 +1,99 @@
+"""Advance a lattice state by one step (lattice-reference.md §4.1, §6).
+
+Sub-step order: surface and hyper layers from the old θ; the Jacobi field update
+(Chebyshev rings K1..K3, then signed small-world edges, optional modulators); noise
+from the separate stream when noise_amp > 0; energy from the new θ and layers.
+``kernel="fast"`` (default) and ``kernel="reference"`` give identical bytes; the
+reference is the straightforward canonical-order kernel kept for parity audits.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from pattools.errors import UsageError
+from pattools.lattice.modulators import Modulators
+from pattools.lattice.params import LatticeParams
+from pattools.lattice.rng import to_int32
+from pattools.lattice.state import LatticeState
+
+KERNELS = ("fast", "reference")
+_EMPTY = np.zeros(0, dtype=np.float32)
+_NO_GAINS = np.zeros(6, dtype=np.float64)
+_NO_ROWS = np.zeros(1, dtype=np.int64)
+
+
+def coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarray:
+    """The float64 parameter vector the kernels read (indices COEF_* of the kernels)."""
+    from pattools.kernels import lattice as K
+
+    coef = np.zeros(K.N_COEF, dtype=np.float64)
+    coef[K.COEF_DT] = dt
+    coef[K.COEF_KBASE] = params.Kbase
+    coef[K.COEF_K1] = params.K1
+    coef[K.COEF_K2] = params.K2
+    coef[K.COEF_K3] = params.K3
+    coef[K.COEF_SW] = params.swWeight
+    coef[K.COEF_SURF_PULL] = params.surfPull
+    coef[K.COEF_HYP_PULL] = params.hypPull
+    coef[K.COEF_E_BASE] = params.energyBaseline
+    coef[K.COEF_E_DIFF] = params.energyDiff
+    coef[K.COEF_E_SINK] = params.sinkLine
+    coef[K.COEF_E_MAX] = params.energyMax
+    coef[K.COEF_NOISE] = noise_amp
+    return coef
+
+
+def step(
+    state: LatticeState,
+    params: LatticeParams,
+    dt: float,
+    *,
+    mods: Modulators | None = None,
+    noise_amp: float = 0.0,
+    kernel: str = "fast",
+) -> None:
+    """Advance ``state`` in place by one step of ``dt``."""
+    from pattools.kernels import lattice as K
+
+    if kernel not in KERNELS:
+        raise UsageError(f"unknown lattice kernel {kernel!r} (expected one of {', '.join(KERNELS)})")
+    dt = float(dt)
+    noise_amp = float(noise_amp)
+    if not math.isfinite(dt):
+        raise UsageError(f"dt must be a finite number, got {dt!r}")
+    if not math.isfinite(noise_amp) or noise_amp < 0.0:
+        raise UsageError(f"noise amplitude must be a finite number ≥ 0, got {noise_amp!r}")
+    n = state.W * state.H
+    if state.scratch is None or state.scratch.size != n:
+        state.scratch = np.empty(n, dtype=np.float32)
+    coef = coefficients(params, dt, noise_amp)
+    if mods is None:
+        has_mods = False
+        aact = uact = lapa = divu = _EMPTY
+        gains = _NO_GAINS
+    else:
+        has_mods = True
+        aact, uact, lapa, divu = mods.arrays(n)
+        gains = mods.gain_vector()
+    args = (
+        state.phases, state.omegas, state.surf_phi, state.surf_omega, state.hyp_phi,
+        state.hyp_omega, state.energy, state.scratch, state.W, state.H, state.wrap,
+        state.sw_ptr, state.sw_src, state.sw_sign, coef, has_mods, aact, uact, lapa, divu, gains,
+    )
+    if kernel == "reference":
+        final = K.step_reference(*args, state.noise_state)
+        state.noise_state = to_int32(int(final))
+    else:
+        noise_rows = _NO_ROWS
+        if noise_amp > 0.0:
+            start = state.noise_state & 0xFFFFFFFF or 123456789
+            noise_rows, final = K.noise_row_states(start, state.W, state.H)
+            state.noise_state = to_int32(int(final))
+        amax = float(np.max(np.abs(aact))) if has_mods else 0.0
+        umax = float(np.max(np.abs(uact))) if has_mods else 0.0
+        bands = max(1, min(state.H, K.thread_count()))
+        K.step_fast(*args, amax, umax, noise_rows, bands)
+    state.steps += 1
