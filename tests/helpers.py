@@ -68,3 +68,14 @@ def make_frame(seed: int = 1234, frame: int = 0, W: int = 96, H: int = 96, scale
             })
     return {"kind": "PAT_FRAME", "version": 1, "seed": seed, "frame": frame, "sim": sim_block(W, H, scale),
             "tokens": tokens}
+
+
+def peak_rss_kib(argv: list[str], stdin_path: str | Path | None = None) -> int:
+    """Peak resident memory (KiB) of a command run with stdout discarded, measured in a fresh parent."""
+    code = ("import resource, subprocess, sys\n"
+            "stdin = open(sys.argv[1], 'rb') if sys.argv[1] else subprocess.DEVNULL\n"
+            "subprocess.run(sys.argv[2:], stdin=stdin, stdout=subprocess.DEVNULL, check=True)\n"
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(stdin_path or ""), *argv], capture_output=True,
+                         env=command_env(), check=True, timeout=600)
+    return int(out.stdout)

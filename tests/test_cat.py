@@ -83,3 +83,15 @@ def test_pipeline_jq_style(tmp_path):
     result = shell("pat-cat f.cbor --format jsonl | pat-cat --frames 1: | pat-cat --count --format jsonl", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["records"] == 2
+
+
+def test_streaming_memory_stays_flat_on_10x_input(tmp_path):
+    from tests.helpers import BIN, peak_rss_kib
+
+    frame = pcbor.encode(make_frame(W=128, H=128, scale=16))
+    small, large = tmp_path / "small.cbor", tmp_path / "large.cbor"
+    small.write_bytes(frame * 300)
+    large.write_bytes(frame * 3000)
+    argv = [str(BIN / "pat-cat"), "--format", "jsonl"]
+    grow = peak_rss_kib(argv, large) - peak_rss_kib(argv, small)
+    assert grow < 16 * 1024, f"peak RSS grew by {grow} KiB for 10x the input"
