@@ -1,0 +1,257 @@
+"""One agent step (seed §4; spec/nupca.md decisions; reference §15 order).
+
+    F_t      = select_fovea(t−1 tracking)                  fovea blocks
+    O_req    = dims of F_t;  cue_t = x_partial ∩ O_req;  O_t = keys(cue_t)
+    x_t, Σ_prior, prior_t = complete(cue_t, "perception", prior from cache)
+    e_obs    = cue − prior_t on O_t;  innovation = x_t − prior_t
+    buffer  ← (x_last = x_t, x_prior = prior_t, observed_dims = O_t)
+    salience → activations (lagged) → working set A_t
+    fovea tracking and REST bookkeeping from |e_obs|
+    REST edits (only on a REST step), then learning (permit_param)
+    proposals (operating steps only)
+    ŷ, Λ     = fuse(A_t, x_t);  complete(None, "prediction", ŷ) (pass-through)   [decision 9]
+
+``x_full`` and ``periph_full`` are never read on the path to x_t or the prior
+(decision 10); with ``allow_full_state`` they feed diagnostics only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pattools.kernels import nupca as K
+from pattools.nupca import rest as rest_edits
+from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
+from pattools.nupca.observation import Control, Observation
+from pattools.nupca.state import NupcaState
+
+
+@dataclass
+class StepTrace:
+    t: int
+    fovea: np.ndarray  # F_t, ascending
+    o_req_size: int
+    observed: np.ndarray  # O_t, ascending
+    innovation_mean_abs: float
+    prior_obs_mae: float | None
+    active: np.ndarray  # A_t ids in selection order
+    weights: np.ndarray  # a_j per A_t entry
+    load: float
+    L_eff: float
+    learned: np.ndarray  # ids that took an SGD step
+    rest: bool
+    edits: list[dict] = field(default_factory=list)
+    queue_size: int = 0
+    full_prior_mae: float | None = None  # diagnostics only (allow_full_state with x_full)
+    x_t: np.ndarray | None = None
+    prior: np.ndarray | None = None
+    yhat: np.ndarray | None = None
+    yhat_precision: np.ndarray | None = None
+
+
+def tau_effective(config, control: Control) -> float:
+    """τ_eff from the lagged arousal and need (reference §9.2)."""
+    play = min(max(control.arousal * (1.0 - control.need) * (1.0 - control.threat), 0.0), 1.0)
+    tau = config.tau_a / max(1.0 + config.beta_sharp * control.need, 1e-6) * (1.0 + config.beta_open * play)
+    return min(max(tau, config.tau_min), config.tau_max)
+
+
+def permit_param(config, control: Control, rest_t: bool) -> bool:
+    """enable_learning ∧ ¬REST ∧ ¬freeze ∧ the lagged control gates (reference §11.1)."""
+    x_c = config.B_rt if control.x_C is None else control.x_C
+    return bool(
+        config.enable_learning
+        and not rest_t
+        and not control.threat >= config.chi_th
+        and x_c > config.tau_C_edit
+        and control.arousal < config.theta_ar_panic
+        and control.rawE > config.tau_E_edit
+        and control.rawD > config.tau_D_edit
+    )
+
+
+def salience(state: NupcaState, observed: np.ndarray, n_observed: int) -> np.ndarray:
+    """u_j = α_π·π_j + α_deg·deg⁺_j / max(1, max deg⁺) + α_rel·rel_j for every node."""
+    config, library = state.config, state.library
+    rel = K.node_relevance(library.out_ptr, library.out_idx, observed, n_observed)
+    degree = state.out_degree()
+    top = max(1, int(degree.max())) if degree.shape[0] else 1
+    return (
+        config.alpha_pi * np.clip(library.pi, 0.0, 1.0)
+        + config.alpha_deg * (degree / top)
+        + config.alpha_ctx_relevance * rel
+    )
+
+
+def select_working_set(
+    state: NupcaState, activation: np.ndarray, has_activation: np.ndarray, fovea: np.ndarray,
+    block_key: np.ndarray, observed_blocks: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A_t rows in selection order and their weights a_j (reference §9.3, decision 1)."""
+    config, library = state.config, state.library
+    size = library.size
+    anchor_rows = np.flatnonzero(library.anchor).astype(np.int64)
+    prev_rows = state.rows_of_existing(state.active)
+    excluded = library.anchor.copy()
+    excluded[prev_rows] = 1
+    inc_ptr, inc_rows = state.incumbents()
+    retrieved = K.retrieval_candidates(fovea, block_key, inc_ptr, inc_rows, excluded, config.max_candidates)
+    in_pool = np.zeros(size, dtype=np.bool_)
+    in_pool[prev_rows] = True
+    in_pool[retrieved] = True
+    if config.working_set_linger_steps > 0:
+        in_pool |= (state.t - library.last_active) <= config.working_set_linger_steps
+    in_pool[anchor_rows] = False
+    forced = np.zeros(0, dtype=np.int64)
+    if config.must_include_observed and observed_blocks is not None and observed_blocks.size:
+        picks = [inc_rows[inc_ptr[b] : inc_ptr[b + 1]] for b in observed_blocks]
+        forced = np.unique(np.concatenate(picks)).astype(np.int64) if picks else forced
+        in_pool[forced] = False
+    pool = np.flatnonzero(in_pool).astype(np.int64)
+    score = activation * library.pi / library.cost
+    rows, _ = K.greedy_select(anchor_rows, forced, pool, score, library.cost, config.N_max, config.load_budget)
+    weights = activation[rows].copy()
+    missing_anchor = (library.anchor[rows] == 1) & (has_activation[rows] == 0)
+    weights[missing_anchor] = 1.0
+    return rows, weights
+
+
+def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrace:
+    """Advance ``state`` by one observation (in place) and return the step's trace."""
+    config = state.config
+    partition = state.partition
+    library = state.library
+    dim = config.D
+    t = state.t
+    x_prev = state.x_last
+    control = obs.control or Control()
+    rest_t = bool(obs.rest)
+
+    # (1) fovea blocks from t−1 tracking; O_req
+    use_age = config.fovea_use_age and not config.fovea_residual_only
+    block_key = K.block_scores(state.fovea_residual, state.fovea_age, config.alpha_cov, use_age)
+    chosen = K.select_fovea(
+        block_key, state.fovea_age, partition.norm_cost, partition.peripheral,
+        float(config.fovea_blocks_per_step), config.coverage_cap_G,
+    )
+    in_fovea = np.zeros(partition.count, dtype=np.bool_)
+    in_fovea[chosen] = True
+    requested = in_fovea[partition.block_of_dim]
+
+    # (2) cue filtered to O_req → O_t
+    keep = requested[obs.cue.dims]
+    obs_idx = obs.cue.dims[keep]
+    obs_vals = obs.cue.values[keep]
+
+    # (4) the completion operator, perception mode
+    prior, prior_var = prior_from_cache(state)
+    x_t, _sigma_prior, prior_t = complete(Cue(obs_idx, obs_vals), "perception", prior, prior_var)
+
+    # (5) metrics
+    err = np.zeros(dim)
+    err[obs_idx] = obs_vals - prior_t[obs_idx]
+    innovation = x_t - prior_t
+    n_obs = int(obs_idx.shape[0])
+    innovation_mean_abs = float(np.mean(np.abs(innovation))) if dim else 0.0
+    prior_obs_mae = float(np.mean(np.abs(err[obs_idx]))) if n_obs else None
+    full_prior_mae = None
+    if obs.allow_full_state and obs.x_full is not None:
+        full_prior_mae = float(np.mean(np.abs(obs.x_full - prior_t)))
+
+    # (6) buffer
+    state.x_prior = prior_t
+    state.x_last = x_t
+    state.observed_dims = obs_idx
+    observed = np.zeros(dim, dtype=np.uint8)
+    observed[obs_idx] = 1
+
+    # (7) salience and working set
+    score_now = salience(state, observed, n_obs)
+    activation, has_activation = K.activations(
+        library.score_prev, library.score_valid, score_now, config.theta_a, tau_effective(config, control)
+    )
+    library.score_prev[:] = score_now
+    library.score_valid[:] = 1
+    observed_blocks = None
+    if config.must_include_observed:
+        observed_blocks = np.unique(partition.block_of_dim[obs_idx])
+    rows, weights = select_working_set(state, activation, has_activation, chosen, block_key, observed_blocks)
+    cost = library.cost[rows]
+    load = float(np.sum(cost))
+    l_eff = float(np.sum(weights * cost))
+    active_ids = library.ids[rows].copy()
+    state.active = active_ids
+    K.log_activations(rows, weights, t, library.act_t, library.act_a, library.act_count, library.last_active)
+
+    # (8) fovea tracking and REST bookkeeping from |e_obs|
+    abs_err = np.abs(err)
+    seen = K.track_blocks(observed, abs_err, state.fovea_residual, state.fovea_age, partition.start,
+                          config.fovea_residual_ema)
+    memory = state.rest
+    K.residual_bookkeeping(
+        seen, observed, err, x_prev, x_t, partition.start, state.cov_ptr, t, config.beta_R,
+        config.split_stats_beta, memory.persist, memory.visits, memory.last_update, memory.res_mean,
+        memory.res_cov, memory.res_n, memory.tr_tau, memory.tr_prev, memory.tr_next, memory.tr_obs,
+        memory.tr_count,
+    )
+
+    # REST edits (decision 15), before learning and fusion (decision 9)
+    edits: list[dict] = []
+    if rest_t:
+        edits = rest_edits.process_queue(state)
+        library = state.library
+        rows = state.rows_of_existing(state.active)
+        state.active = library.ids[rows].copy()
+
+    # learning (decisions 2, 3, 13)
+    permit = permit_param(config, control, rest_t)
+    status, _errors = K.learn_rows(
+        rows, x_prev, x_t, observed, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx,
+        library.w_ptr, library.w, library.diag, library.bias, library.var, library.n_updates, library.pi,
+        permit, config.lr_expert, config.sigma_ema, config.theta_learn, config.learn_warmup,
+        config.reliability_rate, config.train_active_only, config.train_active_threshold,
+        config.train_weight_by_value, config.train_value_power,
+    )
+    learned = library.ids[rows[status == 1]]
+
+    if not rest_t:
+        rest_edits.propose(state, rows, seen)
+
+    # (9) prediction for t+1: fusion over A_t, then Complete in prediction mode
+    yhat, precision = K.fuse_rows(
+        rows, x_t, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx, library.w_ptr,
+        library.w, library.diag, library.bias, library.var, config.sigma_floor,
+    )
+    yhat, _var, _ = complete(None, "prediction", yhat, variance_from_precision(precision))
+    state.yhat = yhat
+    state.yhat_prec = precision
+    state.has_cache = True
+    state.fovea_blocks = chosen
+    state.t = t + 1
+
+    trace = StepTrace(
+        t=t,
+        fovea=np.sort(chosen),
+        o_req_size=int(np.count_nonzero(requested)),
+        observed=obs_idx.copy(),
+        innovation_mean_abs=innovation_mean_abs,
+        prior_obs_mae=prior_obs_mae,
+        active=active_ids,
+        weights=weights,
+        load=load,
+        L_eff=l_eff,
+        learned=learned,
+        rest=rest_t,
+        edits=edits,
+        queue_size=int(state.rest.q_kind.shape[0]),
+        full_prior_mae=full_prior_mae,
+    )
+    if full:
+        trace.x_t = x_t.copy()
+        trace.prior = prior_t.copy()
+        trace.yhat = yhat.copy()
+        trace.yhat_precision = precision.copy()
+    return trace
+
