@@ -78,6 +78,8 @@ class ReplayedFrame:
     fields: ModFields | None  # the fields that drove the frame's last step (None: no modulator)
     seed: int
     frame: int
+    W: int
+    H: int
 
 
 @dataclass
@@ -233,7 +235,7 @@ class SequenceReplay:
             values["patchDefects"] = built.patch_defects.tolist()
             out["metrics"] = values
         out["replay"] = _replay_block(self.options, edit_id)
-        return ReplayedFrame(out, built.tokens, fields, self.seed, frame)
+        return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
 def _check_frame_record(record: dict) -> None:
@@ -300,3 +302,26 @@ def replay_frames(records: Iterable[tuple[dict, str, int]], options: ReplayOptio
         if out is not None:
             yield out
     replayer.finish()
+
+
+def replay_pairs(records: Iterable[tuple[dict, str, int]], options: ReplayOptions,
+                 edits_a: list[LoadedEdit] | None = None,
+                 edits_b: list[LoadedEdit] | None = None) -> Iterator[tuple[ReplayedFrame, ReplayedFrame]]:
+    """Two independent replays of the same input, in lockstep (for --verify).
+
+    Each replay has its own lattice and its own loaded edits; the input is read once.
+    """
+    first = Replayer(options, edits_a)
+    second = Replayer(options, edits_b)
+    for record, name, index in records:
+        try:
+            a = first.feed(record)
+            b = second.feed(record)
+        except DataError as err:
+            raise err.located(input=name, record=index)
+        if (a is None) != (b is None):
+            raise RuntimeError("replays disagree on which frames to write")
+        if a is not None:
+            yield a, b
+    first.finish()
+    second.finish()

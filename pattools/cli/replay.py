@@ -1,0 +1,189 @@
+"""pat-replay: rebuild attention fields from tokens and re-run the simulation."""
+
+from __future__ import annotations
+
+import argparse
+
+from pattools.cli import base
+from pattools.cli.ranges import parse_range
+
+NAME = "pat-replay"
+SUMMARY = ("Re-run each sequence's lattice from its sim block, steered only through attention "
+           "modulators decoded from the frames' tokens and edits, and write the replayed frames.")
+EXAMPLES = (
+    "pat-export --seeds 7 --frames 16 | pat-replay > replay.cbor     # zero edit: the export again",
+    "pat-export --seeds 7 | pat-apply --edit e.cbor | pat-replay > edited.cbor",
+    "pat-export --seeds 7 | pat-replay --edit e.cbor > edited.cbor   # the same replay",
+    "pat-replay --decoder live --frames 8:16 --metrics frames.cbor",
+    "pat-replay --verify --decoder tokens frames.cbor > /dev/null",
+    "pat-replay --fields fields/ --edit e.cbor frames.cbor > edited.cbor",
+)
+NOTES = """\
+decoders (--decoder):
+  delta   (default) modulators from the frame's edit deltas only: per patch a coupling
+          drive a = kRho*drho - kEnt*dentropyRate - kGrad*dgradPhi/pi + kA*dA + kAttn*dattnMean
+          (a code step without its field delta counts as one bin width) and a phase drive
+          q = kPhase*dphi_gf, splatted as Gaussians (sigma = scale/2): A from max(a,0), U from
+          max(-a,0), P from q; Aact = tanh A, Uact = tanh U, lapA = P, divU = 0. Coupling rises
+          where coherence should rise and falls where it should fall. Frames without an edit
+          run unmodulated, so a zero-edit replay reproduces the export exactly.
+  tokens  the original token-only decoder on the (edited) input tokens, open loop: amplitude
+          attnMean (if > 0) else entropyRate splatted, U = box blur of A, Aact/Uact = tanh,
+          lapA/divU = 5-point Laplacians.
+  live    the original closed-loop token-only mode: before every step, tokens rebuilt from the
+          live lattice (plus the frame's deltas) go through the original decoder.
+
+Input frame f steers the stepsPerFrame steps that produce output frame f. Each sequence must
+start at frame 0 with no gaps; --frames only selects output frames (the lattice always runs
+from frame 0). Edits come from the frames' edit blocks (pat-apply) and from --edit, applied
+here exactly as pat-apply would; head-hint weights (dA.heads) scale the drive of the patches
+they were attached to. Every output frame carries a replay block: decoder, gains, constants
+and the id of the edit that changed its input frame (null when none). Frames carry metrics
+when their input frame did, or with --metrics. Memory: streams, one lattice state at a time."""
+
+GAIN_FLAGS = (
+    ("--gamma-k", "gammaK", "coupling gain of Aact_i*Aact_j"),
+    ("--beta-k", "betaK", "coupling loss of Uact_i*Uact_j"),
+    ("--gamma-alpha", "gammaAlpha", "phase-lag gain of lapA"),
+    ("--beta-alpha", "betaAlpha", "phase-lag gain of divU"),
+    ("--gamma-d", "gammaD", "noise reduction by Aact (only with noise)"),
+    ("--delta-d", "deltaD", "noise increase by Uact (only with noise)"),
+)
+CONSTANT_FLAGS = (
+    ("--k-rho", "kRho", "delta decoder: coupling drive per unit of rho delta"),
+    ("--k-ent", "kEnt", "delta decoder: coupling drive per unit of entropyRate delta (negative)"),
+    ("--k-grad", "kGrad", "delta decoder: coupling drive per pi of gradPhi delta (negative)"),
+    ("--k-a", "kA", "delta decoder: coupling drive per unit of A delta"),
+    ("--k-attn", "kAttn", "delta decoder: coupling drive per unit of attnMean delta"),
+    ("--k-phase", "kPhase", "delta decoder: phase drive per radian of phi_gf delta"),
+)
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from pattools.replay.settings import DECODERS, DEFAULT_DECODER, DecoderConstants, Gains
+
+    parser = base.make_parser(NAME, SUMMARY, EXAMPLES, NOTES)
+    base.add_inputs(parser, help_text="PAT_FRAME input (stream, shard file or shard directory); '-' or nothing "
+                                      "reads stdin")
+    replay = parser.add_argument_group("replay")
+    replay.add_argument("--decoder", choices=list(DECODERS), default=DEFAULT_DECODER,
+                        help=f"token-to-field decoder (default {DEFAULT_DECODER}; see above)")
+    replay.add_argument("--edit", action="append", default=[], metavar="EDITS",
+                        help="PAT_EDIT file applied to the input frames before decoding, as pat-apply would "
+                             "(repeatable; edits apply in the order given)")
+    replay.add_argument("--frames", type=parse_range, metavar="A:B",
+                        help="write only replayed frames A..B-1 (half-open; the simulation still starts at frame 0)")
+    replay.add_argument("--metrics", action="store_true", help="add the metrics block to every replayed frame")
+    replay.add_argument("--fields", metavar="DIR",
+                        help="also write each frame's decoded fields as DIR/<seed>-<frame>-{aact,uact,lapA,divU}.npy "
+                             "(float32, H x W; those that drove the frame's last step)")
+    replay.add_argument("--verify", action="store_true",
+                        help="replay twice in this process; exit 1 if the two differ in any bit (prints the RMSE)")
+    replay.add_argument("--kernel", choices=["fast", "reference"], default="fast",
+                        help="lattice step kernel ('reference' for parity audits)")
+    gains = parser.add_argument_group("modulator gains (lattice-reference §6; defaults: the original UI)")
+    gain_defaults = Gains()
+    for flag, dest, text in GAIN_FLAGS:
+        value = getattr(gain_defaults, dest)
+        gains.add_argument(flag, dest=dest, type=_number, default=value, metavar="X",
+                           help=f"{text} (default {value:g})")
+    consts = parser.add_argument_group("delta decoder constants")
+    defaults = DecoderConstants()
+    for flag, dest, text in CONSTANT_FLAGS:
+        value = getattr(defaults, dest)
+        consts.add_argument(flag, dest=dest, type=_number, default=value, metavar="K",
+                            help=f"{text} (default {value:g})")
+    edits = parser.add_argument_group("edit application (as pat-apply)")
+    edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the spec's bounds)")
+    edits.add_argument("--clip", action="store_true", help="clip out-of-bound deltas instead of failing")
+    edits.add_argument("--lenient", action="store_true", help="skip DPats whose patchId is not in the frame")
+    out = parser.add_argument_group("output")
+    base.add_format(out)
+    base.add_validation(parser)
+    base.add_verbosity(parser)
+    return parser
+
+
+def _options(options: argparse.Namespace):
+    from pattools.edit.bounds import Bounds
+    from pattools.replay.driver import ReplayOptions
+    from pattools.replay.settings import CONSTANT_NAMES, GAIN_NAMES, DecoderConstants, Gains
+
+    return ReplayOptions(
+        decoder=options.decoder,
+        gains=Gains(**{name: getattr(options, name) for name in GAIN_NAMES}),
+        constants=DecoderConstants(**{name: getattr(options, name) for name in CONSTANT_NAMES}),
+        frames=options.frames,
+        metrics=options.metrics,
+        kernel=options.kernel,
+        bounds=Bounds.from_file(options.bounds) if options.bounds else Bounds.default(),
+        clip=options.clip,
+        lenient=options.lenient,
+    )
+
+
+def _read_edits(options: argparse.Namespace) -> list:
+    from pattools.edit.dpat import EditPackage
+    from pattools.errors import DataError, expected_found
+    from pattools.io import read_records
+
+    packages = []
+    for record in read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes):
+        if record.value.get("kind") != "PAT_EDIT":
+            raise DataError(expected_found('"PAT_EDIT"', record.value.get("kind")),
+                            input=record.input, record=record.index, path="kind")
+        packages.append((EditPackage.from_record(record.value, input=record.input, index=record.index),
+                         record.input, record.index))
+    return packages
+
+
+def run(options: argparse.Namespace, streams: base.Streams) -> int:
+    from pattools.io import RecordWriter, read_records
+    from pattools.replay.driver import load_edits, replay_frames, replay_pairs
+    from pattools.replay.dump import write_fields
+    from pattools.replay.verify import VerifyTally
+
+    settings = _options(options)
+    packages = _read_edits(options) if options.edit else []
+    writer = RecordWriter(streams.stdout, base.output_format(options, streams))
+    records = ((r.value, r.input, r.index) for r in read_records(
+        options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin))
+    if not options.verify:
+        for out in replay_frames(records, settings, load_edits(packages, settings)):
+            if options.fields:
+                write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
+            writer.write(out.record)
+        return base.EXIT_OK
+    tally = VerifyTally()
+    pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))
+    for first, second in pairs:
+        data = writer.encode(first.record)
+        tally.add(first.seed, first.frame, data, writer.encode(second.record), first.tokens, second.tokens)
+        if options.fields:
+            write_fields(options.fields, first.seed, first.frame, first.fields, first.W, first.H)
+        writer.write_encoded(data)
+    streams.stdout.flush()
+    if tally.identical:
+        base.warn(streams, NAME, f"verify: two replays of {tally.records} frames are bit-identical "
+                                 f"(RMSE {tally.rmse:g})", options)
+        return base.EXIT_OK
+    seed, frame = tally.first_difference
+    streams.stderr.write(f"{NAME}: verify: the two replays differ in {tally.differing} of {tally.records} frames "
+                         f"(first: seed {seed}, frame {frame}); RMSE {tally.rmse:.6g}\n")
+    return base.EXIT_DATA
+
+
+main = base.entry_point(NAME, build_parser, run)
+
+if __name__ == "__main__":
+    main()
