@@ -17,7 +17,11 @@ drift set lacks (attention, arousal, valence, amplitude), at the stats scale.
 | attnMean     | stats.attnMean (intents only)                 | 0.05   |          |
 | arousal      | stats.arousal (intents only)                  | 0.05   |          |
 | valence      | stats.valence (intents only)                  | 0.05   |          |
-| A            | geom.A (intents only; exported A is constant) | 0.05   |          |
+| A            | geom.A (not used: see below)                  | 0.05   |          |
+
+An amplitude (A) intent is scored on rho: exported tokens carry A = 1 as a constant
+placeholder (pat-tokens.md §1), and A's only steering channel is the coupling factor, whose
+observable consequence is coherence.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ SCORED_FEATURES: tuple[str, ...] = tuple(FEATURES)
 # intent feature → scored feature (topo intents other than flip count defects)
 INTENT_FEATURE: dict[str, str] = {name: name for name in FEATURES if name != "defects"}
 INTENT_FEATURE["topo"] = "defects"
+INTENT_FEATURE["A"] = "rho"
 
 
 def feature_matrix(frame: TokenFrame, patch_defects: list | None = None) -> np.ndarray:

@@ -93,8 +93,10 @@ def score_original(
     decoder: str | None = None,
     regions: Regions | None = None,
     settings: ScoreSettings = ScoreSettings(),
+    twice: bool = True,
 ) -> Iterator[dict]:
-    """Replay each sequence without and with each edit (twice each) and score every edit."""
+    """Replay each sequence without and with each edit (twice each, unless not ``twice``:
+    then the determinism figures are null) and score every edit."""
     from pattools.replay.driver import ReplayOptions
 
     options = ReplayOptions() if decoder is None else ReplayOptions(decoder=decoder)
@@ -108,11 +110,11 @@ def score_original(
         records = _records_of(seq)
         if pkg.seed not in bases:
             b1 = _replayed(records, seq, options, None)
-            b2 = _replayed(records, seq, options, None)
-            bases[pkg.seed] = (b1, determinism_rmse(b1, b2))
+            b2 = _replayed(records, seq, options, None) if twice else None
+            bases[pkg.seed] = (b1, None if b2 is None else determinism_rmse(b1, b2))
         base, base_rmse = bases[pkg.seed]
         e1 = _replayed(records, seq, options, (pkg, name, index))
-        e2 = _replayed(records, seq, options, (pkg, name, index))
+        e2 = _replayed(records, seq, options, (pkg, name, index)) if twice else None
         score = score_edit(base, e1, pkg, reference=seq, edited2=e2, regions=regions, settings=settings)
         score["baseDeterminismRMSE"] = base_rmse
         yield score
