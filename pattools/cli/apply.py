@@ -70,7 +70,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
                                 stdin=streams.stdin, expand_shards=False)
     edits = load_edits(edit_records, bounds, clip=options.clip, validate=options.validate)
-    applier = EditApplier(edits, bounds, clip=options.clip, lenient=options.lenient, recode=options.recode)
+    applier = EditApplier(edits, lenient=options.lenient, recode=options.recode)
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,

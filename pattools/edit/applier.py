@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pattools import schema
 from pattools.edit.apply import apply_to_record
@@ -31,9 +31,10 @@ def freeze(value: object) -> object:
 
 @dataclass
 class FrameEdit:
-    """What one edit does to one frame: its DPats (all targets of that frame, in order)."""
+    """What one edit does to one frame: its DPats (all targets of that frame, in order), bounded."""
 
     batch: DeltaBatch
+    clips: int  # deltas clipped to the bounds (with --clip)
     heads: list | None
     target_index: int  # the first target naming this frame, for messages
 
@@ -50,35 +51,39 @@ class LoadedEdit:
 
 def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | None = None,
               index: int | None = None) -> LoadedEdit:
-    """Group an edit's targets by frame and check their deltas against ``bounds`` now."""
+    """Group an edit's targets by frame and bound their deltas now (an error comes before any output)."""
     frames: dict[int, FrameEdit] = {}
     for t, target in enumerate(package.targets):
         try:
-            target.batch.bounded(bounds, clip=clip)  # an out-of-bound delta fails before any output
+            batch, clips = target.batch.bounded(bounds, clip=clip)
         except DataError as error:
             raise error.located(input=input, record=index)
         known = frames.get(target.frame)
         if known is None:
-            frames[target.frame] = FrameEdit(target.batch, target.heads, t)
+            frames[target.frame] = FrameEdit(batch, clips, target.heads, t)
         else:
-            known.batch = known.batch.concat(target.batch)
+            known.batch = known.batch.concat(batch)
+            known.clips += clips
             known.heads = target.heads if target.heads is not None else known.heads
     return LoadedEdit(package, input, index, frames)
 
 
-def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
-    """Every record of an edit file as a checked `LoadedEdit` (each must be a PAT_EDIT)."""
-    edits = []
+def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterator[tuple[EditPackage, str, int]]:
+    """Each record of an edit file as a checked EditPackage, with its input name and index."""
     for record in records:
         value = record.value
         if value.get("kind") != "PAT_EDIT":
             raise DataError(expected_found('"PAT_EDIT"', value.get("kind")), input=record.input,
                             record=record.index, path="kind")
-        if validate:
-            schema.validate(value, input=record.input, index=record.index)
-        package = EditPackage.from_record(value, input=record.input, index=record.index)
-        edits.append(load_edit(package, bounds, clip=clip, input=record.input, index=record.index))
-    return edits
+        if validate:  # read_records has screened for NaN/Inf already
+            schema.validate(value, input=record.input, index=record.index, check_finite=False)
+        yield EditPackage.from_record(value, input=record.input, index=record.index), record.input, record.index
+
+
+def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
+    """Every record of an edit file as a `LoadedEdit` (each must be a PAT_EDIT)."""
+    return [load_edit(package, bounds, clip=clip, input=name, index=index)
+            for package, name, index in edit_packages(records, validate=validate)]
 
 
 @dataclass
@@ -89,13 +94,15 @@ class ApplyTally:
 
 
 class EditApplier:
-    """Applies loaded edits to PAT_FRAME records one at a time."""
+    """Applies loaded edits to PAT_FRAME records one at a time.
 
-    def __init__(self, edits: list[LoadedEdit], bounds: Bounds, *, clip: bool = False,
+    Bounds and --clip act when edits are loaded (`load_edit`); ``bounds`` and ``clip`` are
+    accepted here only for callers written before that and are not used.
+    """
+
+    def __init__(self, edits: list[LoadedEdit], bounds: Bounds | None = None, *, clip: bool = False,
                  lenient: bool = False, recode: bool = False) -> None:
         self.edits = edits
-        self.bounds = bounds
-        self.clip = clip
         self.lenient = lenient
         self.recode = recode
         self.tally = ApplyTally()
@@ -126,13 +133,13 @@ class EditApplier:
             edit.seen_frames.add(frame)
             try:
                 edited, result = apply_to_record(
-                    current or record, target.batch, edit.package.id, self.bounds, clip=self.clip,
+                    current or record, target.batch, edit.package.id, None,
                     lenient=self.lenient, heads=target.heads, recode=self.recode,
                 )
             except DataError as error:
                 error.message = f"{error.message} (in frame {frame} of seed {seed})"
                 raise error.located(input=edit.input, record=edit.index)
-            self.tally.clips += result.clips
+            self.tally.clips += target.clips
             self.tally.skipped += result.skipped
             if edited is not None:
                 current = edited

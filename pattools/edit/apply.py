@@ -168,10 +168,23 @@ def _effective(old, new, requested, rule, difference, periodic) -> np.ndarray:
     return np.where(ok, req, diff)
 
 
+def _update(out: TokenFrame, r: np.ndarray, geom_d, geom_n, stats_d, stats_n, topo_d, topo_n, rvq_d, rvq_n) -> None:
+    """One layer: rows ``r`` (each at most once) get their named deltas with the §2 rules."""
+    g = out.geom[r]
+    out.geom[r] = np.where(geom_n, geom_rule(g + geom_d), g)
+    s = out.stats[r]
+    out.stats[r] = np.where(stats_n, stats_rule(s + stats_d), s)
+    t = out.topo[r]
+    out.topo[r] = np.where(topo_n, topo_rule(t + topo_d), t)
+    if out.rvq is not None:
+        q = out.rvq[r]
+        out.rvq[r] = np.where(rvq_n[:, None], rvq_rule(q + rvq_d), q)
+
+
 def apply_target(
     tokens: TokenFrame,
     dpats: list[dict] | DeltaBatch,
-    bounds: Bounds,
+    bounds: Bounds | None,
     *,
     clip: bool = False,
     lenient: bool = False,
@@ -180,12 +193,14 @@ def apply_target(
 ) -> ApplyResult:
     """Apply the DPats of one target to one frame, in order, with the §2 rules.
 
+    ``bounds=None`` means the deltas were bounded already (``DeltaBatch.bounded``).
+
     ``heads`` is the target's ``dA.heads`` hint: touched tokens get ``heads`` = its phases
     (0 where a head gives none). ``recode`` recomputes ``code.rvq`` of touched tokens from
     their edited fields afterwards.
     """
     batch = dpats if isinstance(dpats, DeltaBatch) else DeltaBatch.from_dpats(dpats)
-    batch, clips = batch.bounded(bounds, clip=clip)
+    batch, clips = (batch, 0) if bounds is None else batch.bounded(bounds, clip=clip)
     rows, skipped = locate(tokens, batch, lenient=lenient)
     keep = rows >= 0
     dims = _check_code_lengths(tokens, batch, keep)
@@ -200,38 +215,39 @@ def apply_target(
     topo_d, topo_n = batch.topo[sel], batch.topo_named[sel]
     rvq_d, rvq_n = _width(batch.rvq, dims)[sel], batch.rvq_named[sel]
 
-    touched = np.unique(rows)  # sorted: token order
     base = tokens
-    rank = _layers(rows)
-    for k in range(int(rank.max()) + 1):
-        layer = rank == k
-        r = rows[layer]
-        g = out.geom[r]
-        out.geom[r] = np.where(geom_n[layer], geom_rule(g + geom_d[layer]), g)
-        s = out.stats[r]
-        out.stats[r] = np.where(stats_n[layer], stats_rule(s + stats_d[layer]), s)
-        t = out.topo[r]
-        out.topo[r] = np.where(topo_n[layer], topo_rule(t + topo_d[layer]), t)
-        if out.rvq is not None:
-            q = out.rvq[r]
-            out.rvq[r] = np.where(rvq_n[layer][:, None], rvq_rule(q + rvq_d[layer]), q)
+    order = np.argsort(rows, kind="stable")
+    ranked = rows[order]
+    if len(ranked) < 2 or (ranked[1:] != ranked[:-1]).all():
+        # every token named once (the usual case): one update, no per-token sums
+        _update(out, rows, geom_d, geom_n, stats_d, stats_n, topo_d, topo_n, rvq_d, rvq_n)
+        touched = ranked
+        geom_req, geom_any = np.where(geom_n, geom_d, 0.0)[order], geom_n[order]
+        stats_req, stats_any = np.where(stats_n, stats_d, 0.0)[order], stats_n[order]
+        topo_any, rvq_any = topo_n[order], rvq_n[order]
+    else:
+        rank = _layers(rows)
+        for k in range(int(rank.max()) + 1):
+            layer = rank == k
+            _update(out, rows[layer], geom_d[layer], geom_n[layer], stats_d[layer], stats_n[layer],
+                    topo_d[layer], topo_n[layer], rvq_d[layer], rvq_n[layer])
+        touched = np.unique(rows)  # sorted: token order
+        pos = np.searchsorted(touched, rows)
+        m = len(touched)
 
-    # Per touched token: which fields were named, and the requested sums.
-    pos = np.searchsorted(touched, rows)
+        def per_token(values: np.ndarray, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            total = np.zeros((m,) + values.shape[1:], dtype=values.dtype)
+            np.add.at(total, pos, np.where(named, values, 0))
+            any_named = np.zeros((m,) + named.shape[1:], dtype=bool)
+            np.logical_or.at(any_named, pos, named)
+            return total, any_named
+
+        geom_req, geom_any = per_token(geom_d, geom_n)
+        stats_req, stats_any = per_token(stats_d, stats_n)
+        _, topo_any = per_token(topo_d, topo_n)
+        _, rvq_any = per_token(rvq_d[:, :1], rvq_n[:, None])
+        rvq_any = rvq_any[:, 0]
     m = len(touched)
-
-    def per_token(values: np.ndarray, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        total = np.zeros((m,) + values.shape[1:], dtype=values.dtype)
-        np.add.at(total, pos, np.where(named, values, 0))
-        any_named = np.zeros((m,) + named.shape[1:], dtype=bool)
-        np.logical_or.at(any_named, pos, named)
-        return total, any_named
-
-    geom_req, geom_any = per_token(geom_d, geom_n)
-    stats_req, stats_any = per_token(stats_d, stats_n)
-    _, topo_any = per_token(topo_d, topo_n)
-    _, rvq_any = per_token(rvq_d[:, :1], rvq_n[:, None])
-    rvq_any = rvq_any[:, 0]
 
     geom_eff = _effective(base.geom[touched], out.geom[touched], geom_req, geom_rule, _geom_difference, GEOM_PERIODIC)
     stats_eff = _effective(base.stats[touched], out.stats[touched], stats_req, stats_rule, np.subtract, False)
@@ -323,7 +339,7 @@ def apply_to_record(
     record: dict,
     batch: DeltaBatch,
     edit_id: str,
-    bounds: Bounds,
+    bounds: Bounds | None,
     *,
     clip: bool = False,
     lenient: bool = False,
@@ -348,10 +364,14 @@ def apply_to_record(
     if len(result.rows) == 0:
         return None, result
     new_tokens = list(tokens)
-    phases = None if heads is None else result.tokens.heads
+    edited = result.tokens
+    columns = {"geom": (GEOM_FIELDS, edited.geom.tolist()), "stats": (STATS_FIELDS, edited.stats.tolist()),
+               "topo": (TOPO_FIELDS, edited.topo.tolist())}
+    codes = None if edited.rvq is None else edited.rvq.tolist()
     for k, dp in zip(result.rows.tolist(), result.applied):
         row = rows[k]
-        new_tokens[row] = _patch_token(tokens[row], result.tokens, k, dp, None if phases is None else phases[k])
+        hint = None if heads is None else edited.heads[k]
+        new_tokens[row] = _patch_token(tokens[row], k, dp, columns, codes, hint)
     out = dict(record)
     out["tokens"] = new_tokens
     previous = record.get("edit")
@@ -367,22 +387,23 @@ def apply_to_record(
     return out, result
 
 
-def _patch_token(token: dict, frame: TokenFrame, k: int, dp: dict, heads: list | None) -> dict:
-    """A copy of ``token`` with the fields ``dp`` names taken from row ``k`` of ``frame``."""
+def _patch_token(token: dict, k: int, dp: dict, columns: dict, codes: list | None, heads: list | None) -> dict:
+    """A copy of ``token`` with the fields ``dp`` names taken from row ``k`` of the edited columns."""
     new = dict(token)
-    for group, names, column in (("geom", GEOM_FIELDS, frame.geom), ("stats", STATS_FIELDS, frame.stats),
-                                 ("topo", TOPO_FIELDS, frame.topo)):
-        part = dp.get(group)
-        if part:
-            values = dict(token[group])
-            row = column[k].tolist()
-            for name in part:
-                values[name] = row[names.index(name)]
-            new[group] = values
-    if "code" in dp:
-        code = dict(token["code"])
-        code["rvq"] = frame.rvq[k].tolist()
-        new["code"] = code
+    for group, part in dp.items():
+        if group == "patchId":
+            continue
+        if group == "code":
+            code = dict(token["code"])
+            code["rvq"] = codes[k]
+            new["code"] = code
+            continue
+        names, values = columns[group]
+        fields = dict(token[group])
+        row = values[k]
+        for name in part:
+            fields[name] = row[names.index(name)]
+        new[group] = fields
     if heads is not None:
         new["heads"] = list(heads)
     return new
