@@ -1,0 +1,196 @@
+"""pat-pack: pack prompts and PAT token windows (and ΔPAT targets) into training records."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pattools.cli import base
+from pattools.errors import DataError, UsageError
+from pattools.io import RecordWriter, read_records
+
+NAME = "pat-pack"
+SUMMARY = "Pair edit prompts with windows of PAT frames (and optional ΔPAT targets) as PAT_PACK training records."
+EXAMPLES = (
+    'pat-export --seeds 0:8 --frames 32 | pat-pack --prompt "increase coherence on rim" --context 4 --horizon 2 > train.cbor',
+    "pat-pack --prompts prompts.jsonl --context 8 --horizon 4 --stride 2 --split val=0.1 frames.cbor",
+    'pat-pack --prompt "reduce entropy" --targets baseline --context 4 --horizon 1 --format npz --out train.npz frames.cbor',
+    "pat-pack --targets edits.cbor --context 4 --horizon 4 frames.cbor | pat-cat --format jsonl | jq .targets",
+)
+NOTES = """\
+A window around edit frame T: inputs are frames T-K..T-1 (--context K), targets lie on
+frames T..T+H-1 (--horizon H). T is the prompt's frame when it has one; otherwise windows
+slide from the sequence's first frame + K in steps of --stride (default H). A window whose
+frames are not all in the sequence (past the end or the start, or across a gap) is
+dropped and counted on stderr, never padded.
+Prompts: --prompt TEXT (repeatable), or --prompts FILE with one prompt per line or JSON
+lines {prompt, id?, seed?, frame?} (seed limits a prompt to that sequence, frame fixes
+T). With --targets FILE and no prompts, each edit package is a prompt (its prompt, id,
+seed, and T = its first target frame).
+Targets: none (default; empty list, for pairless reward-driven training); baseline (the
+baseline editor's deltas on the horizon frames as pseudo-labels; --regions, --lenient as
+in pat-baseline); FILE (PAT_EDIT records: every edit of the sequence's seed and sim whose
+prompt is the record's, or that has none, gives its targets on the horizon frames). To
+name a file called none or baseline, write ./none.
+Record id: <prompt id or sha256(prompt)[:12]>-<seed>-<T>. --split val=0.1[,test=0.1]
+sets split deterministically: the first name whose cumulative fraction exceeds the first
+8 bytes of sha256("<seed>:<id>") / 2^64, else train.
+--format npz writes one archive (load with numpy.load): inputs float32[R,K,P,F],
+target_deltas float32[R,H,P,F] (summed per patch, 0 where not named) and target_mask
+bool[R,H,P,F], with features (the F names, in order), patch_ids, ids, prompts, seeds,
+edit_frames, input_frames, target_frames and splits. All records of an archive need the
+same patch layout. npz retains every record until the end; cbor and jsonl stream per
+sequence."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = base.make_parser(NAME, SUMMARY, EXAMPLES, notes=NOTES)
+    base.add_inputs(parser, help_text="PAT_FRAME stream(s), shard file or directory; '-' or nothing reads stdin")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--prompt", action="append", metavar="TEXT", help="an edit prompt (repeatable)")
+    source.add_argument("--prompts", metavar="FILE", help="prompts file: text lines or JSON lines {prompt, id?, seed?, frame?}")
+    parser.add_argument("--context", type=base.positive_int, required=True, metavar="K",
+                        help="input frames before the edit frame")
+    parser.add_argument("--horizon", type=base.positive_int, default=1, metavar="H",
+                        help="target frames from the edit frame on (default 1)")
+    parser.add_argument("--stride", type=base.positive_int, metavar="S",
+                        help="step between sliding edit frames when a prompt has no frame (default H)")
+    parser.add_argument("--targets", default="none", metavar="none|baseline|FILE",
+                        help="where targets come from (default none: empty)")
+    parser.add_argument("--regions", metavar="FILE", help="named regions for --targets baseline")
+    parser.add_argument("--lenient", action="store_true",
+                        help="with --targets baseline, skip prompt clauses that do not parse")
+    parser.add_argument("--split", type=_split, metavar="NAME=FRACTION[,...]",
+                        help="assign a split per record deterministically (e.g. val=0.1); the rest is train")
+    parser.add_argument("--format", choices=["cbor", "jsonl", "npz"], default=None,
+                        help="output: cbor (default; jsonl when stdout is a terminal), jsonl, or an npz archive")
+    parser.add_argument("--out", metavar="FILE", help="write to FILE atomically instead of stdout")
+    base.add_validation(parser)
+    base.add_verbosity(parser)
+    return parser
+
+
+def _split(text: str):
+    from pattools.edit.pack import parse_split
+
+    try:
+        return parse_split(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run(options: argparse.Namespace, streams: base.Streams) -> int:
+    from pattools.edit import pack
+    from pattools.io.atomic import atomic_writer
+    from pattools.score.sequences import read_sequences
+
+    mode = options.targets if options.targets in ("none", "baseline") else "file"
+    edits = _edit_packages(options) if mode == "file" else []
+    prompts = _prompts(options, edits)
+    baseline = _baseline(options) if mode == "baseline" else None
+    fmt = options.format or ("cbor" if options.out else base.output_format(options, streams))
+    if fmt == "npz" and not options.out and _isatty(streams.stdout):
+        raise UsageError("refusing to write an npz archive to a terminal (redirect stdout or use --out)")
+    window = pack.Window(options.context, options.horizon, options.stride)
+    tally = pack.PackTally()
+    used: set[int] = set()
+    index = pack.EditIndex(edits)
+    frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
+                          stdin=streams.stdin)
+
+    def packed():
+        for seq in read_sequences(frames, keep_records=True):
+            token_maps = [record["tokens"] for record, _, _ in seq.records]
+            yield from pack.pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
+                                          targets=mode, edits=index, baseline=baseline, split=options.split,
+                                          tally=tally, used=used)
+
+    def write(stream) -> None:
+        if fmt == "npz":
+            from pattools.io.npz import encode_npz
+
+            tensors = pack.TensorPack()
+            for item in packed():
+                tensors.add(item)
+            stream.write(encode_npz(tensors.arrays()))
+            return
+        writer = RecordWriter(stream, fmt)
+        for item in packed():
+            writer.write(item.record)
+
+    if options.out:
+        with atomic_writer(options.out) as stream:
+            write(stream)
+    else:
+        write(streams.stdout)
+        streams.stdout.flush()
+    if options.verbose:
+        base.warn(streams, NAME, f"{tally.records} records", options)
+    if tally.dropped:
+        base.warn(streams, NAME, f"dropped {tally.dropped} windows not wholly inside their sequence "
+                                 f"(context {options.context}, horizon {options.horizon})", options)
+    unused = len(prompts) - len(used)
+    if unused:
+        base.warn(streams, NAME, f"{unused} of {len(prompts)} prompts made no record "
+                                 "(seed not in the input, or no whole window)", options)
+    return base.EXIT_OK
+
+
+def _isatty(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _edit_packages(options: argparse.Namespace) -> list:
+    from pattools.edit.applier import edit_packages
+
+    records = read_records([options.targets], validate=False, max_record_bytes=options.max_record_bytes,
+                           expand_shards=False)
+    return list(edit_packages(records, validate=options.validate))
+
+
+def _prompts(options: argparse.Namespace, edits: list) -> list:
+    from pattools.edit.pack import PackPrompt, prompts_from_edits
+
+    if options.prompt:
+        return [PackPrompt(text) for text in options.prompt]
+    if options.prompts:
+        from pattools.edit.intents import read_prompt_lines
+
+        try:
+            data = Path(options.prompts).read_bytes()
+        except OSError as exc:
+            raise DataError(exc.strerror or "cannot read", input=options.prompts) from None
+        lines = read_prompt_lines(data, options.prompts)
+        if not lines:
+            raise DataError("no prompts in the file", input=options.prompts)
+        return [PackPrompt(line.prompt, line.id, line.seed, line.frame) for line in lines]
+    if edits:
+        return prompts_from_edits([package for package, _, _ in edits])
+    raise UsageError("give --prompt TEXT or --prompts FILE (or --targets FILE, whose edits carry their prompts)")
+
+
+def _baseline(options: argparse.Namespace):
+    try:
+        from pattools.edit.editors import heuristic_edit
+    except ModuleNotFoundError as exc:
+        if exc.name != "pattools.edit.editors":
+            raise
+        raise UsageError("--targets baseline needs the baseline editor (pattools.edit.editors), "
+                         "which this installation lacks") from None
+    regions = None
+    if options.regions:
+        from pattools.edit.regions import read_regions_file
+
+        regions = read_regions_file(options.regions)
+
+    def edit(horizon, sim, seed, prompt):
+        return heuristic_edit(horizon, sim, seed, prompt, regions=regions, lenient=options.lenient)
+
+    return edit
+
+
+main = base.entry_point(NAME, build_parser, run)
+
+if __name__ == "__main__":
+    main()

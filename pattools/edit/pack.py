@@ -1,0 +1,290 @@
+"""Packing prompts and PAT token windows into training records (spec/editing.md §3).
+
+A window around edit frame T holds the K frames before it as inputs (T−K … T−1) and the
+H frames T … T+H−1 as the target horizon. T comes from a prompt's ``frame``, or slides
+over the sequence from its first frame + K in steps of the stride. A window whose frames
+are not all in the sequence (it runs past the end, or before the start, or over a gap)
+is dropped and counted, never padded.
+
+Targets are empty (``none``: pairless, for reward-driven training), the baseline
+editor's ΔPAT as pseudo-labels (``baseline``), or taken from edit packages (``file``):
+every PAT_EDIT of the sequence's seed and sim whose prompt is the record's (or that has
+no prompt) contributes its targets on the horizon frames, in file order.
+
+Splits are deterministic: with fractions ``name=f, ...`` a record goes to the first name
+whose cumulative fraction exceeds u = (first 8 bytes of sha256("<seed>:<id>"), big
+endian) / 2^64, else to "train".
+
+Tensors (``npz``): inputs float32[R, K, P, F] and target deltas float32[R, H, P, F] with
+a bool mask of the named deltas, in the feature order ``FEATURES`` (stored in the archive).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pattools.edit.apply import delta_columns
+from pattools.edit.applier import freeze
+from pattools.edit.dpat import EditPackage, Target
+from pattools.errors import DataError
+from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+
+TARGET_MODES: tuple[str, ...] = ("none", "baseline", "file")
+DEFAULT_SPLIT = "train"
+
+
+def features(code_dims: int) -> list[str]:
+    """Feature order of the tensors: geom, stats, topo, then one column per code dimension."""
+    return ([f"geom.{n}" for n in GEOM_FIELDS] + [f"stats.{n}" for n in STATS_FIELDS]
+            + [f"topo.{n}" for n in TOPO_FIELDS] + [f"code.rvq[{d}]" for d in range(code_dims)])
+
+
+@dataclass(frozen=True)
+class Window:
+    context: int  # K ≥ 1 input frames before the edit frame
+    horizon: int  # H ≥ 1 target frames from the edit frame on
+    stride: int | None = None  # between sliding edit frames (default: the horizon)
+
+    def span(self, edit_frame: int) -> range:
+        return range(edit_frame - self.context, edit_frame + self.horizon)
+
+    def edit_frames(self, frames: Sequence[int], fixed: int | None) -> tuple[list[int], int]:
+        """Edit frames T of the complete windows over ``frames``, and how many were dropped."""
+        present = set(frames)
+        if fixed is not None:
+            candidates = [fixed]
+        elif frames:
+            step = self.stride or self.horizon
+            candidates = list(range(frames[0] + self.context, frames[-1] + 1, step))
+        else:
+            candidates = []
+        kept = [t for t in candidates if all(f in present for f in self.span(t))]
+        return kept, len(candidates) - len(kept)
+
+
+def parse_split(text: str) -> list[tuple[str, float]]:
+    """``val=0.1[,test=0.05]`` → [(name, fraction)]; fractions in [0, 1] summing to ≤ 1."""
+    parts = []
+    total = 0.0
+    for item in text.split(","):
+        name, sep, value = item.partition("=")
+        name = name.strip()
+        try:
+            fraction = float(value)
+        except ValueError:
+            fraction = -1.0
+        if not sep or not name or not 0.0 <= fraction <= 1.0:
+            raise ValueError(f"expected NAME=FRACTION with a fraction in [0, 1], got {item!r}")
+        total += fraction
+        parts.append((name, fraction))
+    if total > 1.0 + 1e-12:
+        raise ValueError(f"split fractions add up to {total:g} (more than 1)")
+    return parts
+
+
+def assign_split(seed: int, record_id: str, fractions: Sequence[tuple[str, float]]) -> str:
+    """The split of a record: by sha256("<seed>:<id>"), never by Python's hash()."""
+    digest = hashlib.sha256(f"{seed}:{record_id}".encode("utf-8")).digest()
+    u = int.from_bytes(digest[:8], "big") / 2.0**64
+    edge = 0.0
+    for name, fraction in fractions:
+        edge += fraction
+        if u < edge:
+            return name
+    return DEFAULT_SPLIT
+
+
+def prompt_key(prompt: str, ident: str | None) -> str:
+    """A prompt's id, or the first 12 hex of sha256(prompt)."""
+    return ident if ident is not None else hashlib.sha256(prompt.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass
+class PackPrompt:
+    prompt: str
+    id: str | None = None
+    seed: int | None = None
+    frame: int | None = None
+
+
+def prompts_from_edits(edits: Sequence[EditPackage]) -> list[PackPrompt]:
+    """One prompt per edit package (its prompt, id and seed; T = its first target frame)."""
+    out = []
+    for package in edits:
+        first = min((t.frame for t in package.targets), default=None)
+        out.append(PackPrompt(package.prompt or "", package.id, package.seed, first))
+    return out
+
+
+class EditIndex:
+    """Edit packages by (seed, sim) for ``--targets FILE``."""
+
+    def __init__(self, edits: Sequence[tuple[EditPackage, str | None, int | None]]) -> None:
+        self._by_key: dict[tuple, list[tuple[EditPackage, str | None, int | None]]] = {}
+        for item in edits:
+            package = item[0]
+            self._by_key.setdefault((package.seed, freeze(package.sim)), []).append(item)
+
+    def matching(self, seed: int, sim: dict, prompt: str) -> list[tuple[EditPackage, str | None, int | None]]:
+        return [item for item in self._by_key.get((seed, freeze(sim)), [])
+                if item[0].prompt is None or item[0].prompt == prompt]
+
+
+@dataclass
+class PackedWindow:
+    """One training record, with what the tensor export needs besides the record."""
+
+    record: dict
+    edit_frame: int
+    input_tokens: list[TokenFrame]
+    horizon_tokens: list[TokenFrame]
+    horizon_frames: list[int]
+    targets: list[tuple[Target, str | None, int | None]] = field(default_factory=list)  # (target, input, index)
+
+
+@dataclass
+class PackTally:
+    records: int = 0
+    dropped: int = 0  # windows not wholly inside their sequence
+    unused_prompts: int = 0  # prompts that made no record (seed not in the input, or no whole window)
+
+
+def pack_sequence(
+    seed: int,
+    sim: dict,
+    frames: list[int],
+    tokens: list[TokenFrame],
+    token_maps: list[list[dict]],
+    prompts: Sequence[PackPrompt],
+    window: Window,
+    *,
+    targets: str = "none",
+    edits: EditIndex | None = None,
+    baseline=None,
+    split: Sequence[tuple[str, float]] | None = None,
+    tally: PackTally | None = None,
+    used: set[int] | None = None,
+) -> Iterator[PackedWindow]:
+    """The records of one sequence: for each prompt (in order) its windows (in frame order).
+
+    ``token_maps`` are the frames' original token maps (written unchanged into ``inputs``);
+    ``baseline(horizon, sim, seed, prompt)`` returns the pseudo-label EditPackage for
+    ``targets="baseline"``. ``used`` collects the indices of prompts that made a record.
+    """
+    tally = tally if tally is not None else PackTally()
+    position = {f: i for i, f in enumerate(frames)}
+    for p, spec in enumerate(prompts):
+        if spec.seed is not None and spec.seed != seed:
+            continue
+        starts, dropped = window.edit_frames(frames, spec.frame)
+        tally.dropped += dropped
+        for t in starts:
+            record_id = f"{prompt_key(spec.prompt, spec.id)}-{seed}-{t}"
+            inputs = [position[f] for f in range(t - window.context, t)]
+            horizon = [position[f] for f in range(t, t + window.horizon)]
+            horizon_frames = [frames[i] for i in horizon]
+            record: dict = {"kind": "PAT_PACK", "version": 1, "id": record_id, "prompt": spec.prompt,
+                            "seed": seed, "sim": sim,
+                            "inputs": [{"frame": frames[i], "tokens": token_maps[i]} for i in inputs],
+                            "targets": []}
+            packed = PackedWindow(record, t, [tokens[i] for i in inputs], [tokens[i] for i in horizon],
+                                  horizon_frames)
+            intents = None
+            if targets == "file":
+                for package, where, index in (edits.matching(seed, sim, spec.prompt) if edits else []):
+                    for target in package.targets:
+                        if t <= target.frame < t + window.horizon:
+                            packed.targets.append((target, where, index))
+                    if intents is None and package.intents is not None:
+                        intents = package.intents
+            elif targets == "baseline":
+                package = baseline([(frames[i], tokens[i]) for i in horizon], sim, seed, spec.prompt)
+                packed.targets = [(target, None, None) for target in package.targets]
+                intents = package.intents
+            record["targets"] = [target.to_record() for target, _, _ in packed.targets]
+            if intents is not None:
+                record["intents"] = intents
+            if split is not None:
+                record["split"] = assign_split(seed, record_id, split)
+            tally.records += 1
+            if used is not None:
+                used.add(p)
+            yield packed
+
+
+class TensorPack:
+    """Collects packed windows into the arrays of ``--format npz``."""
+
+    def __init__(self) -> None:
+        self.windows: list[PackedWindow] = []
+
+    def add(self, packed: PackedWindow) -> None:
+        self.windows.append(packed)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The archive's arrays; every record must have the same patches and code dimensions."""
+        if not self.windows:
+            raise DataError("no records to write (no whole window in the input)")
+        first = self.windows[0].input_tokens[0]
+        patch_ids = first.patch_ids
+        dims = 0 if first.rvq is None else first.rvq.shape[1]
+        names = features(dims)
+        for w in self.windows:
+            for frame in w.input_tokens + w.horizon_tokens:
+                frame_dims = 0 if frame.rvq is None else frame.rvq.shape[1]
+                if frame.patch_ids != patch_ids or frame_dims != dims:
+                    raise DataError(
+                        f"npz needs one patch layout: record {w.record['id']} has {len(frame)} patches and "
+                        f"{frame_dims} code dims, the first record {len(patch_ids)} and {dims} "
+                        "(pack one grid per archive)")
+        inputs = np.stack([np.stack([_feature_rows(f, dims) for f in w.input_tokens]) for w in self.windows])
+        deltas, masks = zip(*(_target_tensor(w, dims) for w in self.windows))
+        out = {
+            "features": np.array(names),
+            "patch_ids": np.array(patch_ids),
+            "ids": np.array([w.record["id"] for w in self.windows]),
+            "prompts": np.array([w.record["prompt"] for w in self.windows]),
+            "seeds": np.array([w.record["seed"] for w in self.windows], dtype=np.int64),
+            "edit_frames": np.array([w.edit_frame for w in self.windows], dtype=np.int64),
+            "input_frames": np.array([[i["frame"] for i in w.record["inputs"]] for w in self.windows], dtype=np.int64),
+            "target_frames": np.array([w.horizon_frames for w in self.windows], dtype=np.int64),
+            "inputs": inputs.astype(np.float32),
+            "target_deltas": np.stack(deltas).astype(np.float32),
+            "target_mask": np.stack(masks),
+        }
+        if any("split" in w.record for w in self.windows):
+            out["splits"] = np.array([w.record.get("split", DEFAULT_SPLIT) for w in self.windows])
+        return out
+
+
+def _feature_rows(frame: TokenFrame, dims: int) -> np.ndarray:
+    parts = [frame.geom, frame.stats, frame.topo.astype(np.float64)]
+    if dims:
+        parts.append(frame.rvq.astype(np.float64))
+    return np.concatenate(parts, axis=1)
+
+
+def _target_tensor(w: PackedWindow, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Summed target deltas per horizon frame and patch, and which of them are named."""
+    count = len(w.horizon_tokens[0])
+    width = len(GEOM_FIELDS) + len(STATS_FIELDS) + len(TOPO_FIELDS) + dims
+    deltas = np.zeros((len(w.horizon_frames), count, width))
+    masks = np.zeros(deltas.shape, dtype=bool)
+    for target, where, index in w.targets:
+        h = w.horizon_frames.index(target.frame)
+        try:
+            cols = delta_columns(w.horizon_tokens[h], target.batch)
+        except DataError as error:
+            raise error.located(input=where, record=index)
+        parts = [cols.dgeom, cols.dstats, cols.dtopo.astype(np.float64)]
+        named = [cols.geom_named, cols.stats_named, cols.topo_named]
+        if dims:
+            parts.append(cols.drvq.astype(np.float64))
+            named.append(np.repeat(cols.rvq_named[:, None], dims, axis=1))
+        deltas[h] += np.concatenate(parts, axis=1)
+        masks[h] |= np.concatenate(named, axis=1)
+    return deltas, masks
