@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from pattools.errors import DataError
+from pattools.errors import DataError, expected_found
 
 
 def group_of(score: dict) -> str:
@@ -22,8 +22,11 @@ def summarize(scores: Iterable[tuple[dict, str, int]]) -> list[dict]:
     """PAT_SCORE scope=mean records, one per group, from (record, input, index) triples."""
     groups: dict[str, list[dict]] = {}
     for record, input, index in scores:
-        if record.get("kind") != "PAT_SCORE" or record.get("scope") != "edit":
-            raise DataError("expected a PAT_SCORE record of scope edit", input=input, record=index, path="kind")
+        if record.get("kind") != "PAT_SCORE":
+            raise DataError(expected_found('"PAT_SCORE"', record.get("kind")), input=input, record=index, path="kind")
+        if record.get("scope") != "edit":
+            raise DataError(expected_found('"edit" (a score of one edit)', record.get("scope")), input=input,
+                            record=index, path="scope")
         groups.setdefault(group_of(record), []).append(record)
     out = []
     for name, members in groups.items():
