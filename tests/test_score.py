@@ -266,4 +266,5 @@ def test_summary_command(tmp_path) -> None:
     (tmp_path / "means.jsonl").write_text(rows[0] + "\n")
     bad = run("pat-score", "--summary", f"{tmp_path}/means.jsonl")
     assert bad.returncode == 1
-    assert bad.stderr.decode() == f"pat-score: {tmp_path}/means.jsonl: record 0: scope: expected "edit" (a score of one edit), got string 'mean'\n"
+    assert bad.stderr.decode() == (f"pat-score: {tmp_path}/means.jsonl: record 0: scope: "
+                                   "expected \"edit\" (a score of one edit), got string 'mean'\n")
