@@ -13,7 +13,7 @@ from pattools.edit.applier import EditApplier, load_edit
 from pattools.edit.apply import apply_target, apply_to_record, delta_columns, wrap_angle
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
-from pattools.edit.recode import encode_rvq
+from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.errors import DataError
 from pattools.schema import validate
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
@@ -184,7 +184,7 @@ def test_custom_bounds():
 def test_recode_recomputes_codes_of_touched_tokens():
     frame = random_frame(np.random.default_rng(5), 64, 64, 32)
     frame.stats[1, 2] = 0.6  # entropyRate bin 2
-    frame.rvq = encode_rvq(frame.geom, frame.stats)
+    frame.rvq = lfq_codes(lfq_features(frame.geom, frame.stats))
     dp = [{"patchId": "32,0,32", "stats": {"entropyRate": 0.2}}]
     plain = apply_target(frame, dp, Bounds.default())
     assert np.array_equal(plain.tokens.rvq, frame.rvq) and "code" not in plain.applied[0]

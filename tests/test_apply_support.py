@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from pattools.edit.recode import encode_rvq
+from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.tokens.frame import TokenFrame, patch_id
 from tests.helpers import sim_block
 
@@ -31,7 +31,7 @@ def random_frame(rng: np.random.Generator, W: int = 96, H: int = 96, scale: int 
     tokens.topo[:, 0] = rng.integers(-1, 2, n)
     tokens.topo[:, 1] = tokens.topo[:, 0]
     if code:
-        tokens.rvq = encode_rvq(tokens.geom, tokens.stats)
+        tokens.rvq = lfq_codes(lfq_features(tokens.geom, tokens.stats))
     else:
         tokens.rvq = None
     return tokens

@@ -21,7 +21,7 @@ import numpy as np
 
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch
-from pattools.edit.recode import encode_rvq
+from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.errors import DataError, expected_found
 from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 
@@ -254,7 +254,7 @@ def apply_target(
     topo_eff = out.topo[touched] - base.topo[touched]
 
     if recode and out.rvq is not None:
-        out.rvq[touched] = encode_rvq(out.geom[touched], out.stats[touched])[:, :dims]
+        out.rvq[touched] = lfq_codes(lfq_features(out.geom[touched], out.stats[touched]))[:, :dims]
         rvq_any = np.ones(m, dtype=bool)
     rvq_eff = None if out.rvq is None else out.rvq[touched] - base.rvq[touched]
 
