@@ -2,12 +2,18 @@
 with the token kernels.
 
 Why the shapes: the 48-neighbour local order parameter ρ is a ring stencil, so it reads
-padded cos/sin planes (``pad_cos_sin``: 3 cells of wrapped or zero border) with fixed
-offsets instead of an N×48 neighbour table, and accumulates each cell's 48 terms in the
-canonical ring order (ring 1, 2, 3; dy outer, dx inner) while vectorising across the cells
-of a row. Every sum the spec defines over cells (rhoMean, Σρ², entropyGrad) runs in cell
-index order in one serial pass; only per-cell terms are computed in parallel, so results
-do not depend on the thread count.
+padded cos/sin planes (3 cells of wrapped or zero border) with fixed offsets instead of
+an N×48 neighbour table, and accumulates each cell's 48 terms in the canonical ring order
+(ring 1, 2, 3; dy outer, dx inner) while vectorising across the cells of a row. Every sum
+the spec defines over cells (rhoMean, Σρ², entropyGrad) runs in cell index order in one
+serial pass; only per-cell terms are computed in parallel, so results do not depend on
+the thread count.
+
+Two kernels per job: ``*_reference`` is the straightforward one (libm cos/sin, scalar
+loops); the fast one reads cos/sin from the vectorisable ``lattice_sincos.sincos``
+(within ``SINCOS_ERR`` of libm) and *certifies* every float32 ρ it stores: a cell whose
+float64 ρ lies within the propagated error bound of a float32 rounding boundary is
+recomputed the reference way, so both kernels store identical float32 values.
 """
 
 from __future__ import annotations
@@ -17,10 +23,18 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel, prange
+from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos
 
 PI = math.pi
 TAU = 2.0 * math.pi
 PAD = 3  # ring radius
+_THREE_PI = 3.0 * math.pi
+_U = 2.0**-53
+# |ρ_fast − ρ_reference| in float64: Σ over 48 terms of w·ε plus twice the rounding of
+# a 48-term sum (Σw ≈ 1), through the 1-Lipschitz hypot for both coordinates, plus
+# hypot's own rounding on both sides (relative); padded by a safety factor of 4.
+RHO_ERR_ABS = 4.0 * 1.5 * (SINCOS_ERR + 100.0 * _U)
+RHO_ERR_REL = 4.0 * 12.0 * _U
 
 
 @kernel
@@ -42,6 +56,18 @@ def hypot_js(a: float, b: float) -> float:
 
 
 @kernel
+def hypot_js_finite(a: float, b: float) -> float:
+    """``hypot_js`` for finite arguments, branch-free: one of |a|/m, |b|/m is exactly 1,
+    so the engine's sum is fl(1 + r²) with r = min/max."""
+    a = abs(a)
+    b = abs(b)
+    m = max(a, b)
+    n = min(a, b)
+    q = n / (m if m > 0.0 else 1.0)
+    return math.sqrt(1.0 + q * q) * m
+
+
+@kernel
 def wrapd(d: float) -> float:
     """Circular difference into (−π, π] by repeated ±2π (lattice-reference §0)."""
     while d > PI:
@@ -49,6 +75,16 @@ def wrapd(d: float) -> float:
     while d <= -PI:
         d += TAU
     return d
+
+
+@kernel
+def wrapd_fast(d: float) -> float:
+    """``wrapd`` with one select per side when |d| ≤ 3π (differences of stored phases,
+    which lie in [0, f32(2π)]); the loop otherwise. Same bits as ``wrapd``."""
+    if abs(d) > _THREE_PI:
+        return wrapd(d)
+    d = d - TAU if d > PI else d
+    return d + TAU if d <= -PI else d
 
 
 @kernel
@@ -69,10 +105,54 @@ def ring_weights(n1: int, n2: int, n3: int) -> tuple:
     )
 
 
+@kernel
+def _valid_count(v: int, r: int, n: int) -> int:
+    """How many of v−r..v+r lie inside [0, n)."""
+    lo = v - r if v - r > 0 else 0
+    hi = v + r if v + r < n - 1 else n - 1
+    return hi - lo + 1
+
+
+@kernel
+def cell_weights(x: int, y: int, W: int, H: int, wrap: bool) -> tuple:
+    """Ring weights of cell (x, y): the torus always has 8/16/24 neighbours."""
+    if wrap:
+        return ring_weights(8, 16, 24)
+    b1 = _valid_count(x, 1, W) * _valid_count(y, 1, H)
+    b2 = _valid_count(x, 2, W) * _valid_count(y, 2, H)
+    b3 = _valid_count(x, 3, W) * _valid_count(y, 3, H)
+    return ring_weights(b1 - 1, b2 - b1, b3 - b2)
+
+
+@kernel
+def rho_cell_reference(theta: np.ndarray, x: int, y: int, W: int, H: int, wrap: bool) -> float:
+    """ρ of one cell exactly as §9: libm cos/sin, neighbour list in ring order."""
+    w1, w2, w3 = cell_weights(x, y, W, H, wrap)
+    sc = 0.0
+    ss = 0.0
+    for r in range(1, 4):
+        w = w1 if r == 1 else (w2 if r == 2 else w3)
+        for dy in range(-r, r + 1):
+            for dx in range(-r, r + 1):
+                if max(abs(dx), abs(dy)) != r:
+                    continue
+                xx = x + dx
+                yy = y + dy
+                if wrap:
+                    xx = (xx + W) % W
+                    yy = (yy + H) % H
+                elif xx < 0 or xx >= W or yy < 0 or yy >= H:
+                    continue
+                v = np.float64(theta[yy * W + xx])
+                sc += w * math.cos(v)
+                ss += w * math.sin(v)
+    return np.float64(np.float32(hypot_js(sc, ss)))
+
+
 @kernel(parallel=True)
-def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
-    """cos θ and sin θ (float64, libm) on an (H+6)×(W+6) plane; the 3-cell border holds
-    the torus copy (wrap) or zeros (no wrap: a missing neighbour adds w·0 = nothing)."""
+def pad_cos_sin_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+    """libm cos θ, sin θ on an (H+6)×(W+6) plane; the 3-cell border holds the torus copy
+    (wrap) or zeros (no wrap: a missing neighbour adds w·0, i.e. nothing)."""
     PW = W + 2 * PAD
     PH = H + 2 * PAD
     cp = np.zeros((PH, PW))
@@ -94,21 +174,153 @@ def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
 
 
 @kernel
-def _valid_count(v: int, r: int, n: int) -> int:
-    """How many of v−r..v+r lie inside [0, n)."""
-    lo = v - r if v - r > 0 else 0
-    hi = v + r if v + r < n - 1 else n - 1
-    return hi - lo + 1
+def fill_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
+    """Copy the torus into the ``pad``-cell border of an (H+2pad)×(W+2pad) plane."""
+    for py in range(pad, pad + H):
+        for k in range(pad):
+            plane[py, k] = plane[py, ((k - pad) % W + W) % W + pad]
+            plane[py, pad + W + k] = plane[py, (k % W) + pad]
+    for k in range(pad):
+        top = ((k - pad) % H + H) % H + pad
+        bottom = (k % H) + pad
+        for px in range(W + 2 * pad):
+            plane[k, px] = plane[top, px]
+            plane[pad + H + k, px] = plane[bottom, px]
 
 
 @kernel(parallel=True)
-def rho_terms(
+def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+    """As ``pad_cos_sin_reference`` with the fast sincos (within SINCOS_ERR of libm)."""
+    PW = W + 2 * PAD
+    PH = H + 2 * PAD
+    cp = np.zeros((PH, PW))
+    sp = np.zeros((PH, PW))
+    for y in prange(H):
+        crow = cp[y + PAD]
+        srow = sp[y + PAD]
+        row = y * W
+        for x in range(W):
+            s, c = sincos(np.float64(theta[row + x]))
+            crow[x + PAD] = c
+            srow[x + PAD] = s
+    if wrap:
+        fill_border(cp, W, H, PAD)
+        fill_border(sp, W, H, PAD)
+    return cp, sp
+
+
+@kernel
+def _row_terms(theta, y, W, H, ex, ey, dsign) -> None:
+    """|wrapd| to the left/upper neighbour and the plaquette sign, one row, toroidal."""
+    row = y * W
+    up = (y - 1 if y > 0 else H - 1) * W
+    down = (y + 1 if y < H - 1 else 0) * W
+    for x in range(W):
+        i = row + x
+        xl = x - 1 if x > 0 else W - 1
+        x1 = x + 1 if x < W - 1 else 0
+        t = np.float64(theta[i])
+        ex[i] = abs(wrapd_fast(t - np.float64(theta[row + xl])))
+        ey[i] = abs(wrapd_fast(t - np.float64(theta[up + x])))
+        t10 = np.float64(theta[row + x1])
+        t11 = np.float64(theta[down + x1])
+        t01 = np.float64(theta[down + x])
+        s = wrapd_fast(t10 - t) + wrapd_fast(t11 - t10) + wrapd_fast(t01 - t11) + wrapd_fast(t - t01)
+        dsign[i] = 1 if s > PI else (-1 if s < -PI else 0)
+
+
+@kernel
+def wrapd_near(d: float) -> float:
+    """``wrapd`` for |d| ≤ SPAN_MAX (< 3π): one exact ±2π step (Sterbenz) gives the
+    loop's result; branch-free so that row loops vectorise."""
+    d = d - TAU if d > PI else d
+    return d + TAU if d <= -PI else d
+
+
+SPAN_MAX = 7.0
+
+
+@kernel
+def phase_span_ok(theta: np.ndarray) -> bool:
+    """True when all phases are finite and max − min ≤ SPAN_MAX (stored lattice phases
+    lie in [0, f32(2π)]), so every phase difference can use ``wrapd_near``."""
+    lo = np.inf
+    hi = -np.inf
+    for i in range(theta.size):
+        v = np.float64(theta[i])
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return hi - lo <= SPAN_MAX
+
+
+@kernel
+def _row_terms_near(theta, y, W, H, ex, ey, dsign) -> None:
+    """``_row_terms`` when ``phase_span_ok``: torus rows copied into padded buffers so
+    the loop reads contiguous neighbours and vectorises."""
+    up = (y - 1 if y > 0 else H - 1) * W
+    row = y * W
+    down = (y + 1 if y < H - 1 else 0) * W
+    tu = np.empty(W + 2)
+    tm = np.empty(W + 2)
+    td = np.empty(W + 2)
+    for x in range(W):
+        tu[x + 1] = theta[up + x]
+        tm[x + 1] = theta[row + x]
+        td[x + 1] = theta[down + x]
+    tu[0] = tu[W]
+    tm[0] = tm[W]
+    td[0] = td[W]
+    tu[W + 1] = tu[1]
+    tm[W + 1] = tm[1]
+    td[W + 1] = td[1]
+    for x in range(W):
+        t = tm[x + 1]
+        ex[row + x] = abs(wrapd_near(t - tm[x]))
+        ey[row + x] = abs(wrapd_near(t - tu[x + 1]))
+        t10 = tm[x + 2]
+        t11 = td[x + 2]
+        t01 = td[x + 1]
+        s = wrapd_near(t10 - t) + wrapd_near(t11 - t10) + wrapd_near(t01 - t11) + wrapd_near(t - t01)
+        dsign[row + x] = np.int8(1) if s > PI else (np.int8(-1) if s < -PI else np.int8(0))
+
+
+@kernel(parallel=True)
+def rho_terms_reference(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool
 ) -> tuple:
-    """Per-cell terms of computeMetrics: ρ (float32), |wrapd| to the left and upper
-    neighbour (float64, always toroidal) and the plaquette defect sign (int8, always
-    toroidal, +1 for s > π, −1 for s < −π)."""
+    """Per-cell terms of computeMetrics from libm cos/sin planes: ρ (float32), |wrapd| to
+    the left and upper neighbour (float64, always toroidal) and the plaquette defect sign
+    (int8, always toroidal: +1 for s > π, −1 for s < −π)."""
     N = W * H
+    rho = np.empty(N, dtype=np.float32)
+    ex = np.empty(N)
+    ey = np.empty(N)
+    dsign = np.zeros(N, dtype=np.int8)
+    for y in prange(H):
+        row = y * W
+        for x in range(W):
+            w1, w2, w3 = cell_weights(x, y, W, H, wrap)
+            sc = 0.0
+            ss = 0.0
+            for r in range(1, 4):
+                w = w1 if r == 1 else (w2 if r == 2 else w3)
+                for dy in range(-r, r + 1):
+                    for dx in range(-r, r + 1):
+                        if max(abs(dx), abs(dy)) != r:
+                            continue
+                        sc += w * cp[y + PAD + dy, x + PAD + dx]
+                        ss += w * sp[y + PAD + dy, x + PAD + dx]
+            rho[row + x] = np.float32(hypot_js(sc, ss))
+        _row_terms(theta, y, W, H, ex, ey, dsign)
+    return rho, ex, ey, dsign
+
+
+@kernel(parallel=True)
+def rho_terms(cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+    """``rho_terms_reference`` from fast cos/sin planes, row-vectorised, with every ρ
+    certified (or recomputed by ``rho_cell_reference``). Returns the same arrays."""
+    N = W * H
+    near = phase_span_ok(theta)
     rho = np.empty(N, dtype=np.float32)
     ex = np.empty(N)
     ey = np.empty(N)
@@ -119,57 +331,48 @@ def rho_terms(
         w1 = np.empty(W)
         w2 = np.empty(W)
         w3 = np.empty(W)
-        for x in range(W):
-            if wrap:
-                a, b, c = ring_weights(8, 16, 24)
-            else:
-                b0 = 1
-                b1 = _valid_count(x, 1, W) * _valid_count(y, 1, H)
-                b2 = _valid_count(x, 2, W) * _valid_count(y, 2, H)
-                b3 = _valid_count(x, 3, W) * _valid_count(y, 3, H)
-                a, b, c = ring_weights(b1 - b0, b2 - b1, b3 - b2)
-            w1[x] = a
-            w2[x] = b
-            w3[x] = c
+        if not wrap:
+            for x in range(W):
+                a, b, c = cell_weights(x, y, W, H, wrap)
+                w1[x] = a
+                w2[x] = b
+                w3[x] = c
+        s1, s2, s3 = ring_weights(8, 16, 24)
         for r in range(1, 4):
+            ws = s1 if r == 1 else (s2 if r == 2 else s3)
+            wv = w1 if r == 1 else (w2 if r == 2 else w3)
             for dy in range(-r, r + 1):
-                crow = cp[y + PAD + dy]
-                srow = sp[y + PAD + dy]
+                py = y + PAD + dy
                 for dx in range(-r, r + 1):
                     if max(abs(dx), abs(dy)) != r:
                         continue
                     off = PAD + dx
-                    if r == 1:
+                    if wrap:
                         for x in range(W):
-                            acc_c[x] += w1[x] * crow[x + off]
-                            acc_s[x] += w1[x] * srow[x + off]
-                    elif r == 2:
+                            acc_c[x] += ws * cp[py, x + off]
                         for x in range(W):
-                            acc_c[x] += w2[x] * crow[x + off]
-                            acc_s[x] += w2[x] * srow[x + off]
+                            acc_s[x] += ws * sp[py, x + off]
                     else:
                         for x in range(W):
-                            acc_c[x] += w3[x] * crow[x + off]
-                            acc_s[x] += w3[x] * srow[x + off]
+                            acc_c[x] += wv[x] * cp[py, x + off]
+                        for x in range(W):
+                            acc_s[x] += wv[x] * sp[py, x + off]
         row = y * W
-        yu = ((y - 1) % H + H) % H
-        y1 = (y + 1) % H
+        ok = np.empty(W, dtype=np.bool_)
         for x in range(W):
-            i = row + x
-            rho[i] = np.float32(hypot_js(acc_c[x], acc_s[x]))
-            t = np.float64(theta[i])
-            xl = ((x - 1) % W + W) % W
-            ex[i] = abs(wrapd(t - np.float64(theta[row + xl])))
-            ey[i] = abs(wrapd(t - np.float64(theta[yu * W + x])))
-            x1 = (x + 1) % W
-            t10 = np.float64(theta[row + x1])
-            t11 = np.float64(theta[y1 * W + x1])
-            t01 = np.float64(theta[y1 * W + x])
-            s = wrapd(t10 - t) + wrapd(t11 - t10) + wrapd(t01 - t11) + wrapd(t - t01)
-            if s > PI:
-                dsign[i] = 1
-            elif s < -PI:
-                dsign[i] = -1
+            h = hypot_js_finite(acc_c[x], acc_s[x])
+            err = RHO_ERR_ABS + RHO_ERR_REL * h
+            lo = np.float32(h - err)
+            hi = np.float32(h + err)
+            rho[row + x] = lo
+            ok[x] = lo == hi
+        for x in range(W):
+            if not ok[x]:
+                rho[row + x] = np.float32(rho_cell_reference(theta, x, y, W, H, wrap))
+        if near:
+            _row_terms_near(theta, y, W, H, ex, ey, dsign)
+        else:
+            _row_terms(theta, y, W, H, ex, ey, dsign)
     return rho, ex, ey, dsign
 
 

@@ -1,15 +1,21 @@
 """PAT token kernels (spec/pat-tokens.md §1 steps 2–6, §2 energy sums).
 
-``phase_fields`` turns θ into everything the token and metric passes read, computing
-cos/sin once per cell: the padded float64 cos/sin planes for ρ (kernels.metrics), the
-float32 ``cosT``/``sinT`` of the tokens and the float64 angle ``φ = atan2(sinT, cosT)``.
-``patch_reduce`` then runs one patch per loop iteration (parallel over patches), visiting
-the patch's cells in row-major order with float64 running sums, exactly as §1 steps 4–6,
-and finishes each patch's reductions; the caller assembles tokens with numpy.
+``phase_fields`` turns θ into everything the token and metric passes read, with one
+sincos per cell: the padded float64 cos/sin planes for ρ (kernels.metrics), the float32
+``cosT``/``sinT`` of the tokens and the float64 angle ``φ = atan2(sinT, cosT)``, the
+last three on planes with a 1-cell torus border so that neighbour reads are plain
+offsets. ``patch_reduce`` runs one patch per loop iteration (parallel over patches): for
+each patch row it computes the per-cell terms of §1 step 4 into row buffers (a
+vectorisable loop) and then adds them to the patch's float64 running sums in row-major
+cell order, exactly the sums of §1; step 5 (vortex plaquettes) and the reductions of
+step 6 follow. The caller assembles tokens with numpy.
 
-All transcendental functions are libm's via numba (``math.*``) or the JavaScript-engine
-hypot of ``hypot_js``; numpy's SIMD ufuncs (``np.arctan2``, ``np.hypot``) are not used
-because on some CPUs they differ from libm in the last bit.
+Exactness: cosT/sinT are certified float32 roundings of libm's cos/sin (cells whose fast
+value lies within SINCOS_ERR of a float32 rounding boundary take libm's); φ, phi_gf and
+theta use libm's atan2; the hypot is the JavaScript engine's (``hypot_js``). The
+``*_reference`` kernels are the straightforward versions (libm everywhere, flat arrays,
+one scalar loop) kept for parity tests; both give identical bits. numpy's SIMD ufuncs
+(``np.arctan2``, ``np.hypot``) are never used: on some CPUs they differ from libm.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel, prange
-from pattools.kernels.metrics import PAD, PI, TAU, hypot_js
+from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos
+from pattools.kernels.metrics import PAD, PI, TAU, fill_border, hypot_js, hypot_js_finite
 
 # columns of patch_reduce's float output
 P_MEAN_E = 0
@@ -32,6 +39,8 @@ P_ATTN_MEAN = 6
 P_ATTN_VAR = 7
 P_COLUMNS = 8
 
+_TWO_TAU = 2.0 * TAU
+
 
 @kernel
 def wrap_pi(a: float) -> float:
@@ -43,7 +52,7 @@ def wrap_pi(a: float) -> float:
     if v >= 0.0:
         if v < TAU:
             r = v
-        elif v < 2.0 * TAU:
+        elif v < _TWO_TAU:
             r = v - TAU
         else:
             r = np.fmod(v, TAU)
@@ -56,10 +65,22 @@ def wrap_pi(a: float) -> float:
     return r - PI
 
 
+@kernel
+def wrap_pi_small(a: float) -> float:
+    """``wrap_pi`` for |a| ≤ 2π (differences of atan2 angles), branch-free selects."""
+    v = a + PI
+    r = v - TAU if v >= TAU else v
+    r = r + TAU if r < 0.0 else r
+    return r - PI
+
+
+# ------------------------------------------------------------------ reference kernels
+
+
 @kernel(parallel=True)
-def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
-    """(cp, sp, cosT, sinT, phi): padded float64 cos/sin planes as
-    ``kernels.metrics.pad_cos_sin``, float32 cos/sin and float64 atan2(sinT, cosT)."""
+def phase_fields_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+    """(cp, sp, cosT, sinT, phi): libm cos/sin planes as ``pad_cos_sin_reference``, and
+    flat float32 cos/sin and float64 atan2(sinT, cosT)."""
     N = W * H
     PW = W + 2 * PAD
     PH = H + 2 * PAD
@@ -70,40 +91,25 @@ def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
     sp = np.zeros((PH, PW))
     for y in prange(H):
         row = y * W
-        py = y + PAD
         for x in range(W):
             v = np.float64(theta[row + x])
             c = math.cos(v)
             s = math.sin(v)
-            cp[py, x + PAD] = c
-            sp[py, x + PAD] = s
+            cp[y + PAD, x + PAD] = c
+            sp[y + PAD, x + PAD] = s
             cf = np.float32(c)
             sf = np.float32(s)
             cos_t[row + x] = cf
             sin_t[row + x] = sf
             phi[row + x] = math.atan2(np.float64(sf), np.float64(cf))
-        if wrap:
-            for k in range(PAD):
-                left = ((k - PAD) % W + W) % W + PAD
-                right = (k % W) + PAD
-                cp[py, k] = cp[py, left]
-                sp[py, k] = sp[py, left]
-                cp[py, PAD + W + k] = cp[py, right]
-                sp[py, PAD + W + k] = sp[py, right]
     if wrap:
-        for k in range(PAD):
-            src_top = ((k - PAD) % H + H) % H + PAD
-            src_bot = (k % H) + PAD
-            for px in range(PW):
-                cp[k, px] = cp[src_top, px]
-                sp[k, px] = sp[src_top, px]
-                cp[PAD + H + k, px] = cp[src_bot, px]
-                sp[PAD + H + k, px] = sp[src_bot, px]
+        fill_border(cp, W, H, PAD)
+        fill_border(sp, W, H, PAD)
     return cp, sp, cos_t, sin_t, phi
 
 
 @kernel(parallel=True)
-def patch_reduce(
+def patch_reduce_reference(
     cos_t: np.ndarray,
     sin_t: np.ndarray,
     phi: np.ndarray,
@@ -114,9 +120,9 @@ def patch_reduce(
     H: int,
     scale: int,
 ) -> tuple:
-    """Per-patch reductions in token order: float64[T, P_COLUMNS] (meanE, R, phi_gf,
-    theta, meanGrad, meanLap, attnMean, attnVar) and int64[T, 2] vortex plaquette counts
-    (plus, minus)."""
+    """Per-patch reductions in token order, one scalar loop per patch as §1 reads:
+    float64[T, P_COLUMNS] (meanE, R, phi_gf, theta, meanGrad, meanLap, attnMean,
+    attnVar) and int64[T, 2] vortex plaquette counts (plus, minus)."""
     nx = (W + scale - 1) // scale
     ny = (H + scale - 1) // scale
     T = nx * ny
@@ -139,12 +145,12 @@ def patch_reduce(
         sum_a = 0.0
         sum_a2 = 0.0
         for y in range(y0, y1):
-            ym = ((y - 1) % H + H) % H
-            yp = (y + 1) % H
+            ym = y - 1 if y > 0 else H - 1
+            yp = y + 1 if y < H - 1 else 0
             row = y * W
             for x in range(x0, x1):
-                xm = ((x - 1) % W + W) % W
-                xp = (x + 1) % W
+                xm = x - 1 if x > 0 else W - 1
+                xp = x + 1 if x < W - 1 else 0
                 i = row + x
                 c = np.float64(cos_t[i])
                 s = np.float64(sin_t[i])
@@ -190,18 +196,186 @@ def patch_reduce(
                     minus += 1
         counts[p, 0] = plus
         counts[p, 1] = minus
-        if cnt > 0:
-            out[p, P_MEAN_E] = sum_e / cnt
-            out[p, P_R] = hypot_js(cx, sx) / cnt
-            out[p, P_PHI] = math.atan2(sx, cx)
-            if sxx + syy > 1e-9:
-                out[p, P_THETA] = 0.5 * math.atan2(2.0 * sxy, sxx - syy)
-            out[p, P_GRAD] = sum_grad / cnt
-            out[p, P_LAP] = sum_lap / cnt
+        _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aact, sum_a, sum_a2)
+    return out, counts
+
+
+@kernel
+def _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aact, sum_a, sum_a2) -> None:
+    """§1 step 6 for patch p."""
+    if cnt <= 0:
+        return
+    out[p, P_MEAN_E] = sum_e / cnt
+    out[p, P_R] = hypot_js(cx, sx) / cnt
+    out[p, P_PHI] = math.atan2(sx, cx)
+    if sxx + syy > 1e-9:
+        out[p, P_THETA] = 0.5 * math.atan2(2.0 * sxy, sxx - syy)
+    out[p, P_GRAD] = sum_grad / cnt
+    out[p, P_LAP] = sum_lap / cnt
+    if has_aact:
+        mean_a = sum_a / cnt
+        out[p, P_ATTN_MEAN] = mean_a
+        out[p, P_ATTN_VAR] = math.sqrt(max(0.0, sum_a2 / cnt - mean_a * mean_a))
+
+
+# ----------------------------------------------------------------------- fast kernels
+
+
+@kernel(parallel=True)
+def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+    """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``metrics.pad_cos_sin``;
+    float32 cosT/sinT (certified equal to libm's roundings) and float64 φ on
+    (H+2)×(W+2) planes with a 1-cell torus border."""
+    PW = W + 2 * PAD
+    PH = H + 2 * PAD
+    cp = np.zeros((PH, PW))
+    sp = np.zeros((PH, PW))
+    ctp = np.empty((H + 2, W + 2), dtype=np.float32)
+    stp = np.empty((H + 2, W + 2), dtype=np.float32)
+    php = np.empty((H + 2, W + 2))
+    err = 2.0 * SINCOS_ERR
+    for y in prange(H):
+        crow = cp[y + PAD]
+        srow = sp[y + PAD]
+        ct = ctp[y + 1]
+        st = stp[y + 1]
+        ph = php[y + 1]
+        row = y * W
+        ok = np.empty(W, dtype=np.bool_)
+        for x in range(W):
+            s, c = sincos(np.float64(theta[row + x]))
+            crow[x + PAD] = c
+            srow[x + PAD] = s
+            c_lo = np.float32(c - err)
+            s_lo = np.float32(s - err)
+            ct[x + 1] = c_lo
+            st[x + 1] = s_lo
+            ok[x] = (c_lo == np.float32(c + err)) & (s_lo == np.float32(s + err))
+        for x in range(W):
+            if not ok[x]:
+                v = np.float64(theta[row + x])
+                ct[x + 1] = np.float32(math.cos(v))
+                st[x + 1] = np.float32(math.sin(v))
+        for x in range(1, W + 1):
+            ph[x] = math.atan2(np.float64(st[x]), np.float64(ct[x]))
+    if wrap:
+        fill_border(cp, W, H, PAD)
+        fill_border(sp, W, H, PAD)
+    fill_border(ctp, W, H, 1)
+    fill_border(stp, W, H, 1)
+    fill_border(php, W, H, 1)
+    return cp, sp, ctp, stp, php
+
+
+@kernel(parallel=True)
+def patch_reduce(
+    ctp: np.ndarray,
+    stp: np.ndarray,
+    php: np.ndarray,
+    energy: np.ndarray,
+    aact: np.ndarray,
+    has_aact: bool,
+    W: int,
+    H: int,
+    scale: int,
+) -> tuple:
+    """``patch_reduce_reference`` from the padded planes of ``phase_fields``: per patch
+    row, per-cell terms in a vectorisable loop, then the running sums in cell order."""
+    nx = (W + scale - 1) // scale
+    ny = (H + scale - 1) // scale
+    T = nx * ny
+    out = np.zeros((T, P_COLUMNS))
+    counts = np.zeros((T, 2), dtype=np.int64)
+    for p in prange(T):
+        x0 = (p % nx) * scale
+        y0 = (p // nx) * scale
+        x1 = min(W, x0 + scale)
+        y1 = min(H, y0 + scale)
+        n = x1 - x0
+        g = np.empty(n)
+        gxx = np.empty(n)
+        gxy = np.empty(n)
+        gyy = np.empty(n)
+        lap = np.empty(n)
+        wsign = np.empty(n, dtype=np.int64)
+        sum_e = 0.0
+        cx = 0.0
+        sx = 0.0
+        sum_grad = 0.0
+        sxx = 0.0
+        sxy = 0.0
+        syy = 0.0
+        sum_lap = 0.0
+        sum_a = 0.0
+        sum_a2 = 0.0
+        plus = 0
+        minus = 0
+        for y in range(y0, y1):
+            cu = ctp[y]
+            cm = ctp[y + 1]
+            cd = ctp[y + 2]
+            su = stp[y]
+            sm = stp[y + 1]
+            sd = stp[y + 2]
+            pu = php[y]
+            pm = php[y + 1]
+            pd = php[y + 2]
+            for k in range(n):
+                x = x0 + k + 1  # padded column
+                c = np.float64(cm[x])
+                s = np.float64(sm[x])
+                dcx = 0.5 * (np.float64(cm[x + 1]) - np.float64(cm[x - 1]))
+                dsx = 0.5 * (np.float64(sm[x + 1]) - np.float64(sm[x - 1]))
+                dcy = 0.5 * (np.float64(cd[x]) - np.float64(cu[x]))
+                dsy = 0.5 * (np.float64(sd[x]) - np.float64(su[x]))
+                gx = -s * dcx + c * dsx
+                gy = -s * dcy + c * dsy
+                g[k] = hypot_js_finite(gx, gy)
+                gxx[k] = gx * gx
+                gxy[k] = gx * gy
+                gyy[k] = gy * gy
+                pc = pm[x]
+                v = (
+                    wrap_pi_small(pm[x - 1] - pc)
+                    + wrap_pi_small(pm[x + 1] - pc)
+                    + wrap_pi_small(pu[x] - pc)
+                    + wrap_pi_small(pd[x] - pc)
+                )
+                lap[k] = abs(v)
+            row = y * W + x0
+            for k in range(n):
+                sum_e += np.float64(energy[row + k])
+                cx += np.float64(cm[x0 + k + 1])
+                sx += np.float64(sm[x0 + k + 1])
+                sum_grad += g[k]
+                sxx += gxx[k]
+                sxy += gxy[k]
+                syy += gyy[k]
+                sum_lap += lap[k]
             if has_aact:
-                mean_a = sum_a / cnt
-                out[p, P_ATTN_MEAN] = mean_a
-                out[p, P_ATTN_VAR] = math.sqrt(max(0.0, sum_a2 / cnt - mean_a * mean_a))
+                for k in range(n):
+                    a = np.float64(aact[row + k])
+                    sum_a += a
+                    sum_a2 += a * a
+            if y < y1 - 1:
+                for k in range(n - 1):
+                    x = x0 + k + 1
+                    w = (
+                        wrap_pi_small(pm[x + 1] - pm[x])
+                        + wrap_pi_small(pd[x + 1] - pm[x + 1])
+                        + wrap_pi_small(pd[x] - pd[x + 1])
+                        + wrap_pi_small(pm[x] - pd[x])
+                    )
+                    wsign[k] = 1 if w > PI else (-1 if w < -PI else 0)
+                for k in range(n - 1):
+                    if wsign[k] > 0:
+                        plus += 1
+                    elif wsign[k] < 0:
+                        minus += 1
+        counts[p, 0] = plus
+        counts[p, 1] = minus
+        cnt = n * (y1 - y0)
+        _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aact, sum_a, sum_a2)
     return out, counts
 
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pattools.errors import DataError, expected_found
+from pattools.errors import DataError, UsageError, expected_found
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,28 @@ def metrics_from_terms(rho, ex, ey, dsign, W: int, H: int) -> LatticeMetrics:
     )
 
 
-def compute_metrics(phases: np.ndarray, W: int, H: int, wrap: bool = True) -> LatticeMetrics:
-    """computeMetrics(sim) of lattice-reference.md §9 for float32 phases of a W×H grid."""
-    from pattools.kernels.metrics import pad_cos_sin, rho_terms
+KERNELS = ("fast", "reference")
 
+
+def check_kernel(kernel: str) -> str:
+    if kernel not in KERNELS:
+        raise UsageError(f"unknown kernel {kernel!r} (expected one of {', '.join(KERNELS)})")
+    return kernel
+
+
+def compute_metrics(
+    phases: np.ndarray, W: int, H: int, wrap: bool = True, *, kernel: str = "fast"
+) -> LatticeMetrics:
+    """computeMetrics(sim) of lattice-reference.md §9 for float32 phases of a W×H grid.
+    ``kernel="reference"`` runs the straightforward kernels (same bits, slower)."""
+    from pattools.kernels import metrics as km
+
+    check_kernel(kernel)
     theta = check_grid(phases, W, H)
-    cp, sp = pad_cos_sin(theta, int(W), int(H), bool(wrap))
-    rho, ex, ey, dsign = rho_terms(cp, sp, theta, int(W), int(H), bool(wrap))
-    return metrics_from_terms(rho, ex, ey, dsign, W, H)
+    if kernel == "fast":
+        cp, sp = km.pad_cos_sin(theta, int(W), int(H), bool(wrap))
+        terms = km.rho_terms(cp, sp, theta, int(W), int(H), bool(wrap))
+    else:
+        cp, sp = km.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
+        terms = km.rho_terms_reference(cp, sp, theta, int(W), int(H), bool(wrap))
+    return metrics_from_terms(*terms, W, H)

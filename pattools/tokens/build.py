@@ -17,14 +17,28 @@ from typing import Sequence
 import numpy as np
 
 from pattools.errors import DataError, expected_found
-from pattools.lattice.metrics import LatticeMetrics, check_grid, metrics_from_terms
+from pattools.kernels import metrics as km
+from pattools.kernels import tokens as kt
+from pattools.lattice.metrics import LatticeMetrics, check_grid, check_kernel, metrics_from_terms
 from pattools.tokens.affect import affect_from_parts
-from pattools.tokens.codebook import clamp01, lfq_codes, lfq_features
+from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TokenFrame
 from pattools.tokens.patches import check_scale, patch_ids
 
 _G = {name: k for k, name in enumerate(GEOM_FIELDS)}
 _S = {name: k for k, name in enumerate(STATS_FIELDS)}
+# kernel output column → geom column
+_GEOM_FROM = [(_G["phi_gf"], kt.P_PHI), (_G["theta"], kt.P_THETA), (_G["gradPhi"], kt.P_GRAD), (_G["kappa"], kt.P_LAP)]
+_NO_AACT = np.zeros(1, dtype=np.float32)
+_IDS: dict[tuple[int, int, int], tuple[str, ...]] = {}
+
+
+def _patch_ids(W: int, H: int, scale: int) -> list[str]:
+    key = (W, H, scale)
+    ids = _IDS.get(key)
+    if ids is None:
+        ids = _IDS[key] = tuple(patch_ids(W, H, scale))
+    return list(ids)
 
 
 @dataclass
@@ -48,75 +62,67 @@ def build_frame(
     aact: np.ndarray | None = None,
     heads: Sequence[float] | None = None,
     metrics: LatticeMetrics | None = None,
+    kernel: str = "fast",
 ) -> BuiltFrame:
     """PAT tokens of one frame (θ and E float32, length W·H) at ``scale`` with
     ``hdr.t = t``. ``aact`` (float32[W·H]) fills attnMean/attnVar; ``heads`` is copied
-    into every token; ``metrics`` skips recomputing computeMetrics."""
-    from pattools.kernels.metrics import rho_terms
-    from pattools.kernels.tokens import (
-        P_ATTN_MEAN,
-        P_ATTN_VAR,
-        P_GRAD,
-        P_LAP,
-        P_MEAN_E,
-        P_PHI,
-        P_R,
-        P_THETA,
-        energy_sums,
-        patch_reduce,
-        phase_fields,
-    )
-
+    into every token; ``metrics`` skips recomputing computeMetrics. ``kernel="reference"``
+    runs the straightforward kernels (identical bits, slower) for parity audits."""
+    check_kernel(kernel)
     W = int(W)
     H = int(H)
     s = check_scale(scale)
+    wrap = bool(wrap)
     theta = check_grid(phases, W, H, "phases")
     e = check_grid(energy, W, H, "energy")
     has_a = aact is not None
-    a = check_grid(aact, W, H, "aact") if has_a else np.zeros(1, dtype=np.float32)
-
-    cp, sp, cos_t, sin_t, phi = phase_fields(theta, W, H, bool(wrap))
-    if metrics is None:
-        rho, ex, ey, dsign = rho_terms(cp, sp, theta, W, H, bool(wrap))
-        metrics = metrics_from_terms(rho, ex, ey, dsign, W, H)
-    arousal, valence = affect_from_parts(metrics, energy_sums(e, W, H), W, H)
-    red, counts = patch_reduce(cos_t, sin_t, phi, e, a, has_a, W, H, s)
-
-    T = red.shape[0]
-    geom = np.empty((T, len(GEOM_FIELDS)))
-    geom[:, _G["A"]] = 1.0
-    geom[:, _G["phi_gf"]] = red[:, P_PHI]
-    geom[:, _G["theta"]] = red[:, P_THETA]
-    geom[:, _G["gradPhi"]] = red[:, P_GRAD]
-    geom[:, _G["kappa"]] = red[:, P_LAP]
-    stats = np.empty((T, len(STATS_FIELDS)))
-    stats[:, _S["rho"]] = clamp01(red[:, P_R])
-    stats[:, _S["energy"]] = clamp01(red[:, P_MEAN_E])
-    stats[:, _S["entropyRate"]] = clamp01(red[:, P_GRAD] / np.pi)
-    stats[:, _S["arousal"]] = arousal
-    stats[:, _S["valence"]] = valence
-    stats[:, _S["attnMean"]] = red[:, P_ATTN_MEAN]
-    stats[:, _S["attnVar"]] = red[:, P_ATTN_VAR]
-    vortex = np.sign(counts[:, 0] - counts[:, 1]).astype(np.int64)
-    topo = np.stack([vortex, vortex], axis=1)
-    rvq = lfq_codes(lfq_features(geom, stats))
-
-    head_rows = None
+    a = check_grid(aact, W, H, "aact") if has_a else _NO_AACT
+    head_list = None
     if heads is not None:
         try:
             head_list = [float(h) for h in heads]
         except (TypeError, ValueError):
             raise DataError(expected_found("list of numbers", heads), path="heads") from None
-        head_rows = [list(head_list) for _ in range(T)]
+
+    if kernel == "fast":
+        cp, sp, cos_t, sin_t, phi = kt.phase_fields(theta, W, H, wrap)
+        if metrics is None:
+            metrics = metrics_from_terms(*km.rho_terms(cp, sp, theta, W, H, wrap), W, H)
+        red, counts = kt.patch_reduce(cos_t, sin_t, phi, e, a, has_a, W, H, s)
+    else:
+        cp, sp, cos_t, sin_t, phi = kt.phase_fields_reference(theta, W, H, wrap)
+        if metrics is None:
+            metrics = metrics_from_terms(*km.rho_terms_reference(cp, sp, theta, W, H, wrap), W, H)
+        red, counts = kt.patch_reduce_reference(cos_t, sin_t, phi, e, a, has_a, W, H, s)
+    arousal, valence = affect_from_parts(metrics, kt.energy_sums(e, W, H), W, H)
+
+    T = red.shape[0]
+    geom = np.empty((T, len(GEOM_FIELDS)))
+    geom[:, _G["A"]] = 1.0
+    for dst, src in _GEOM_FROM:
+        geom[:, dst] = red[:, src]
+    stats = np.empty((T, len(STATS_FIELDS)))
+    stats[:, _S["rho"]] = red[:, kt.P_R]
+    stats[:, _S["energy"]] = red[:, kt.P_MEAN_E]
+    stats[:, _S["entropyRate"]] = red[:, kt.P_GRAD] / np.pi
+    np.clip(stats[:, :3], 0.0, 1.0, out=stats[:, :3])  # rho, energy, entropyRate
+    stats[:, _S["arousal"]] = arousal
+    stats[:, _S["valence"]] = valence
+    stats[:, _S["attnMean"]] = red[:, kt.P_ATTN_MEAN]
+    stats[:, _S["attnVar"]] = red[:, kt.P_ATTN_VAR]
+    vortex = np.sign(counts[:, 0] - counts[:, 1])
+    topo = np.empty((T, 2), dtype=np.int64)
+    topo[:, 0] = vortex
+    topo[:, 1] = vortex
 
     frame = TokenFrame(
-        patch_ids=patch_ids(W, H, s),
+        patch_ids=_patch_ids(W, H, s),
         t=np.full(T, float(t)),
         scale=np.full(T, s, dtype=np.int64),
         geom=geom,
         stats=stats,
         topo=topo,
-        rvq=rvq,
-        heads=head_rows,
+        rvq=lfq_codes(lfq_features(geom, stats)),
+        heads=None if head_list is None else [list(head_list) for _ in range(T)],
     )
     return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)

@@ -1,0 +1,73 @@
+"""build_frame figures (issue: pat-export): tokens + affect + computeMetrics per frame at
+96×96, 256×256 and 1024×1024 (scale 32), with a per-stage breakdown, at the current
+numba thread count and at one thread. Fields are random phases and energies (the work
+per frame does not depend on the values).
+
+Run: .venv/bin/python bench/bench_tokens.py [--repeat N] [--sizes 96,256,1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pattools.kernels.metrics import metric_sums, rho_terms  # noqa: E402
+from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields  # noqa: E402
+from pattools.tokens.build import build_frame  # noqa: E402
+
+
+def best_ms(fn, repeat: int) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3
+
+
+def stages(th, e, W, H, scale, repeat):
+    cp, sp, ct, st, phi = phase_fields(th, W, H, True)
+    rho, ex, ey, ds = rho_terms(cp, sp, th, W, H, True)
+    a = np.zeros(1, np.float32)
+    return {
+        "phase_fields": best_ms(lambda: phase_fields(th, W, H, True), repeat),
+        "rho_terms": best_ms(lambda: rho_terms(cp, sp, th, W, H, True), repeat),
+        "metric_sums": best_ms(lambda: metric_sums(rho, ex, ey, ds), repeat),
+        "energy_sums": best_ms(lambda: energy_sums(e, W, H), repeat),
+        "patch_reduce": best_ms(lambda: patch_reduce(ct, st, phi, e, a, False, W, H, scale), repeat),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--sizes", default="96,256,1024")
+    parser.add_argument("--scale", type=int, default=32)
+    options = parser.parse_args()
+    threads = numba.get_num_threads()
+    rng = np.random.default_rng(0)
+    for size in [int(s) for s in options.sizes.split(",")]:
+        W = H = size
+        th = (rng.random(W * H) * 2 * np.pi).astype(np.float32)
+        e = (0.35 + rng.random(W * H)).astype(np.float32)
+        repeat = max(3, options.repeat * 96 * 96 // (W * H)) if size > 256 else options.repeat
+        row = {}
+        for n in sorted({threads, 1}, reverse=True):
+            numba.set_num_threads(n)
+            row[n] = best_ms(lambda: build_frame(th, e, W, H, options.scale, 0.03), repeat)
+            parts = stages(th, e, W, H, options.scale, repeat)
+            detail = "  ".join(f"{k} {v:.3f}" for k, v in parts.items())
+            print(f"{W}x{H} scale {options.scale} threads {n}: build_frame {row[n]:8.3f} ms   [{detail}]")
+        numba.set_num_threads(threads)
+
+
+if __name__ == "__main__":
+    main()
