@@ -94,12 +94,17 @@ def score_original(
     regions: Regions | None = None,
     settings: ScoreSettings = ScoreSettings(),
     twice: bool = True,
+    replay_options=None,
 ) -> Iterator[dict]:
     """Replay each sequence without and with each edit (twice each, unless not ``twice``:
-    then the determinism figures are null) and score every edit."""
+    then the determinism figures are null) and score every edit. ``replay_options``
+    (a ``pattools.replay.driver.ReplayOptions``) overrides ``decoder``."""
     from pattools.replay.driver import ReplayOptions
 
-    options = ReplayOptions() if decoder is None else ReplayOptions(decoder=decoder)
+    if replay_options is not None:
+        options = replay_options
+    else:
+        options = ReplayOptions() if decoder is None else ReplayOptions(decoder=decoder)
     seqs = _by_seed(original, "the original")
     bases: dict[int, tuple[Sequence, float]] = {}
     for pkg, name, index in edits:
