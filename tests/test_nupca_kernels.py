@@ -288,7 +288,7 @@ def test_residual_bookkeeping_twin():
             n = s1 - s0
             c = want_cov[cov_ptr[b] : cov_ptr[b + 1]].reshape(n, n)
             want_cov[cov_ptr[b] : cov_ptr[b + 1]] = (0.9 * c + 0.1 * np.outer(d, d)).ravel()
-        K.residual_bookkeeping(seen, observed, err, x_prev, x_now, part.start, cov_ptr, t, 0.05, 0.1,
+        K.residual_bookkeeping(seen, observed, observed, err, x_prev, x_now, part.start, cov_ptr, t, 0.05, 0.1,
                                mem.persist, mem.visits, mem.last_update, mem.res_mean, mem.res_cov, mem.res_n,
                                mem.tr_tau, mem.tr_prev, mem.tr_next, mem.tr_obs, mem.tr_count)
         np.testing.assert_allclose(mem.persist, want_persist, rtol=1e-12)
@@ -298,6 +298,7 @@ def test_residual_bookkeeping_twin():
         assert mem.tr_tau[slot, 0] == t and mem.tr_tau[slot, 2] == t
         np.testing.assert_array_equal(mem.tr_prev[slot, 0:4], x_prev[0:4])
         np.testing.assert_array_equal(mem.tr_next[slot, 7:10], x_now[7:10])
+        assert mem.tr_obs[slot, 0:4].tolist() == [3, 3, 0, 0]
     assert mem.visits.tolist() == [3, 0, 3] and mem.tr_count.tolist() == [3, 0, 3]
     assert mem.res_n.tolist() == [3, 0, 3] and mem.last_update.tolist() == [2, 0, 2]
 

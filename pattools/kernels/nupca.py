@@ -112,6 +112,9 @@ def learn_rows(
     π_j ← (1−ρ)·π_j + ρ·[responsible] (decision 13). If ``permit`` and responsible, one
     LMS step on ½‖(y − ŷ)⊙w‖² with the pre-update prediction: W[k,in] += lr·ε_k·x_in[in],
     b_k += lr·ε_k, var_k ← (1−α)·var_k + α·ε_k² on rows with w_k > 0, var floored at 1e-8.
+    If ``permit`` and not responsible, W and b stay but var_k still takes the miss
+    (y_k − mu_k)² on the observed dims ("penalise, don't corrupt", A10.3), so a node that
+    stopped explaining its dims loses weight in fusion instead of polluting it.
     Updates w, bias, var, n_updates and pi in place. Returns (status, err) per row:
     status 0 = no observed dims, 1 = responsible and updated, 2 = responsible, not
     updated (no permit or zero train weights), 3 = not responsible; err is NaN for 0.
@@ -142,6 +145,13 @@ def learn_rows(
         responsible = err <= theta_learn or n_updates[r] < warmup
         pi[r] = (1.0 - reliability_rate) * pi[r] + reliability_rate * (1.0 if responsible else 0.0)
         if not responsible:
+            # penalise, don't corrupt: W and b stay, the variance learns the miss
+            if permit:
+                for o in range(o0, o1):
+                    k = out_idx[o]
+                    if observed[k]:
+                        miss = y[k] - buf[o - o0]
+                        var[o] = max((1.0 - alpha) * var[o] + alpha * miss * miss, 1e-8)
             status[j] = 3
             continue
         status[j] = 2
@@ -410,7 +420,7 @@ def track_blocks(observed, abs_err, residual, age, block_start, ema):
 
 @kernel
 def residual_bookkeeping(
-    seen, observed, err, x_prev, x_now, block_start, cov_ptr, t, beta_r, beta_s,
+    seen, observed, observed_prev, err, x_prev, x_now, block_start, cov_ptr, t, beta_r, beta_s,
     persist, visits, last_update, res_mean, res_cov, res_n,
     tr_tau, tr_prev, tr_next, tr_obs, tr_count,
 ):
@@ -418,8 +428,10 @@ def residual_bookkeeping(
 
     R_b ← (1−β_R)·R_b + β_R·mean_{O_t∩b}|e|; visits += 1. Residual statistics over the
     block's dims (unobserved dims enter as 0): mean ← (1−β)·mean + β·e,
-    cov ← (1−β)·cov + β·(e−mean)(e−mean)ᵀ. The transition (x(t−1), x(t), observed
-    mask) over the block's dims goes into the block's ring of ``tr_tau.shape[0]`` slots.
+    cov ← (1−β)·cov + β·(e−mean)(e−mean)ᵀ. The transition (x(t−1), x(t), flags) over
+    the block's dims goes into the block's ring of ``tr_tau.shape[0]`` slots; the flag of
+    a dim has bit 0 set when it was observed at t and bit 1 when observed at t−1 (else
+    x(t−1) there was the agent's own prior).
     """
     count = seen.shape[0]
     cap = tr_tau.shape[0]
@@ -452,7 +464,7 @@ def residual_bookkeeping(
         for k in range(s0, s1):
             tr_prev[slot, k] = x_prev[k]
             tr_next[slot, k] = x_now[k]
-            tr_obs[slot, k] = observed[k]
+            tr_obs[slot, k] = (1 if observed[k] else 0) | (2 if observed_prev[k] else 0)
         tr_count[b] += 1
 
 

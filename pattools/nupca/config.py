@@ -90,6 +90,7 @@ class NupcaConfig:
     activation_log_max: int = 200
     transition_log_max: int = 128
     spawn_fit_window: int = 50
+    spawn_ridge: float = 1e-3
     theta_cull: float = 0.01
     t_inactive: int = 100
     theta_merge: float = 0.85
@@ -202,6 +203,7 @@ _RULES: dict[str, tuple[str, float | None, float | None, bool]] = {
     "activation_log_max": (_INT, 1, None, False),
     "transition_log_max": (_INT, 1, None, False),
     "spawn_fit_window": (_INT, 1, None, False),
+    "spawn_ridge": (_NUM, 1e-12, None, False),
     "theta_cull": (_NUM, None, None, False),
     "t_inactive": (_INT, 0, None, False),
     "theta_merge": (_NUM, None, None, False),

@@ -421,7 +421,7 @@ def _transition_mse(state, node: Node, slots: np.ndarray, block: int, dims: np.n
     if slots.shape[0] == 0:
         return 0.0
     mu = _predict_transitions(state, node, slots, block)[:, np.searchsorted(node.out, dims)]
-    mask = memory.tr_obs[np.ix_(slots, dims)].astype(bool)
+    mask = (memory.tr_obs[np.ix_(slots, dims)] & 1).astype(bool)
     sq = np.where(mask, (mu - memory.tr_next[np.ix_(slots, dims)]) ** 2, 0.0)
     counts = mask.sum(axis=1)
     used = counts > 0
@@ -431,12 +431,24 @@ def _transition_mse(state, node: Node, slots: np.ndarray, block: int, dims: np.n
 
 
 def _fit_node(state, node_id: int, out: np.ndarray, block: int, pi: float) -> Node:
-    """A node over ``out`` (inputs: the block's dims) fitted by least squares on the block's
-    most recent transitions whose targets cover ``out`` (W = I, b = 0 with < 2 samples)."""
+    """A node over ``out`` (inputs: the block's dims) fitted on the block's most recent
+    transitions whose targets cover ``out`` and whose inputs were observed too — not the
+    agent's own prior, which would teach the node to iterate its predictions (W = I,
+    b = 0 with < 2 such samples).
+
+    The fit is least squares with a small ridge toward the identity (persistence):
+    W minimises ‖Yc − Xc·Wᵀ‖² + λ‖W − I‖² on centred data, λ = spawn_ridge·n, and
+    b = ȳ − W·x̄. Where the inputs vary, this is ordinary least squares; where they
+    barely move (≤ 50 samples, up to |block| + 1 unknowns per row) plain least squares
+    is ill-posed and extrapolates wildly, and the ridge keeps W near persistence.
+    Σ_k = max(0.01, residual_k / n) (reference §13.2).
+    """
     config, partition, memory = state.config, state.partition, state.rest
     inp = partition.dims(block)
     slots = _block_transitions(state, block)
-    covered = slots[np.all(memory.tr_obs[np.ix_(slots, out)].astype(bool), axis=1)]
+    targets_seen = np.all(memory.tr_obs[np.ix_(slots, out)] & 1, axis=1)
+    inputs_seen = np.all(memory.tr_obs[np.ix_(slots, inp)] & 2, axis=1)
+    covered = slots[targets_seen & inputs_seen]
     covered = covered[-config.spawn_fit_window :]
     n_out = out.shape[0]
     position = np.searchsorted(inp, out)
@@ -447,12 +459,18 @@ def _fit_node(state, node_id: int, out: np.ndarray, block: int, pi: float) -> No
         var = np.ones(n_out)
     else:
         rows = covered
-        design = np.hstack([memory.tr_prev[np.ix_(rows, inp)], np.ones((rows.shape[0], 1))])
+        inputs = memory.tr_prev[np.ix_(rows, inp)]
         target = memory.tr_next[np.ix_(rows, out)]
-        solution = np.linalg.lstsq(design, target, rcond=None)[0]
-        weights = np.ascontiguousarray(solution[:-1].T)
-        bias = solution[-1].copy()
-        resid = target - design @ solution
+        x_mean, y_mean = inputs.mean(axis=0), target.mean(axis=0)
+        xc, yc = inputs - x_mean, target - y_mean
+        ridge = config.spawn_ridge * rows.shape[0]
+        identity = np.zeros((inp.shape[0], n_out))
+        identity[position, np.arange(n_out)] = 1.0
+        gram = xc.T @ xc + ridge * np.eye(inp.shape[0])
+        solution = np.linalg.solve(gram, xc.T @ yc + ridge * identity)
+        weights = np.ascontiguousarray(solution.T)
+        bias = y_mean - weights @ x_mean
+        resid = target - (inputs @ solution + bias)
         var = np.maximum(0.01, np.sum(resid * resid, axis=0) / rows.shape[0])
     return Node(
         node_id=node_id, out=out.astype(np.int64), inp=inp, W=weights, bias=bias, var=var, pi=pi,

@@ -4,7 +4,8 @@ The command layer (``pattools/cli/nupca_step.py``) only parses flags and calls t
 The state is written atomically (temporary file, then rename) at the end and every
 ``checkpoint`` steps, so an interrupted run loses at most that many steps. When an
 input record turns out to be bad, the state of the steps already taken (and traced) is
-saved before the error is reported, so trace and state always agree.
+saved before the error is reported, so trace and state always agree (unless the step
+itself failed half-way — learning diverged — then the last checkpoint stands).
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ def load_state(path: str, *, validate: bool = True, max_record_bytes: int | None
 def run(records: Iterable[Record], state: NupcaState | None, writer: RecordWriter, options: RunOptions) -> tuple[NupcaState | None, RunSummary]:
     """Step once per record, writing one NUPCA_TRACE per step."""
     summary = RunSummary()
+    consistent = True
     kind = "PAT_FRAME" if options.from_pat else "NUPCA_OBS"
     try:
         for record in records:
@@ -105,13 +107,17 @@ def run(records: Iterable[Record], state: NupcaState | None, writer: RecordWrite
                 raise err.located(input=record.input, record=record.index) from None
             if options.rest_every and (state.t + 1) % options.rest_every == 0:
                 obs.rest = True
-            trace = step(state, obs, full=options.trace_full)
+            try:
+                trace = step(state, obs, full=options.trace_full)
+            except DataError as err:
+                consistent = False  # a step that failed half-way leaves no state worth saving
+                raise err.located(input=record.input, record=record.index) from None
             writer.write(codec.trace_to_record(trace, writer.format))
             summary.steps += 1
             if options.checkpoint and options.state_out and summary.steps % options.checkpoint == 0:
                 save_state(state, options.state_out, options.state_format)
     except DataError:
-        if state is not None and options.state_out and summary.steps:
+        if consistent and state is not None and options.state_out and summary.steps:
             save_state(state, options.state_out, options.state_format)
         raise
     if state is not None and options.state_out:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pattools.errors import DataError
 from pattools.kernels import nupca as K
 from pattools.nupca import rest as rest_edits
 from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
@@ -126,6 +127,8 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     dim = config.D
     t = state.t
     x_prev = state.x_last
+    observed_prev = np.zeros(dim, dtype=np.uint8)
+    observed_prev[state.observed_dims] = 1
     control = obs.control or Control()
     rest_t = bool(obs.rest)
 
@@ -191,7 +194,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
                           config.fovea_residual_ema)
     memory = state.rest
     K.residual_bookkeeping(
-        seen, observed, err, x_prev, x_t, partition.start, state.cov_ptr, t, config.beta_R,
+        seen, observed, observed_prev, err, x_prev, x_t, partition.start, state.cov_ptr, t, config.beta_R,
         config.split_stats_beta, memory.persist, memory.visits, memory.last_update, memory.res_mean,
         memory.res_cov, memory.res_n, memory.tr_tau, memory.tr_prev, memory.tr_next, memory.tr_obs,
         memory.tr_count,
@@ -224,6 +227,9 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
         rows, x_t, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx, library.w_ptr,
         library.w, library.diag, library.bias, library.var, config.sigma_floor,
     )
+    if not (np.all(np.isfinite(yhat)) and np.all(np.isfinite(precision))):
+        raise DataError(f"learning diverged at step {t}: the prediction is no longer finite "
+                        f"(lower lr_expert, now {config.lr_expert:g})", path="config.lr_expert")
     yhat, _var, _ = complete(None, "prediction", yhat, variance_from_precision(precision))
     state.yhat = yhat
     state.yhat_prec = precision
