@@ -20,15 +20,6 @@ from pattools.errors import DataError, expected_found
 from pattools.io import Record
 
 
-def freeze(value: object) -> object:
-    """A hashable, order-independent form of a JSON-like value (for matching sim blocks)."""
-    if isinstance(value, dict):
-        return tuple(sorted((key, freeze(item)) for key, item in value.items()))
-    if isinstance(value, list):
-        return tuple(freeze(item) for item in value)
-    return value
-
-
 @dataclass
 class FrameEdit:
     """What one edit does to one frame: its DPats (all targets of that frame, in order), bounded."""
@@ -106,26 +97,27 @@ class EditApplier:
         self.lenient = lenient
         self.recode = recode
         self.tally = ApplyTally()
-        self._by_key: dict[tuple, list[LoadedEdit]] = {}
+        self._by_seed: dict[int, list[LoadedEdit]] = {}
         for edit in edits:
-            self._by_key.setdefault((edit.package.seed, freeze(edit.package.sim)), []).append(edit)
-        self._seen_sims: dict[int, dict[object, dict]] = {}  # seed → frozen sim → sim
+            self._by_seed.setdefault(edit.package.seed, []).append(edit)
+        self._seen_sims: dict[int, list[dict]] = {}  # seed → the distinct sim blocks of its frames
 
     def apply(self, record: dict) -> dict | None:
         """The edited record, or None when no edit changed this record (pass it through)."""
         if record.get("kind") != "PAT_FRAME":
             return None
         seed, sim = record["seed"], record["sim"]
-        key = freeze(sim)
-        sims = self._seen_sims.setdefault(seed, {})
-        if key not in sims:
-            sims[key] = sim
-        edits = self._by_key.get((seed, key))
-        if not edits:
+        sims = self._seen_sims.setdefault(seed, [])
+        if sim not in sims:  # dict equality: same as comparing frozen forms
+            sims.append(sim)
+        candidates = self._by_seed.get(seed)
+        if not candidates:
             return None
         frame = record["frame"]
         current = None
-        for edit in edits:
+        for edit in candidates:
+            if edit.package.sim != sim:
+                continue
             edit.matched = True
             target = edit.frames.get(frame)
             if target is None:
@@ -160,7 +152,7 @@ class EditApplier:
                     problems.append(DataError(
                         f"no frames of seed {package.seed} in the input (seeds seen: {seen})", path="seed", **where))
                 else:
-                    path, message = _sim_difference(package.sim, next(iter(sims.values())))
+                    path, message = _sim_difference(package.sim, sims[0])
                     problems.append(DataError(message, path=path, **where))
                 continue
             missing = sorted(set(edit.frames) - edit.seen_frames)
@@ -177,6 +169,6 @@ def _sim_difference(edit_sim: dict, frame_sim: dict) -> tuple[str, str]:
     """The first sim field where an edit differs from the frames of its seed."""
     for name in sorted(set(edit_sim) | set(frame_sim)):
         mine, theirs = edit_sim.get(name), frame_sim.get(name)
-        if freeze(mine) != freeze(theirs):
+        if mine != theirs:
             return f"sim.{name}", f"expected {theirs!r} (as the input's frames of this seed), got {mine!r}"
     return "sim", "no frames with this sim block in the input"

@@ -47,7 +47,7 @@ def wrap_angle(x: np.ndarray, period: float) -> np.ndarray:
 def geom_rule(x: np.ndarray) -> np.ndarray:
     """§2 rules for geom columns of ``x`` (float64[n, 5]) after adding deltas."""
     out = np.empty_like(x)
-    out[:, G_A] = np.clip(x[:, G_A], 0.0, 1.0)
+    out[:, G_A] = _clamp(x[:, G_A], 0.0, 1.0)
     out[:, G_PHI] = wrap_angle(x[:, G_PHI], 2 * PI)
     out[:, G_THETA] = wrap_angle(x[:, G_THETA], PI)
     out[:, G_GRAD] = np.maximum(x[:, G_GRAD], 0.0)
@@ -56,15 +56,20 @@ def geom_rule(x: np.ndarray) -> np.ndarray:
 
 
 def stats_rule(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0.0, 1.0)
+    return _clamp(x, 0.0, 1.0)
 
 
 def topo_rule(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, -1, 1)
+    return _clamp(x, -1, 1)
 
 
 def rvq_rule(x: np.ndarray) -> np.ndarray:
-    return np.clip(x, 0, BINS - 1)
+    return _clamp(x, 0, BINS - 1)
+
+
+def _clamp(x: np.ndarray, lo, hi) -> np.ndarray:
+    """np.clip without its per-call overhead (these arrays are small)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def _geom_difference(new: np.ndarray, old: np.ndarray) -> np.ndarray:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pattools.edit.apply import delta_columns
-from pattools.edit.applier import freeze
 from pattools.edit.dpat import EditPackage, Target
 from pattools.errors import DataError
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
@@ -124,14 +123,13 @@ class EditIndex:
     """Edit packages by (seed, sim) for ``--targets FILE``."""
 
     def __init__(self, edits: Sequence[tuple[EditPackage, str | None, int | None]]) -> None:
-        self._by_key: dict[tuple, list[tuple[EditPackage, str | None, int | None]]] = {}
+        self._by_seed: dict[int, list[tuple[EditPackage, str | None, int | None]]] = {}
         for item in edits:
-            package = item[0]
-            self._by_key.setdefault((package.seed, freeze(package.sim)), []).append(item)
+            self._by_seed.setdefault(item[0].seed, []).append(item)
 
     def matching(self, seed: int, sim: dict, prompt: str) -> list[tuple[EditPackage, str | None, int | None]]:
-        return [item for item in self._by_key.get((seed, freeze(sim)), [])
-                if item[0].prompt is None or item[0].prompt == prompt]
+        return [item for item in self._by_seed.get(seed, [])
+                if item[0].sim == sim and (item[0].prompt is None or item[0].prompt == prompt)]
 
 
 @dataclass
