@@ -143,39 +143,18 @@ def _ring_sum(m3, m2, m1, c0, p1, p2, p3, v3, v5, v7, out, W, a3, a5, a7, k1):
 
 
 @kernel
-def _layer_row(phi, om, th, W, pull, dt, val, okv):
-    """S1 or S2 for one row (slices), in place; uncertified cells take the canonical update."""
-    adt = abs(dt)
-    apull = abs(pull)
-    e0 = 2.0 * adt * apull * (SINCOS_ERR + 4.0 * _U)
-    for x in range(W):
-        t = np.float64(th[x])
-        p = np.float64(phi[x])
-        o = np.float64(om[x])
-        v = p + (o + pull * sin_only(t - p)) * dt
-        eps = e0 + _ROUND * (abs(p) + adt * (abs(o) + apull))
-        a, ok = _wrap_certified(v, eps)
-        val[x] = a
-        okv[x] = ok
-    bad = 0
-    for x in range(W):
-        if not okv[x]:
-            bad += 1
-            val[x] = wrapstore(layer_value(np.float64(phi[x]), np.float64(om[x]), np.float64(th[x]), pull, dt))
-    for x in range(W):
-        phi[x] = val[x]
-    return bad
-
-
-@kernel
 def _theta_row(th, om, ptr, st, ct, sp, cp, mb, W, coef, tnew, okv):
-    """Certified θ + dt·(ω + Kbase·C) with C = c'·Σws − s'·Σwc, for one row (slices)."""
+    """Certified θ + dt·(ω + Kbase·C) with C = c'·Σws − s'·Σwc, for one row (slices).
+
+    Returns the number of cells left uncertified (flagged False in okv).
+    """
     dt = coef[COEF_DT]
     adt = abs(dt)
     kbase = coef[COEF_KBASE]
     akbase = abs(kbase)
     sk = 8.0 * abs(coef[COEF_K1]) + 16.0 * abs(coef[COEF_K2]) + 24.0 * abs(coef[COEF_K3])
     asw = abs(coef[COEF_SW])
+    bad = 0
     for x in range(W):
         t = np.float64(th[x])
         o = np.float64(om[x])
@@ -187,11 +166,37 @@ def _theta_row(th, om, ptr, st, ct, sp, cp, mb, W, coef, tnew, okv):
         a, ok = _wrap_certified(v, eps)
         tnew[x] = a
         okv[x] = ok
+        bad += 0 if ok else 1
+    return bad
 
 
 @kernel
-def _energy_row(en, ps, ph, tnew, W, coef, val, okv):
-    """Certified S5 for one row (slices) into val/okv."""
+def _layer_row(phi, om, th, W, pull, dt, okv):
+    """S1 or S2 for one row (slices), in place; uncertified cells take the canonical update."""
+    adt = abs(dt)
+    apull = abs(pull)
+    e0 = 2.0 * adt * apull * (SINCOS_ERR + 4.0 * _U)
+    bad = 0
+    for x in range(W):
+        t = np.float64(th[x])
+        p = np.float64(phi[x])
+        o = np.float64(om[x])
+        v = p + (o + pull * sin_only(t - p)) * dt
+        eps = e0 + _ROUND * (abs(p) + adt * (abs(o) + apull))
+        a, ok = _wrap_certified(v, eps)
+        phi[x] = a if ok else phi[x]  # an uncertified cell keeps its old φ for the recomputation
+        okv[x] = ok
+        bad += 0 if ok else 1
+    if bad:
+        for x in range(W):
+            if not okv[x]:
+                phi[x] = wrapstore(layer_value(np.float64(phi[x]), np.float64(om[x]), np.float64(th[x]), pull, dt))
+    return bad
+
+
+@kernel
+def _energy_row(en, ps, ph, tnew, W, coef, okv):
+    """S5 for one row (slices), in place; uncertified cells take the canonical update."""
     dt = coef[COEF_DT]
     adt = abs(dt)
     e_diff = coef[COEF_E_DIFF]
@@ -200,6 +205,7 @@ def _energy_row(en, ps, ph, tnew, W, coef, val, okv):
     e_max = coef[COEF_E_MAX]
     e0 = 2.0 * adt * abs(e_diff) * (2.0 * SINCOS_ERR + 8.0 * _U)
     e1 = abs(e_base) + 2.0 * abs(e_diff)
+    bad = 0
     for x in range(W):
         t = np.float64(tnew[x])
         e = np.float64(en[x])
@@ -209,13 +215,20 @@ def _energy_row(en, ps, ph, tnew, W, coef, val, okv):
         v = e + dt * ((e_base + e_diff * (ss + 0.5 * sh)) - se)
         eps = e0 + _ROUND * (abs(e) + adt * (e1 + abs(se)))
         a, ok = _clamp_certified(v, eps, e_max)
-        val[x] = a
+        en[x] = a if ok else en[x]
         okv[x] = ok
+        bad += 0 if ok else 1
+    if bad:
+        for x in range(W):
+            if not okv[x]:
+                en[x] = clamp_store(energy_value(np.float64(en[x]), np.float64(ps[x]), np.float64(ph[x]),
+                                                 np.float64(tnew[x]), coef), 0.0, e_max)
+    return bad
 
 
 @kernel
 def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
-          sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact, lapa, divu, gains, amax, umax,
+          sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu, gains, amax, umax,
           noise_rows):
     y0 = (b * H) // n_bands
     y1 = ((b + 1) * H) // n_bands
@@ -230,8 +243,6 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
     spv = np.empty(W)
     cpv = np.empty(W)
     mb = np.ones(W)
-    tnew = np.empty(W, np.float32)
-    fval = np.empty(W, np.float32)
     okv = np.empty(W, np.bool_)
 
     dt = coef[COEF_DT]
@@ -242,7 +253,6 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
     swc = coef[COEF_SW]
     gk = gains[0]
     bk = gains[1]
-    e_max = coef[COEF_E_MAX]
     noise_amp = coef[COEF_NOISE]
     recomputed = 0
 
@@ -252,10 +262,6 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
         base = y * W
         th = theta[base:base + W]
         _load_row(ring[(y + 3) % 7], y + 3, W, H, wrap, theta, has_mods, aact, uact)
-        recomputed += _layer_row(phi_s[base:base + W], omega_s[base:base + W], th, W,
-                                 coef[COEF_SURF_PULL], dt, fval, okv)
-        recomputed += _layer_row(phi_h[base:base + W], omega_h[base:base + W], th, W,
-                                 coef[COEF_HYP_PULL], dt, fval, okv)
         m3 = ring[(y - 3) % 7]
         m2 = ring[(y - 2) % 7]
         m1 = ring[(y - 1) % 7]
@@ -288,24 +294,27 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
         else:
             sp_row = c0[0, 3:W + 3]
             cp_row = c0[1, 3:W + 3]
-        # small-world edges (few): add w·M·(s_j, c_j)
-        for x in range(W):
-            i = base + x
-            for e in range(sw_ptr[i], sw_ptr[i + 1]):
-                j = sw_src[e]
-                w = swc * np.float64(sw_sign[e])
-                if has_mods:
-                    w = w * (1.0 + gk * np.float64(aact[i]) * np.float64(aact[j])
-                             - bk * np.float64(uact[i]) * np.float64(uact[j]))
-                sj, cj = sincos(np.float64(theta[j]))
-                st[x] += w * sj
-                ct[x] += w * cj
-        _theta_row(th, omega[base:base + W], sw_ptr[base:base + W + 1], st, ct, sp_row, cp_row, mb, W, coef, tnew, okv)
-        for x in range(W):
-            if not okv[x]:
-                recomputed += 1
-                tnew[x] = wrapstore(theta_value(base + x, x, y, W, H, wrap, theta, omega, sw_ptr, sw_src,
-                                                sw_sign, coef, has_mods, aact, uact, lapa, divu, gains))
+        # small-world edges (few), in insertion order: add w·M·(s_j, c_j)
+        for e in range(sw_ptr[base], sw_ptr[base + W]):
+            i = sw_dst[e]
+            x = i - base
+            j = sw_src[e]
+            w = swc * np.float64(sw_sign[e])
+            if has_mods:
+                w = w * (1.0 + gk * np.float64(aact[i]) * np.float64(aact[j])
+                         - bk * np.float64(uact[i]) * np.float64(uact[j]))
+            sj, cj = sincos(np.float64(theta[j]))
+            st[x] += w * sj
+            ct[x] += w * cj
+        tnew = theta_out[base:base + W]
+        bad = _theta_row(th, omega[base:base + W], sw_ptr[base:base + W + 1], st, ct, sp_row, cp_row, mb, W,
+                         coef, tnew, okv)
+        if bad:
+            recomputed += bad
+            for x in range(W):
+                if not okv[x]:
+                    tnew[x] = wrapstore(theta_value(base + x, x, y, W, H, wrap, theta, omega, sw_ptr, sw_src,
+                                                    sw_sign, coef, has_mods, aact, uact, lapa, divu, gains))
         # S4 noise: this row's slice of the sequential stream
         if noise_amp > 0.0:
             s = noise_rows[y]
@@ -313,32 +322,25 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
                 s = xs32(s)
                 amp = noise_amp_at(base + x, noise_amp, has_mods, aact, uact, gains)
                 tnew[x] = noise_theta(tnew[x], s / U32, amp, dt)
-        # S5 energy, certified
-        en = energy[base:base + W]
-        ps = phi_s[base:base + W]
-        ph = phi_h[base:base + W]
-        _energy_row(en, ps, ph, tnew, W, coef, fval, okv)
-        for x in range(W):
-            if not okv[x]:
-                recomputed += 1
-                fval[x] = clamp_store(energy_value(np.float64(en[x]), np.float64(ps[x]), np.float64(ph[x]),
-                                                   np.float64(tnew[x]), coef), 0.0, e_max)
-        to = theta_out[base:base + W]
-        for x in range(W):
-            en[x] = fval[x]
-            to[x] = tnew[x]
+        # S1, S2 from the old θ (still in theta), then S5 from the new θ and layers
+        recomputed += _layer_row(phi_s[base:base + W], omega_s[base:base + W], th, W,
+                                 coef[COEF_SURF_PULL], dt, okv)
+        recomputed += _layer_row(phi_h[base:base + W], omega_h[base:base + W], th, W,
+                                 coef[COEF_HYP_PULL], dt, okv)
+        recomputed += _energy_row(energy[base:base + W], phi_s[base:base + W], phi_h[base:base + W], tnew, W,
+                                  coef, okv)
     return recomputed
 
 
 @kernel(parallel=True)
 def step_fast(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
-              W, H, wrap, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact, lapa, divu,
+              W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
               gains, amax, umax, noise_rows, n_bands):
     """One step; θ_new goes to theta_out, then into theta. Returns the recomputed count."""
     counts = np.zeros(n_bands, np.int64)
     for b in prange(n_bands):
         counts[b] = _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy,
-                          theta_out, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact, lapa, divu,
+                          theta_out, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
                           gains, amax, umax, noise_rows)
     theta[:] = theta_out
     return counts.sum()

@@ -178,7 +178,7 @@ def noise_theta(t, u, amp, dt):
 
 @kernel(parallel=True)
 def step_reference(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
-                   W, H, wrap, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact, lapa, divu,
+                   W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
                    gains, noise_state):
     """One whole step, sub-step by sub-step as §4.1 lists them. Returns the noise state."""
     dt = coef[COEF_DT]

@@ -81,7 +81,7 @@ def step(
     args = (
         state.phases, state.omegas, state.surf_phi, state.surf_omega, state.hyp_phi,
         state.hyp_omega, state.energy, state.scratch, state.W, state.H, state.wrap,
-        state.sw_ptr, state.sw_src, state.sw_sign, coef, has_mods, aact, uact, lapa, divu, gains,
+        state.sw_ptr, state.sw_src, state.sw_sign, state.sw_dst, coef, has_mods, aact, uact, lapa, divu, gains,
     )
     if kernel == "reference":
         final = K.step_reference(*args, state.noise_state)

@@ -78,6 +78,7 @@ def create_state(
         sw_ptr=ptr,
         sw_src=src,
         sw_sign=sign,
+        sw_dst=np.repeat(np.arange(n, dtype=np.int32), np.diff(ptr)),
         noise_state=noise,
         rng_state=to_int32(int(state)),
     )

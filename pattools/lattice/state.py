@@ -9,7 +9,7 @@ DAG machinery are decoration (§5) and are dropped.
 
 The 48 Chebyshev ring neighbours are the same stencil for every cell, so they are not
 stored at all; only the small-world edges are, in CSR form by receiver (``sw_ptr``,
-``sw_src``, ``sw_sign``, insertion order kept). A 1024×1024 state is about 40 MB
+``sw_src``, ``sw_sign``, insertion order kept, plus ``sw_dst``, each edge's receiver). A 1024×1024 state is about 40 MB
 (eight float32 fields, the CSR pointer, ~170 k edges, one float32 step buffer); an N×48
 neighbour table would be ~400 MB.
 
@@ -44,6 +44,7 @@ class LatticeState:
     sw_ptr: np.ndarray  # int32[N+1]: edges into cell i are sw_ptr[i]:sw_ptr[i+1]
     sw_src: np.ndarray  # int32[E]: the cell each edge listens to
     sw_sign: np.ndarray  # int8[E]: ±1
+    sw_dst: np.ndarray  # int32[E]: the receiving cell of each edge (redundant with sw_ptr)
     noise_state: int
     rng_state: int
     steps: int = 0
@@ -64,6 +65,7 @@ class LatticeState:
             sw_ptr=self.sw_ptr.copy(),
             sw_src=self.sw_src.copy(),
             sw_sign=self.sw_sign.copy(),
+            sw_dst=self.sw_dst.copy(),
             noise_state=self.noise_state,
             rng_state=self.rng_state,
             steps=self.steps,
@@ -72,7 +74,7 @@ class LatticeState:
 
     def nbytes(self) -> int:
         total = sum(getattr(self, name).nbytes for name in FIELDS)
-        total += self.sw_ptr.nbytes + self.sw_src.nbytes + self.sw_sign.nbytes
+        total += self.sw_ptr.nbytes + self.sw_src.nbytes + self.sw_sign.nbytes + self.sw_dst.nbytes
         if self.scratch is not None:
             total += self.scratch.nbytes
         return total
