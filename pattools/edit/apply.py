@@ -9,7 +9,10 @@ exact values. Several DPats for one patch apply one after another: DPats are gro
 The effective delta of a field is what a reader must add (with the same rules) to the
 base value to get the edited one: the requested delta (or sum of deltas) when no rule
 changed the outcome, otherwise the difference new − old (a wrapped difference for angles),
-nudged by an ulp where float rounding would miss the edited value.
+nudged by an ulp where float rounding would miss the edited value. Base + effective delta
+reproduces the edited value exactly when one DPat names the field; after several, it can
+be an ulp or two away (no float delta need exist that lands exactly on the sequential
+result), which is far below anything replay or score resolve.
 """
 
 from __future__ import annotations
@@ -21,11 +24,10 @@ import numpy as np
 
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch
-from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.errors import DataError, expected_found
+from pattools.tokens.codebook import BINS, lfq_codes, lfq_features
 from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 
-BINS = 4
 PI = math.pi
 G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(n) for n in ("A", "phi_gf", "theta", "gradPhi", "kappa"))
 GEOM_PERIODIC = np.isin(np.arange(len(GEOM_FIELDS)), [G_PHI, G_THETA])
@@ -137,13 +139,6 @@ def _check_code_lengths(tokens: TokenFrame, batch: DeltaBatch, keep: np.ndarray)
     return dims
 
 
-def _width(rvq: np.ndarray, dims: int) -> np.ndarray:
-    """Code-delta columns cut or zero-padded to ``dims``."""
-    if rvq.shape[1] >= dims:
-        return rvq[:, :dims]
-    return np.pad(rvq, ((0, 0), (0, dims - rvq.shape[1])))
-
-
 def _layers(rows: np.ndarray) -> np.ndarray:
     """Rank of each entry among the entries with the same row (0 for the first)."""
     order = np.argsort(rows, kind="stable")
@@ -173,17 +168,62 @@ def _effective(old, new, requested, rule, difference, periodic) -> np.ndarray:
     return np.where(ok, req, diff)
 
 
-def _update(out: TokenFrame, r: np.ndarray, geom_d, geom_n, stats_d, stats_n, topo_d, topo_n, rvq_d, rvq_n) -> None:
-    """One layer: rows ``r`` (each at most once) get their named deltas with the §2 rules."""
-    g = out.geom[r]
-    out.geom[r] = np.where(geom_n, geom_rule(g + geom_d), g)
-    s = out.stats[r]
-    out.stats[r] = np.where(stats_n, stats_rule(s + stats_d), s)
-    t = out.topo[r]
-    out.topo[r] = np.where(topo_n, topo_rule(t + topo_d), t)
+def _update(out: TokenFrame, rows: np.ndarray, d: DeltaBatch) -> None:
+    """One layer: ``rows`` (each at most once) get the named deltas of ``d`` with the §2 rules."""
+    g = out.geom[rows]
+    out.geom[rows] = np.where(d.geom_named, geom_rule(g + d.geom), g)
+    s = out.stats[rows]
+    out.stats[rows] = np.where(d.stats_named, stats_rule(s + d.stats), s)
+    t = out.topo[rows]
+    out.topo[rows] = np.where(d.topo_named, topo_rule(t + d.topo), t)
     if out.rvq is not None:
-        q = out.rvq[r]
-        out.rvq[r] = np.where(rvq_n[:, None], rvq_rule(q + rvq_d), q)
+        q = out.rvq[rows]
+        out.rvq[rows] = np.where(d.rvq_named[:, None], rvq_rule(q + d.rvq), q)
+
+
+@dataclass
+class _Requested:
+    """Per touched token (in token order): requested delta sums and which fields were named."""
+
+    touched: np.ndarray
+    geom: np.ndarray
+    geom_named: np.ndarray
+    stats: np.ndarray
+    stats_named: np.ndarray
+    topo_named: np.ndarray
+    rvq_named: np.ndarray
+
+
+def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: DeltaBatch) -> _Requested:
+    """Apply DPats ``d`` (row ``rows[j]`` for DPat j) to ``out`` one after another."""
+    order = np.argsort(rows, kind="stable")
+    ranked = rows[order]
+    if len(ranked) < 2 or (ranked[1:] != ranked[:-1]).all():
+        # every token named once (the usual case): one update, no per-token sums
+        _update(out, rows, d)
+        return _Requested(ranked, np.where(d.geom_named, d.geom, 0.0)[order], d.geom_named[order],
+                          np.where(d.stats_named, d.stats, 0.0)[order], d.stats_named[order],
+                          d.topo_named[order], d.rvq_named[order])
+    rank = _layers(rows)
+    for k in range(int(rank.max()) + 1):
+        layer = np.flatnonzero(rank == k)
+        _update(out, rows[layer], d.take(layer))
+    touched = np.unique(rows)  # sorted: token order
+    pos = np.searchsorted(touched, rows)
+
+    def total(values: np.ndarray, named: np.ndarray) -> np.ndarray:
+        sums = np.zeros((len(touched),) + values.shape[1:], dtype=values.dtype)
+        np.add.at(sums, pos, np.where(named, values, 0))
+        return sums
+
+    def any_named(named: np.ndarray) -> np.ndarray:
+        hit = np.zeros((len(touched),) + named.shape[1:], dtype=bool)
+        np.logical_or.at(hit, pos, named)
+        return hit
+
+    return _Requested(touched, total(d.geom, d.geom_named), any_named(d.geom_named),
+                      total(d.stats, d.stats_named), any_named(d.stats_named),
+                      any_named(d.topo_named), any_named(d.rvq_named))
 
 
 def apply_target(
@@ -213,55 +253,17 @@ def apply_target(
     if not keep.any():
         return ApplyResult(out, [], np.zeros(0, dtype=np.int64), clips, skipped)
 
-    sel = np.flatnonzero(keep)
-    rows = rows[sel]
-    geom_d, geom_n = batch.geom[sel], batch.geom_named[sel]
-    stats_d, stats_n = batch.stats[sel], batch.stats_named[sel]
-    topo_d, topo_n = batch.topo[sel], batch.topo_named[sel]
-    rvq_d, rvq_n = _width(batch.rvq, dims)[sel], batch.rvq_named[sel]
-
-    base = tokens
-    order = np.argsort(rows, kind="stable")
-    ranked = rows[order]
-    if len(ranked) < 2 or (ranked[1:] != ranked[:-1]).all():
-        # every token named once (the usual case): one update, no per-token sums
-        _update(out, rows, geom_d, geom_n, stats_d, stats_n, topo_d, topo_n, rvq_d, rvq_n)
-        touched = ranked
-        geom_req, geom_any = np.where(geom_n, geom_d, 0.0)[order], geom_n[order]
-        stats_req, stats_any = np.where(stats_n, stats_d, 0.0)[order], stats_n[order]
-        topo_any, rvq_any = topo_n[order], rvq_n[order]
-    else:
-        rank = _layers(rows)
-        for k in range(int(rank.max()) + 1):
-            layer = rank == k
-            _update(out, rows[layer], geom_d[layer], geom_n[layer], stats_d[layer], stats_n[layer],
-                    topo_d[layer], topo_n[layer], rvq_d[layer], rvq_n[layer])
-        touched = np.unique(rows)  # sorted: token order
-        pos = np.searchsorted(touched, rows)
-        m = len(touched)
-
-        def per_token(values: np.ndarray, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            total = np.zeros((m,) + values.shape[1:], dtype=values.dtype)
-            np.add.at(total, pos, np.where(named, values, 0))
-            any_named = np.zeros((m,) + named.shape[1:], dtype=bool)
-            np.logical_or.at(any_named, pos, named)
-            return total, any_named
-
-        geom_req, geom_any = per_token(geom_d, geom_n)
-        stats_req, stats_any = per_token(stats_d, stats_n)
-        _, topo_any = per_token(topo_d, topo_n)
-        _, rvq_any = per_token(rvq_d[:, :1], rvq_n[:, None])
-        rvq_any = rvq_any[:, 0]
-    m = len(touched)
-
-    geom_eff = _effective(base.geom[touched], out.geom[touched], geom_req, geom_rule, _geom_difference, GEOM_PERIODIC)
-    stats_eff = _effective(base.stats[touched], out.stats[touched], stats_req, stats_rule, np.subtract, False)
-    topo_eff = out.topo[touched] - base.topo[touched]
-
+    req = _apply_in_order(out, rows[keep], batch.take(np.flatnonzero(keep), dims))
+    touched = req.touched
+    geom_eff = _effective(tokens.geom[touched], out.geom[touched], req.geom, geom_rule, _geom_difference,
+                          GEOM_PERIODIC)
+    stats_eff = _effective(tokens.stats[touched], out.stats[touched], req.stats, stats_rule, np.subtract, False)
+    topo_eff = out.topo[touched] - tokens.topo[touched]
+    rvq_named = req.rvq_named
     if recode and out.rvq is not None:
         out.rvq[touched] = lfq_codes(lfq_features(out.geom[touched], out.stats[touched]))[:, :dims]
-        rvq_any = np.ones(m, dtype=bool)
-    rvq_eff = None if out.rvq is None else out.rvq[touched] - base.rvq[touched]
+        rvq_named = np.ones(len(touched), dtype=bool)
+    rvq_eff = None if out.rvq is None else out.rvq[touched] - tokens.rvq[touched]
 
     if heads is not None:
         phases = [float(h.get("phase", 0.0)) for h in heads]
@@ -272,10 +274,10 @@ def apply_target(
 
     applied = _applied_dpats(
         [out.patch_ids[r] for r in touched.tolist()],
-        (geom_eff, geom_any),
-        (stats_eff, stats_any),
-        (topo_eff, topo_any),
-        (rvq_eff, rvq_any),
+        (geom_eff, req.geom_named),
+        (stats_eff, req.stats_named),
+        (topo_eff, req.topo_named),
+        (rvq_eff, rvq_named),
     )
     return ApplyResult(out, applied, touched.astype(np.int64), clips, skipped)
 
@@ -323,7 +325,7 @@ def delta_columns(tokens: TokenFrame, applied: list[dict] | DeltaBatch) -> Delta
     np.add.at(dgeom, rows, np.where(batch.geom_named, batch.geom, 0.0))
     np.add.at(dstats, rows, np.where(batch.stats_named, batch.stats, 0.0))
     np.add.at(dtopo, rows, np.where(batch.topo_named, batch.topo, 0))
-    np.add.at(drvq, rows, np.where(batch.rvq_named[:, None], _width(batch.rvq, dims), 0))
+    np.add.at(drvq, rows, np.where(batch.rvq_named[:, None], batch.take(np.arange(len(batch)), dims).rvq, 0))
     np.logical_or.at(geom_named, rows, batch.geom_named)
     np.logical_or.at(stats_named, rows, batch.stats_named)
     np.logical_or.at(topo_named, rows, batch.topo_named)

@@ -198,6 +198,17 @@ class DeltaBatch:
         )
         return clipped, clips
 
+    def take(self, rows: np.ndarray, code_dims: int | None = None) -> "DeltaBatch":
+        """DPats ``rows`` of this list (in that order); code deltas cut or zero-padded to ``code_dims``."""
+        rvq = self.rvq[rows]
+        if code_dims is not None:
+            rvq = rvq[:, :code_dims] if rvq.shape[1] >= code_dims else np.pad(rvq, ((0, 0), (0, code_dims - rvq.shape[1])))
+        return DeltaBatch(
+            [self.patch_ids[j] for j in rows.tolist()], self.geom[rows], self.geom_named[rows], self.stats[rows],
+            self.stats_named[rows], self.topo[rows], self.topo_named[rows], rvq, self.rvq_len[rows],
+            [self.paths[j] for j in rows.tolist()],
+        )
+
     def concat(self, other: "DeltaBatch") -> "DeltaBatch":
         """This list followed by ``other``."""
         width = max(self.rvq.shape[1], other.rvq.shape[1])
