@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pattools.kernels.metrics import metric_sums, rho_terms  # noqa: E402
+from pattools.kernels.metrics import band_count, metric_sums, rho_terms  # noqa: E402
 from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields  # noqa: E402
 from pattools.tokens.build import build_frame  # noqa: E402
 
@@ -34,12 +34,13 @@ def best_ms(fn, repeat: int) -> float:
 
 
 def stages(th, e, W, H, scale, repeat):
-    cp, sp, ct, st, phi = phase_fields(th, W, H, True)
-    rho, ex, ey, ds = rho_terms(cp, sp, th, W, H, True)
+    bands = band_count(H)
+    cp, sp, ct, st, phi = phase_fields(th, W, H, True, bands)
+    rho, ex, ey, ds = rho_terms(cp, sp, th, W, H, True, bands)
     a = np.zeros(1, np.float32)
     return {
-        "phase_fields": best_ms(lambda: phase_fields(th, W, H, True), repeat),
-        "rho_terms": best_ms(lambda: rho_terms(cp, sp, th, W, H, True), repeat),
+        "phase_fields": best_ms(lambda: phase_fields(th, W, H, True, bands), repeat),
+        "rho_terms": best_ms(lambda: rho_terms(cp, sp, th, W, H, True, bands), repeat),
         "metric_sums": best_ms(lambda: metric_sums(rho, ex, ey, ds), repeat),
         "energy_sums": best_ms(lambda: energy_sums(e, W, H), repeat),
         "patch_reduce": best_ms(lambda: patch_reduce(ct, st, phi, e, a, False, W, H, scale), repeat),

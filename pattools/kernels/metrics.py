@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 from pattools.kernels._jit import kernel, prange
@@ -189,20 +190,26 @@ def fill_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
 
 
 @kernel(parallel=True)
-def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
     """As ``pad_cos_sin_reference`` with the fast sincos (within SINCOS_ERR of libm)."""
     PW = W + 2 * PAD
     PH = H + 2 * PAD
     cp = np.zeros((PH, PW))
     sp = np.zeros((PH, PW))
-    for y in prange(H):
-        crow = cp[y + PAD]
-        srow = sp[y + PAD]
-        row = y * W
-        for x in range(W):
-            s, c = sincos(np.float64(theta[row + x]))
-            crow[x + PAD] = c
-            srow[x + PAD] = s
+    for band in prange(n_bands):
+        cbuf = np.empty(W)
+        sbuf = np.empty(W)
+        for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
+            row = y * W
+            for x in range(W):
+                s, c = sincos(np.float64(theta[row + x]))
+                cbuf[x] = c
+                sbuf[x] = s
+            crow = cp[y + PAD]
+            srow = sp[y + PAD]
+            for x in range(W):
+                crow[x + PAD] = cbuf[x]
+                srow[x + PAD] = sbuf[x]
     if wrap:
         fill_border(cp, W, H, PAD)
         fill_border(sp, W, H, PAD)
@@ -254,15 +261,13 @@ def phase_span_ok(theta: np.ndarray) -> bool:
 
 
 @kernel
-def _row_terms_near(theta, y, W, H, ex, ey, dsign) -> None:
-    """``_row_terms`` when ``phase_span_ok``: torus rows copied into padded buffers so
-    the loop reads contiguous neighbours and vectorises."""
+def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
+    """``_row_terms`` when ``phase_span_ok``: torus rows copied into padded buffers
+    (float64[W+2] each, supplied by the caller) so the loops read contiguous neighbours
+    and vectorise."""
     up = (y - 1 if y > 0 else H - 1) * W
     row = y * W
     down = (y + 1 if y < H - 1 else 0) * W
-    tu = np.empty(W + 2)
-    tm = np.empty(W + 2)
-    td = np.empty(W + 2)
     for x in range(W):
         tu[x + 1] = theta[up + x]
         tm[x + 1] = theta[row + x]
@@ -277,11 +282,21 @@ def _row_terms_near(theta, y, W, H, ex, ey, dsign) -> None:
         t = tm[x + 1]
         ex[row + x] = abs(wrapd_near(t - tm[x]))
         ey[row + x] = abs(wrapd_near(t - tu[x + 1]))
-        t10 = tm[x + 2]
-        t11 = td[x + 2]
-        t01 = td[x + 1]
-        s = wrapd_near(t10 - t) + wrapd_near(t11 - t10) + wrapd_near(t01 - t11) + wrapd_near(t - t01)
-        dsign[row + x] = np.int8(1) if s > PI else (np.int8(-1) if s < -PI else np.int8(0))
+    for x in range(W):
+        t = tm[x + 1]
+        s = (
+            wrapd_near(tm[x + 2] - t)
+            + wrapd_near(td[x + 2] - tm[x + 2])
+            + wrapd_near(td[x + 1] - td[x + 2])
+            + wrapd_near(t - td[x + 1])
+        )
+        dsign[row + x] = np.int8(s > PI) - np.int8(s < -PI)
+
+
+def band_count(H: int) -> int:
+    """Row bands for the parallel kernels: one per numba thread (results do not depend
+    on it: every cell's arithmetic is the same in any band)."""
+    return max(1, min(int(H), numba.get_num_threads()))
 
 
 @kernel(parallel=True)
@@ -316,63 +331,71 @@ def rho_terms_reference(
 
 
 @kernel(parallel=True)
-def rho_terms(cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
-    """``rho_terms_reference`` from fast cos/sin planes, row-vectorised, with every ρ
-    certified (or recomputed by ``rho_cell_reference``). Returns the same arrays."""
+def rho_terms(
+    cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int
+) -> tuple:
+    """``rho_terms_reference`` from fast cos/sin planes, row-vectorised in ``n_bands``
+    parallel bands of rows, with every ρ certified (or recomputed by
+    ``rho_cell_reference``). Returns the same arrays."""
     N = W * H
     near = phase_span_ok(theta)
     rho = np.empty(N, dtype=np.float32)
     ex = np.empty(N)
     ey = np.empty(N)
     dsign = np.zeros(N, dtype=np.int8)
-    for y in prange(H):
-        acc_c = np.zeros(W)
-        acc_s = np.zeros(W)
+    s1, s2, s3 = ring_weights(8, 16, 24)
+    for band in prange(n_bands):
+        acc_c = np.empty(W)
+        acc_s = np.empty(W)
         w1 = np.empty(W)
         w2 = np.empty(W)
         w3 = np.empty(W)
-        if not wrap:
-            for x in range(W):
-                a, b, c = cell_weights(x, y, W, H, wrap)
-                w1[x] = a
-                w2[x] = b
-                w3[x] = c
-        s1, s2, s3 = ring_weights(8, 16, 24)
-        for r in range(1, 4):
-            ws = s1 if r == 1 else (s2 if r == 2 else s3)
-            wv = w1 if r == 1 else (w2 if r == 2 else w3)
-            for dy in range(-r, r + 1):
-                py = y + PAD + dy
-                for dx in range(-r, r + 1):
-                    if max(abs(dx), abs(dy)) != r:
-                        continue
-                    off = PAD + dx
-                    if wrap:
-                        for x in range(W):
-                            acc_c[x] += ws * cp[py, x + off]
-                        for x in range(W):
-                            acc_s[x] += ws * sp[py, x + off]
-                    else:
-                        for x in range(W):
-                            acc_c[x] += wv[x] * cp[py, x + off]
-                        for x in range(W):
-                            acc_s[x] += wv[x] * sp[py, x + off]
-        row = y * W
         ok = np.empty(W, dtype=np.bool_)
-        for x in range(W):
-            h = hypot_js_finite(acc_c[x], acc_s[x])
-            err = RHO_ERR_ABS + RHO_ERR_REL * h
-            lo = np.float32(h - err)
-            hi = np.float32(h + err)
-            rho[row + x] = lo
-            ok[x] = lo == hi
-        for x in range(W):
-            if not ok[x]:
-                rho[row + x] = np.float32(rho_cell_reference(theta, x, y, W, H, wrap))
-        if near:
-            _row_terms_near(theta, y, W, H, ex, ey, dsign)
-        else:
-            _row_terms(theta, y, W, H, ex, ey, dsign)
+        tu = np.empty(W + 2)
+        tm = np.empty(W + 2)
+        td = np.empty(W + 2)
+        for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
+            acc_c[:] = 0.0
+            acc_s[:] = 0.0
+            if not wrap:
+                for x in range(W):
+                    a, b, c = cell_weights(x, y, W, H, wrap)
+                    w1[x] = a
+                    w2[x] = b
+                    w3[x] = c
+            for r in range(1, 4):
+                ws = s1 if r == 1 else (s2 if r == 2 else s3)
+                wv = w1 if r == 1 else (w2 if r == 2 else w3)
+                for dy in range(-r, r + 1):
+                    py = y + PAD + dy
+                    for dx in range(-r, r + 1):
+                        if max(abs(dx), abs(dy)) != r:
+                            continue
+                        off = PAD + dx
+                        if wrap:
+                            for x in range(W):
+                                acc_c[x] += ws * cp[py, x + off]
+                            for x in range(W):
+                                acc_s[x] += ws * sp[py, x + off]
+                        else:
+                            for x in range(W):
+                                acc_c[x] += wv[x] * cp[py, x + off]
+                            for x in range(W):
+                                acc_s[x] += wv[x] * sp[py, x + off]
+            row = y * W
+            for x in range(W):
+                h = hypot_js_finite(acc_c[x], acc_s[x])
+                err = RHO_ERR_ABS + RHO_ERR_REL * h
+                lo = np.float32(h - err)
+                rho[row + x] = lo
+                ok[x] = lo == np.float32(h + err)
+            for x in range(W):
+                if not ok[x]:
+                    rho[row + x] = np.float32(rho_cell_reference(theta, x, y, W, H, wrap))
+            if near:
+                _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td)
+            else:
+                _row_terms(theta, y, W, H, ex, ey, dsign)
     return rho, ex, ey, dsign
 
 

@@ -222,10 +222,12 @@ def _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aa
 
 
 @kernel(parallel=True)
-def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
+def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
     """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``metrics.pad_cos_sin``;
     float32 cosT/sinT (certified equal to libm's roundings) and float64 φ on
-    (H+2)×(W+2) planes with a 1-cell torus border."""
+    (H+2)×(W+2) planes with a 1-cell torus border. Rows run in ``n_bands`` parallel
+    bands, each row in separate vectorisable loops (sincos, certification, stores) and
+    the libm atan2 loop."""
     PW = W + 2 * PAD
     PH = H + 2 * PAD
     cp = np.zeros((PH, PW))
@@ -234,30 +236,43 @@ def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
     stp = np.empty((H + 2, W + 2), dtype=np.float32)
     php = np.empty((H + 2, W + 2))
     err = 2.0 * SINCOS_ERR
-    for y in prange(H):
-        crow = cp[y + PAD]
-        srow = sp[y + PAD]
-        ct = ctp[y + 1]
-        st = stp[y + 1]
-        ph = php[y + 1]
-        row = y * W
+    for band in prange(n_bands):
         ok = np.empty(W, dtype=np.bool_)
-        for x in range(W):
-            s, c = sincos(np.float64(theta[row + x]))
-            crow[x + PAD] = c
-            srow[x + PAD] = s
-            c_lo = np.float32(c - err)
-            s_lo = np.float32(s - err)
-            ct[x + 1] = c_lo
-            st[x + 1] = s_lo
-            ok[x] = (c_lo == np.float32(c + err)) & (s_lo == np.float32(s + err))
-        for x in range(W):
-            if not ok[x]:
-                v = np.float64(theta[row + x])
-                ct[x + 1] = np.float32(math.cos(v))
-                st[x + 1] = np.float32(math.sin(v))
-        for x in range(1, W + 1):
-            ph[x] = math.atan2(np.float64(st[x]), np.float64(ct[x]))
+        cbuf = np.empty(W)
+        sbuf = np.empty(W)
+        cf = np.empty(W, dtype=np.float32)
+        sf = np.empty(W, dtype=np.float32)
+        for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
+            row = y * W
+            for x in range(W):
+                s, c = sincos(np.float64(theta[row + x]))
+                cbuf[x] = c
+                sbuf[x] = s
+            for x in range(W):
+                c = cbuf[x]
+                s = sbuf[x]
+                c_lo = np.float32(c - err)
+                s_lo = np.float32(s - err)
+                cf[x] = c_lo
+                sf[x] = s_lo
+                ok[x] = (c_lo == np.float32(c + err)) & (s_lo == np.float32(s + err))
+            for x in range(W):
+                if not ok[x]:
+                    v = np.float64(theta[row + x])
+                    cf[x] = np.float32(math.cos(v))
+                    sf[x] = np.float32(math.sin(v))
+            crow = cp[y + PAD]
+            srow = sp[y + PAD]
+            ct = ctp[y + 1]
+            st = stp[y + 1]
+            ph = php[y + 1]
+            for x in range(W):
+                crow[x + PAD] = cbuf[x]
+                srow[x + PAD] = sbuf[x]
+                ct[x + 1] = cf[x]
+                st[x + 1] = sf[x]
+            for x in range(W):
+                ph[x + 1] = math.atan2(np.float64(sf[x]), np.float64(cf[x]))
     if wrap:
         fill_border(cp, W, H, PAD)
         fill_border(sp, W, H, PAD)

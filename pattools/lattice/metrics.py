@@ -81,8 +81,9 @@ def compute_metrics(
     check_kernel(kernel)
     theta = check_grid(phases, W, H)
     if kernel == "fast":
-        cp, sp = km.pad_cos_sin(theta, int(W), int(H), bool(wrap))
-        terms = km.rho_terms(cp, sp, theta, int(W), int(H), bool(wrap))
+        bands = km.band_count(H)
+        cp, sp = km.pad_cos_sin(theta, int(W), int(H), bool(wrap), bands)
+        terms = km.rho_terms(cp, sp, theta, int(W), int(H), bool(wrap), bands)
     else:
         cp, sp = km.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
         terms = km.rho_terms_reference(cp, sp, theta, int(W), int(H), bool(wrap))

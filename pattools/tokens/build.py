@@ -85,9 +85,10 @@ def build_frame(
             raise DataError(expected_found("list of numbers", heads), path="heads") from None
 
     if kernel == "fast":
-        cp, sp, cos_t, sin_t, phi = kt.phase_fields(theta, W, H, wrap)
+        bands = km.band_count(H)
+        cp, sp, cos_t, sin_t, phi = kt.phase_fields(theta, W, H, wrap, bands)
         if metrics is None:
-            metrics = metrics_from_terms(*km.rho_terms(cp, sp, theta, W, H, wrap), W, H)
+            metrics = metrics_from_terms(*km.rho_terms(cp, sp, theta, W, H, wrap, bands), W, H)
         red, counts = kt.patch_reduce(cos_t, sin_t, phi, e, a, has_a, W, H, s)
     else:
         cp, sp, cos_t, sin_t, phi = kt.phase_fields_reference(theta, W, H, wrap)
