@@ -109,6 +109,11 @@ def twin_learn(lib, rows, x_in, y, observed, permit, lr, alpha, theta, warmup, r
         responsible = err <= theta or lib.n_updates[r] < warmup
         lib.pi[r] = (1 - rate) * lib.pi[r] + rate * (1.0 if responsible else 0.0)
         if not responsible:
+            if permit:  # penalise, don't corrupt: only the variance learns the miss
+                o0 = lib.out_ptr[r]
+                for pos in np.flatnonzero(obs):
+                    miss = y[node.out[pos]] - mu[pos]
+                    lib.var[o0 + pos] = max((1 - alpha) * lib.var[o0 + pos] + alpha * miss**2, 1e-8)
             status.append(3)
             continue
         if not permit:
