@@ -1,7 +1,8 @@
 """build_frame figures (issue: pat-export): tokens + affect + computeMetrics per frame at
-96×96, 256×256 and 1024×1024 (scale 32), with a per-stage breakdown, at the current
-numba thread count and at one thread. Fields are random phases and energies (the work
-per frame does not depend on the values).
+96×96, 256×256 and 1024×1024 (scale 32), with a per-stage breakdown and the lattice step
+for comparison, at the current numba thread count and at one thread, plus the reference
+kernels. Fields are lattice states after a few steps. Times are the best of N runs
+(wall clock), so they approach the unloaded machine's figures.
 
 Run: .venv/bin/python bench/bench_tokens.py [--repeat N] [--sizes 96,256,1024]
 """
@@ -47,6 +48,18 @@ def stages(th, e, W, H, scale, repeat):
     }
 
 
+def lattice_fields(W, H):
+    from pattools.lattice.driver import step
+    from pattools.lattice.init import create_state
+    from pattools.lattice.params import LatticeParams
+
+    params = LatticeParams.preset()
+    state = create_state(W, H, 1234, params)
+    for _ in range(3):
+        step(state, params, 0.03)
+    return state.phases, state.energy, (lambda: step(state, params, 0.03))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
@@ -54,19 +67,23 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=32)
     options = parser.parse_args()
     threads = numba.get_num_threads()
-    rng = np.random.default_rng(0)
     for size in [int(s) for s in options.sizes.split(",")]:
         W = H = size
-        th = (rng.random(W * H) * 2 * np.pi).astype(np.float32)
-        e = (0.35 + rng.random(W * H)).astype(np.float32)
-        repeat = max(3, options.repeat * 96 * 96 // (W * H)) if size > 256 else options.repeat
-        row = {}
+        th, e, one_step = lattice_fields(W, H)
+        th = th.copy()
+        e = e.copy()
+        repeat = max(5, options.repeat // 8) if size > 256 else options.repeat
         for n in sorted({threads, 1}, reverse=True):
             numba.set_num_threads(n)
-            row[n] = best_ms(lambda: build_frame(th, e, W, H, options.scale, 0.03), repeat)
+            built = best_ms(lambda: build_frame(th, e, W, H, options.scale, 0.03), repeat)
+            stepped = best_ms(one_step, repeat)
             parts = stages(th, e, W, H, options.scale, repeat)
             detail = "  ".join(f"{k} {v:.3f}" for k, v in parts.items())
-            print(f"{W}x{H} scale {options.scale} threads {n}: build_frame {row[n]:8.3f} ms   [{detail}]")
+            print(f"{W}x{H} scale {options.scale} threads {n}: build_frame {built:8.3f} ms   "
+                  f"(lattice step {stepped:.3f} ms)   [{detail}]")
+        if size <= 256:
+            ref = best_ms(lambda: build_frame(th, e, W, H, options.scale, 0.03, kernel="reference"), repeat)
+            print(f"{W}x{H} scale {options.scale} threads {threads}: build_frame kernel=reference {ref:8.3f} ms")
         numba.set_num_threads(threads)
 
 

@@ -330,7 +330,7 @@ def rho_terms_reference(
     return rho, ex, ey, dsign
 
 
-@kernel(parallel=True)
+@kernel
 def rho_terms(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int
 ) -> tuple:
@@ -338,11 +338,21 @@ def rho_terms(
     parallel bands of rows, with every ρ certified (or recomputed by
     ``rho_cell_reference``). Returns the same arrays."""
     N = W * H
-    near = phase_span_ok(theta)
     rho = np.empty(N, dtype=np.float32)
     ex = np.empty(N)
     ey = np.empty(N)
-    dsign = np.zeros(N, dtype=np.int8)
+    dsign = np.empty(N, dtype=np.int8)
+    rho_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign)
+    return rho, ex, ey, dsign
+
+
+@kernel(parallel=True)
+def rho_terms_into(
+    cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
+    rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,
+) -> None:
+    """``rho_terms`` writing every element of caller-owned arrays."""
+    near = phase_span_ok(theta)
     s1, s2, s3 = ring_weights(8, 16, 24)
     for band in prange(n_bands):
         acc_c = np.empty(W)
@@ -396,7 +406,6 @@ def rho_terms(
                 _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td)
             else:
                 _row_terms(theta, y, W, H, ex, ey, dsign)
-    return rho, ex, ey, dsign
 
 
 @kernel

@@ -221,20 +221,38 @@ def _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aa
 # ----------------------------------------------------------------------- fast kernels
 
 
-@kernel(parallel=True)
+@kernel
 def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
     """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``metrics.pad_cos_sin``;
     float32 cosT/sinT (certified equal to libm's roundings) and float64 φ on
-    (H+2)×(W+2) planes with a 1-cell torus border. Rows run in ``n_bands`` parallel
-    bands, each row in separate vectorisable loops (sincos, certification, stores) and
-    the libm atan2 loop."""
-    PW = W + 2 * PAD
-    PH = H + 2 * PAD
-    cp = np.zeros((PH, PW))
-    sp = np.zeros((PH, PW))
+    (H+2)×(W+2) planes with a 1-cell torus border."""
+    cp = np.empty((H + 2 * PAD, W + 2 * PAD))
+    sp = np.empty((H + 2 * PAD, W + 2 * PAD))
     ctp = np.empty((H + 2, W + 2), dtype=np.float32)
     stp = np.empty((H + 2, W + 2), dtype=np.float32)
     php = np.empty((H + 2, W + 2))
+    phase_fields_into(theta, W, H, wrap, n_bands, cp, sp, ctp, stp, php)
+    return cp, sp, ctp, stp, php
+
+
+@kernel
+def zero_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
+    for py in range(H + 2 * pad):
+        if py < pad or py >= pad + H:
+            plane[py, :] = 0.0
+        else:
+            plane[py, :pad] = 0.0
+            plane[py, pad + W :] = 0.0
+
+
+@kernel(parallel=True)
+def phase_fields_into(
+    theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int, cp, sp, ctp, stp, php
+) -> None:
+    """``phase_fields`` writing every element of caller-owned planes (reused across
+    frames, so a frame allocates no large arrays). Rows run in ``n_bands`` parallel
+    bands, each row in separate vectorisable loops (sincos, certification, stores) and
+    the libm atan2 loop."""
     err = 2.0 * SINCOS_ERR
     for band in prange(n_bands):
         ok = np.empty(W, dtype=np.bool_)
@@ -276,10 +294,12 @@ def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) ->
     if wrap:
         fill_border(cp, W, H, PAD)
         fill_border(sp, W, H, PAD)
+    else:
+        zero_border(cp, W, H, PAD)
+        zero_border(sp, W, H, PAD)
     fill_border(ctp, W, H, 1)
     fill_border(stp, W, H, 1)
     fill_border(php, W, H, 1)
-    return cp, sp, ctp, stp, php
 
 
 @kernel(parallel=True)

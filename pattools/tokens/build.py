@@ -11,6 +11,7 @@ then token assembly (clamps, topology, LFQ codes) is vectorised numpy here.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -39,6 +40,35 @@ def _patch_ids(W: int, H: int, scale: int) -> list[str]:
     if ids is None:
         ids = _IDS[key] = tuple(patch_ids(W, H, scale))
     return list(ids)
+
+
+class _Workspace:
+    """The per-cell planes of one grid size, reused frame after frame (one per thread),
+    so building a frame allocates no large arrays (fresh pages cost page faults)."""
+
+    def __init__(self, W: int, H: int) -> None:
+        pad = km.PAD
+        n = W * H
+        self.key = (W, H)
+        self.cp = np.empty((H + 2 * pad, W + 2 * pad))
+        self.sp = np.empty((H + 2 * pad, W + 2 * pad))
+        self.ctp = np.empty((H + 2, W + 2), dtype=np.float32)
+        self.stp = np.empty((H + 2, W + 2), dtype=np.float32)
+        self.php = np.empty((H + 2, W + 2))
+        self.rho = np.empty(n, dtype=np.float32)
+        self.ex = np.empty(n)
+        self.ey = np.empty(n)
+        self.dsign = np.empty(n, dtype=np.int8)
+
+
+_LOCAL = threading.local()
+
+
+def _workspace(W: int, H: int) -> _Workspace:
+    ws = getattr(_LOCAL, "workspace", None)
+    if ws is None or ws.key != (W, H):
+        ws = _LOCAL.workspace = _Workspace(W, H)
+    return ws
 
 
 @dataclass
@@ -86,10 +116,12 @@ def build_frame(
 
     if kernel == "fast":
         bands = km.band_count(H)
-        cp, sp, cos_t, sin_t, phi = kt.phase_fields(theta, W, H, wrap, bands)
+        ws = _workspace(W, H)
+        kt.phase_fields_into(theta, W, H, wrap, bands, ws.cp, ws.sp, ws.ctp, ws.stp, ws.php)
         if metrics is None:
-            metrics = metrics_from_terms(*km.rho_terms(cp, sp, theta, W, H, wrap, bands), W, H)
-        red, counts = kt.patch_reduce(cos_t, sin_t, phi, e, a, has_a, W, H, s)
+            km.rho_terms_into(ws.cp, ws.sp, theta, W, H, wrap, bands, ws.rho, ws.ex, ws.ey, ws.dsign)
+            metrics = metrics_from_terms(ws.rho, ws.ex, ws.ey, ws.dsign, W, H)
+        red, counts = kt.patch_reduce(ws.ctp, ws.stp, ws.php, e, a, has_a, W, H, s)
     else:
         cp, sp, cos_t, sin_t, phi = kt.phase_fields_reference(theta, W, H, wrap)
         if metrics is None:
