@@ -352,5 +352,7 @@ def step_fast(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
         counts[b] = _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy,
                           theta_out, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
                           gains, amax, umax, noise_rows)
-    theta[:] = theta_out
+    # one parallel region per step: the copy is a serial loop (a memcpy), not a second parfor
+    for i in range(W * H):
+        theta[i] = theta_out[i]
     return counts.sum()

@@ -180,16 +180,20 @@ def noise_theta(t, u, amp, dt):
 def step_reference(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
                    W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
                    gains, noise_state):
-    """One whole step, sub-step by sub-step as §4.1 lists them. Returns the noise state."""
+    """One whole step, sub-step by sub-step as §4.1 lists them. Returns the noise state.
+
+    Takes the fast kernel's arguments; ``sw_dst`` is not needed here.
+    """
     dt = coef[COEF_DT]
-    for y in prange(H):  # S1, S2 (θ before the update)
-        for x in range(W):
+    # S1, S2 and S3 share one parallel loop over rows: the layers read θ before the update
+    # and never feed θ (no masks), and S3 writes theta_out, so the order is kept per cell
+    for y in prange(H):
+        for x in range(W):  # S1, S2
             i = y * W + x
             t = np.float64(theta[i])
             phi_s[i] = wrapstore(layer_value(np.float64(phi_s[i]), np.float64(omega_s[i]), t, coef[COEF_SURF_PULL], dt))
             phi_h[i] = wrapstore(layer_value(np.float64(phi_h[i]), np.float64(omega_h[i]), t, coef[COEF_HYP_PULL], dt))
-    for y in prange(H):  # S3, Jacobi into theta_out
-        for x in range(W):
+        for x in range(W):  # S3, Jacobi into theta_out
             i = y * W + x
             theta_out[i] = wrapstore(theta_value(i, x, y, W, H, wrap, theta, omega, sw_ptr, sw_src, sw_sign,
                                                  coef, has_mods, aact, uact, lapa, divu, gains))
