@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -86,10 +85,20 @@ for obs in LinearBlockEnv(config, seed=1, noise=0.02).stream(int(sys.argv[3]), r
 """
 
 
+PARENT = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
 def peak_rss_mib(dim: int, steps: int) -> float:
+    """Peak RSS of a fresh process, measured from a small parent (a child forked from this
+    big process would inherit its high-water mark at exec)."""
     root = str(Path(__file__).resolve().parent.parent)
-    subprocess.run([sys.executable, "-c", CHILD, root, str(dim), str(steps)], check=True, env=env())
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    out = subprocess.run([sys.executable, "-c", PARENT, sys.executable, "-c", CHILD, root, str(dim), str(steps)],
+                         check=True, env=env(), capture_output=True)
+    return int(out.stdout) / 1024
 
 
 def command_rate(dim: int, steps: int) -> dict:
