@@ -102,10 +102,6 @@ class NupcaConfig:
     # ---- derived values -------------------------------------------------------------
 
     @property
-    def block_count(self) -> int:
-        return self.B
-
-    @property
     def initial_age(self) -> float:
         if self.initial_block_age is None:
             return float(self.coverage_cap_G + 1)
