@@ -9,9 +9,12 @@ DAG machinery are decoration (§5) and are dropped.
 
 The 48 Chebyshev ring neighbours are the same stencil for every cell, so they are not
 stored at all; only the small-world edges are, in CSR form by receiver (``sw_ptr``,
-``sw_src``, ``sw_sign``, insertion order kept, plus ``sw_dst``, each edge's receiver). A 1024×1024 state is about 40 MB
-(eight float32 fields, the CSR pointer, ~170 k edges, one float32 step buffer); an N×48
-neighbour table would be ~400 MB.
+``sw_src``, ``sw_sign``, insertion order kept) plus each edge's receiver (``sw_dst``).
+A 1024×1024 state measures 36 MB: eight float32 fields and the CSR pointer (edges are
+few: 667 at 96², and at 1024² only ~4.4 k, because a uniform draw over the whole grid
+rarely lands 6–20 cells away within the original's 50 tries). The step adds one
+float32 buffer (4 MB) and a few rows per thread. An N×48 neighbour table would be
+~400 MB.
 
 ``noise_state`` is the separate noise stream (§1, consumed only when noise_amp > 0) and
 ``rng_state`` the graph/initial-state stream after initialisation, both as signed int32
