@@ -96,6 +96,7 @@ def test_non_integer_grid_or_seed_is_a_usage_error():
 
 def test_megapixel_state_is_small():
     state = create_state(1024, 1024, 7, P)
-    # eight float32 fields + CSR pointer + ~170 k edges: ~40 MB, far from an N×48 table (~400 MB)
+    # eight float32 fields + CSR pointer (36 MB; few edges survive the distance test at this size),
+    # far from an N×48 neighbour table (~400 MB)
     assert state.nbytes() < 48 * 2**20
     assert state.sw_src.size < 0.1 * 1024 * 1024
