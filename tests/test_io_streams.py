@@ -167,3 +167,17 @@ def test_wrong_type_at_nested_path_via_cli():
     assert result.returncode == 1
     assert result.stderr.decode() == (
         "pat-cat: <stdin>: record 1: tokens[0].stats.rho: expected a number, got string 'high'\n")
+
+
+def test_typed_array_bytes_become_lists_in_jsonl():
+    import struct
+
+    record = {"kind": "x", "a": {"dtype": "float64", "shape": [2], "data": struct.pack("<2d", 1.5, -2.0)},
+              "b": [{"dtype": "int64", "shape": [1], "data": struct.pack("<q", 7)}], "c": b"raw"}
+    with pytest.raises(DataError, match="not representable in JSON"):
+        RecordWriter(io.BytesIO(), "jsonl").write(record)
+    del record["c"]
+    out = io.BytesIO()
+    RecordWriter(out, "jsonl").write(record)
+    assert json.loads(out.getvalue()) == {"kind": "x", "a": {"dtype": "float64", "shape": [2], "data": [1.5, -2.0]},
+                                          "b": [{"dtype": "int64", "shape": [1], "data": [7]}]}

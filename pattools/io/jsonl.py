@@ -102,12 +102,41 @@ def iter_lines(
         index += 1
 
 
+TYPED_ARRAY_DTYPES = {"float64": "<f8", "int64": "<i8", "uint8": "u1"}
+
+
 def encode_line(value: object) -> bytes:
-    """One compact JSON line (with trailing newline)."""
+    """One compact JSON line (with trailing newline).
+
+    Typed arrays (``{dtype, shape, data}`` maps whose data is little-endian bytes, as binary
+    records carry them in CBOR) become ``data`` lists, so any record converts to JSONL.
+    """
     try:
         return orjson.dumps(value) + b"\n"
+    except TypeError:
+        pass
+    try:
+        return orjson.dumps(typed_arrays_as_lists(value)) + b"\n"
     except TypeError as exc:
         raise DataError(f"value not representable in JSON ({exc})") from None
+
+
+def typed_arrays_as_lists(value: object) -> object:
+    """A copy of ``value`` with every typed-array map's byte data decoded to a list."""
+    if isinstance(value, dict):
+        data = value.get("data")
+        if isinstance(data, (bytes, bytearray)) and set(value) == {"dtype", "shape", "data"} \
+                and value["dtype"] in TYPED_ARRAY_DTYPES:
+            import numpy as np
+
+            dtype = np.dtype(TYPED_ARRAY_DTYPES[value["dtype"]])
+            if len(data) % dtype.itemsize:
+                raise DataError(f"typed array data of {len(data)} bytes is not a whole number of {value['dtype']}")
+            return {**value, "data": np.frombuffer(bytes(data), dtype=dtype).tolist()}
+        return {key: typed_arrays_as_lists(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed_arrays_as_lists(item) for item in value]
+    return value
 
 
 def encode_pretty(value: object) -> bytes:
