@@ -31,10 +31,12 @@ TAU = 2.0 * math.pi
 PAD = 3  # ring radius
 _THREE_PI = 3.0 * math.pi
 _U = 2.0**-53
-# |ρ_fast − ρ_reference| in float64: Σ over 48 terms of w·ε plus twice the rounding of
-# a 48-term sum (Σw ≈ 1), through the 1-Lipschitz hypot for both coordinates, plus
-# hypot's own rounding on both sides (relative); padded by a safety factor of 4.
-RHO_ERR_ABS = 4.0 * 1.5 * (SINCOS_ERR + 100.0 * _U)
+# |ρ_fast − ρ_reference| in float64, per coordinate: Σ w·ε for the sincos error (Σw ≈ 1),
+# the reference's 48-term sum (≤ 48u), the fast box sums (7×7 box ≤ 49 in magnitude:
+# ≈ 600u on B3, 300u on B2, 60u on B1, times w ≈ 1/72, 1/48, 1/24 after the ring
+# differences: ≤ 30u), rounded up to 160u; √2 for the two coordinates through the
+# 1-Lipschitz hypot, hypot's own rounding on both sides (relative); safety factor 4.
+RHO_ERR_ABS = 4.0 * 1.5 * (SINCOS_ERR + 160.0 * _U)
 RHO_ERR_REL = 4.0 * 12.0 * _U
 
 
@@ -346,52 +348,59 @@ def rho_terms(
     return rho, ex, ey, dsign
 
 
+@kernel
+def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
+    """Σ_r w_r·(ring-r sum) for row y of a padded plane, as box-sum differences:
+    column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]."""
+    P = 2 * PAD + W
+    r0 = y + PAD
+    for px in range(P):
+        a = plane[r0 - 1, px] + plane[r0, px] + plane[r0 + 1, px]
+        b = a + plane[r0 - 2, px] + plane[r0 + 2, px]
+        v3[px] = a
+        v5[px] = b
+        v7[px] = b + plane[r0 - 3, px] + plane[r0 + 3, px]
+    for x in range(W):
+        c = x + PAD
+        b3 = v3[c - 1] + v3[c] + v3[c + 1]
+        b5 = v5[c - 2] + v5[c - 1] + v5[c] + v5[c + 1] + v5[c + 2]
+        b7 = v7[c - 3] + v7[c - 2] + v7[c - 1] + v7[c] + v7[c + 1] + v7[c + 2] + v7[c + 3]
+        out[x] = w1[x] * (b3 - plane[r0, c]) + w2[x] * (b5 - b3) + w3[x] * (b7 - b5)
+
+
 @kernel(parallel=True)
 def rho_terms_into(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
     rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,
 ) -> None:
-    """``rho_terms`` writing every element of caller-owned arrays."""
+    """``rho_terms`` writing every element of caller-owned arrays. The weighted ring sums
+    are box-sum differences (weights are equal within a ring, so this is the same sum
+    in another order); RHO_ERR_* bound the difference to the canonical order."""
     near = phase_span_ok(theta)
     s1, s2, s3 = ring_weights(8, 16, 24)
+    P = W + 2 * PAD
     for band in prange(n_bands):
         acc_c = np.empty(W)
         acc_s = np.empty(W)
-        w1 = np.empty(W)
-        w2 = np.empty(W)
-        w3 = np.empty(W)
+        w1 = np.full(W, s1)
+        w2 = np.full(W, s2)
+        w3 = np.full(W, s3)
+        v3 = np.empty(P)
+        v5 = np.empty(P)
+        v7 = np.empty(P)
         ok = np.empty(W, dtype=np.bool_)
         tu = np.empty(W + 2)
         tm = np.empty(W + 2)
         td = np.empty(W + 2)
         for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
-            acc_c[:] = 0.0
-            acc_s[:] = 0.0
             if not wrap:
                 for x in range(W):
                     a, b, c = cell_weights(x, y, W, H, wrap)
                     w1[x] = a
                     w2[x] = b
                     w3[x] = c
-            for r in range(1, 4):
-                ws = s1 if r == 1 else (s2 if r == 2 else s3)
-                wv = w1 if r == 1 else (w2 if r == 2 else w3)
-                for dy in range(-r, r + 1):
-                    py = y + PAD + dy
-                    for dx in range(-r, r + 1):
-                        if max(abs(dx), abs(dy)) != r:
-                            continue
-                        off = PAD + dx
-                        if wrap:
-                            for x in range(W):
-                                acc_c[x] += ws * cp[py, x + off]
-                            for x in range(W):
-                                acc_s[x] += ws * sp[py, x + off]
-                        else:
-                            for x in range(W):
-                                acc_c[x] += wv[x] * cp[py, x + off]
-                            for x in range(W):
-                                acc_s[x] += wv[x] * sp[py, x + off]
+            _ring_sums(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c)
+            _ring_sums(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s)
             row = y * W
             for x in range(W):
                 h = hypot_js_finite(acc_c[x], acc_s[x])
