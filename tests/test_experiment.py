@@ -119,3 +119,24 @@ def test_step_scale_orders_faithfulness(sequences) -> None:
         pytest.xfail(f"pairwise accuracy {pairwise:.3f} < 0.9: the delta decoder's phase, gradient and "
                      "entropy-increase channels do not move their features the asked way (see the table)")
     assert pairwise >= 0.9
+
+
+def test_makefile_two_runs_identical(tmp_path) -> None:
+    """The edit-eval Makefile end to end on tiny settings, twice, diffed (as CI would)."""
+    import subprocess
+
+    from tests.helpers import ROOT, command_env
+
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("increase coherence on rim, reduce entropy in the centre\n")
+    out = tmp_path / "out"
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-C", str(ROOT / "examples" / "edit-eval"), "check", f"OUT={out}",
+         f"PROMPTS={prompts}", "SEEDS=1", "W=48", "FRAMES=3", "SPF=2", "EDITORS=heuristic null"],
+        capture_output=True, env=command_env(), timeout=600)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert b"edit-eval: two runs identical" in result.stdout
+    rows = (out / "summary.jsonl").read_text().splitlines()
+    assert [r.split('"group":"')[1].split('"')[0] for r in rows] == ["heuristic", "null"]
+    assert '"faithfulness":0.0,"drift":0.0,"editReward":0.0' in rows[1]
+    assert "EditReward per editor" in result.stderr.decode()
