@@ -8,9 +8,8 @@ whose seed, sim or target frames never appeared in the input.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from pattools import schema
 from pattools.edit.apply import apply_to_record

@@ -101,10 +101,6 @@ class DeltaBatch:
         return f"{self.paths[j]}.{leaf}" if leaf else self.paths[j]
 
     @classmethod
-    def empty(cls, prefix: str = "dpat") -> "DeltaBatch":
-        return cls.from_dpats([], prefix=prefix)
-
-    @classmethod
     def from_dpats(cls, dpats: object, *, prefix: str = "dpat") -> "DeltaBatch":
         """Check and columnise DPat maps; errors carry ``<prefix>[j].<group>.<field>``."""
         dpats = _array(dpats, prefix)
