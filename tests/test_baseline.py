@@ -180,3 +180,24 @@ def test_regions_file(frames_file: str, tmp_path) -> None:
               frames_file, check=True)
     (first, _) = _records(out.stdout)
     assert len(first["intents"][0]["patches"]) == 12
+
+
+GOLDEN = __import__("pathlib").Path(__file__).resolve().parent / "data" / "baseline"
+
+
+@pytest.mark.parametrize("editor", ["heuristic", "random", "null"])
+def test_golden_outputs(editor: str) -> None:
+    """Fixed frames, prompts and regions → the stored edits, byte for byte (JSONL).
+    Regenerate with PATTOOLS_REGENERATE=1 after an intended change, and review the diff."""
+    import os
+
+    out = run("pat-baseline", "--prompts", str(GOLDEN / "prompts.txt"), "--regions", str(GOLDEN / "regions.json"),
+              "--editor", editor, "--random-seed", "7", "--format", "jsonl", str(GOLDEN / "frames.jsonl"), check=True)
+    expected = GOLDEN / f"expected-{editor}.jsonl"
+    if os.environ.get("PATTOOLS_REGENERATE"):
+        expected.write_bytes(out.stdout)
+    assert out.stdout == expected.read_bytes()
+    for record in _records(out.stdout):
+        from pattools.schema import validate
+
+        validate(record)
