@@ -57,6 +57,6 @@ def print_summary_table(rows: list[dict], stream: TextIO) -> None:
         share = row.get("healthyShare")
         table.add_row(row["group"], str(row["edits"]), f"{row['editReward']:+.4f}", f"{row['faithfulness']:+.4f}",
                       f"{row['drift']:.4f}", "-" if share is None else f"{share:.0%}",
-                      "-" if rmse is None else f"{rmse:.3g}")
+                      "not measured" if rmse is None else f"{rmse:.3g}")
     console.print(table)
     stream.write(text.getvalue())
