@@ -203,8 +203,9 @@ def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> 
         sbuf = np.empty(W)
         for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
             row = y * W
+            t_row = theta[row : row + W]
             for x in range(W):
-                s, c = sincos(np.float64(theta[row + x]))
+                s, c = sincos(np.float64(t_row[x]))
                 cbuf[x] = c
                 sbuf[x] = s
             crow = cp[y + PAD]
@@ -270,20 +271,26 @@ def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
     up = (y - 1 if y > 0 else H - 1) * W
     row = y * W
     down = (y + 1 if y < H - 1 else 0) * W
+    t_up = theta[up : up + W]
+    t_mid = theta[row : row + W]
+    t_down = theta[down : down + W]
     for x in range(W):
-        tu[x + 1] = theta[up + x]
-        tm[x + 1] = theta[row + x]
-        td[x + 1] = theta[down + x]
+        tu[x + 1] = t_up[x]
+        tm[x + 1] = t_mid[x]
+        td[x + 1] = t_down[x]
     tu[0] = tu[W]
     tm[0] = tm[W]
     td[0] = td[W]
     tu[W + 1] = tu[1]
     tm[W + 1] = tm[1]
     td[W + 1] = td[1]
+    ex_row = ex[row : row + W]
+    ey_row = ey[row : row + W]
+    d_row = dsign[row : row + W]
     for x in range(W):
         t = tm[x + 1]
-        ex[row + x] = abs(wrapd_near(t - tm[x]))
-        ey[row + x] = abs(wrapd_near(t - tu[x + 1]))
+        ex_row[x] = abs(wrapd_near(t - tm[x]))
+        ey_row[x] = abs(wrapd_near(t - tu[x + 1]))
     for x in range(W):
         t = tm[x + 1]
         s = (
@@ -292,7 +299,7 @@ def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
             + wrapd_near(td[x + 1] - td[x + 2])
             + wrapd_near(t - td[x + 1])
         )
-        dsign[row + x] = np.int8(s > PI) - np.int8(s < -PI)
+        d_row[x] = np.int8(s > PI) - np.int8(s < -PI)
 
 
 def band_count(H: int) -> int:
@@ -402,11 +409,12 @@ def rho_terms_into(
             _ring_sums(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c)
             _ring_sums(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s)
             row = y * W
+            rho_row = rho[row : row + W]
             for x in range(W):
                 h = hypot_js_finite(acc_c[x], acc_s[x])
                 err = RHO_ERR_ABS + RHO_ERR_REL * h
                 lo = np.float32(h - err)
-                rho[row + x] = lo
+                rho_row[x] = lo
                 ok[x] = lo == np.float32(h + err)
             for x in range(W):
                 if not ok[x]:

@@ -262,8 +262,9 @@ def phase_fields_into(
         sf = np.empty(W, dtype=np.float32)
         for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
             row = y * W
+            t_row = theta[row : row + W]
             for x in range(W):
-                s, c = sincos(np.float64(theta[row + x]))
+                s, c = sincos(np.float64(t_row[x]))
                 cbuf[x] = c
                 sbuf[x] = s
             for x in range(W):
@@ -346,17 +347,19 @@ def patch_reduce(
         plus = 0
         minus = 0
         for y in range(y0, y1):
-            cu = ctp[y]
-            cm = ctp[y + 1]
-            cd = ctp[y + 2]
-            su = stp[y]
-            sm = stp[y + 1]
-            sd = stp[y + 2]
-            pu = php[y]
-            pm = php[y + 1]
-            pd = php[y + 2]
+            # row views starting at the patch's left neighbour column: every index below
+            # is k + const with k ≥ 0, so LLVM needs no negative-index fix-up and vectorises
+            cu = ctp[y, x0 : x0 + n + 2]
+            cm = ctp[y + 1, x0 : x0 + n + 2]
+            cd = ctp[y + 2, x0 : x0 + n + 2]
+            su = stp[y, x0 : x0 + n + 2]
+            sm = stp[y + 1, x0 : x0 + n + 2]
+            sd = stp[y + 2, x0 : x0 + n + 2]
+            pu = php[y, x0 : x0 + n + 2]
+            pm = php[y + 1, x0 : x0 + n + 2]
+            pd = php[y + 2, x0 : x0 + n + 2]
             for k in range(n):
-                x = x0 + k + 1  # padded column
+                x = k + 1  # column in the row views
                 c = np.float64(cm[x])
                 s = np.float64(sm[x])
                 dcx = 0.5 * (np.float64(cm[x + 1]) - np.float64(cm[x - 1]))
@@ -380,8 +383,8 @@ def patch_reduce(
             row = y * W + x0
             for k in range(n):
                 sum_e += np.float64(energy[row + k])
-                cx += np.float64(cm[x0 + k + 1])
-                sx += np.float64(sm[x0 + k + 1])
+                cx += np.float64(cm[k + 1])
+                sx += np.float64(sm[k + 1])
                 sum_grad += g[k]
                 sxx += gxx[k]
                 sxy += gxy[k]
@@ -394,7 +397,7 @@ def patch_reduce(
                     sum_a2 += a * a
             if y < y1 - 1:
                 for k in range(n - 1):
-                    x = x0 + k + 1
+                    x = k + 1
                     w = (
                         wrap_pi_small(pm[x + 1] - pm[x])
                         + wrap_pi_small(pd[x + 1] - pm[x + 1])
