@@ -33,6 +33,7 @@ def test_single_frame_figures():
     f = atlas_figures(rvq)
     usage, perp, joint = _naive(rvq)
     assert f["count"] == 4 and f["dims"] == 5 and f["bins"] == 4
+    assert f["features"] == ["A", "phi_gf", "theta_ref", "entropyRate", "kappa_abs"]
     assert f["usage"] == usage == [0.25, 0.75, 0.5, 1.0, 0.5]
     assert f["perplexity"] == pytest.approx(perp, rel=1e-15)
     assert f["perplexity"][0] == 1.0 and f["perplexity"][3] == pytest.approx(4.0)
@@ -71,3 +72,4 @@ def test_other_bins_and_large_dims():
     rvq = np.array([[0, 1, 7] * 4, [1, 1, 7] * 4])
     f = atlas_figures(rvq, bins=8)  # 8^12 joint codes: sparse joint histogram
     assert f["dims"] == 12 and f["jointPerplexity"] == pytest.approx(2.0)
+    assert "features" not in f

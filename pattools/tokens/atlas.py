@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from pattools.errors import DataError, expected_found
-from pattools.tokens.codebook import BINS
+from pattools.tokens.codebook import BINS, DIMS, FEATURES
 
 
 def _perplexity(hist: np.ndarray, count: int) -> float:
@@ -82,7 +82,8 @@ class Atlas:
         return {}
 
     def figures(self) -> dict:
-        """{count, dims, bins, usage[d], perplexity[d], jointPerplexity}."""
+        """{count, dims, bins, usage[d], perplexity[d], jointPerplexity}, plus
+        ``features`` (the codebook's feature names) when the codes have PAT_LFQ_v1's shape."""
         dims = self.dims or 0
         usage: list[float] = []
         perplexity: list[float] = []
@@ -96,7 +97,7 @@ class Atlas:
             joint = _perplexity(np.array([self._joint[k] for k in sorted(self._joint)]), self.count)
         else:
             joint = 1.0
-        return {
+        figures = {
             "count": self.count,
             "dims": dims,
             "bins": self.bins,
@@ -104,6 +105,9 @@ class Atlas:
             "perplexity": perplexity,
             "jointPerplexity": joint,
         }
+        if dims == DIMS and self.bins == BINS:
+            figures["features"] = list(FEATURES)
+        return figures
 
 
 def atlas_figures(rvq: np.ndarray, bins: int = BINS) -> dict:
