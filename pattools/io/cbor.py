@@ -197,12 +197,19 @@ def declared_size(data: bytes) -> int | None:
     return total if total > n else None
 
 
-# Half, single and double floats whose exponent bits are all ones (NaN, ±Inf). The screen
-# may also match bytes inside other items; a match only triggers the exact walk.
-_NONFINITE_SCREEN = re.compile(rb"\xf9[\x7c-\x7f\xfc-\xff]|\xfa[\x7f\xff][\x80-\xff]|\xfb[\x7f\xff][\xf0-\xff]")
+# Every encoding of ±Inf and the standard quiet NaN in half, single and double width.
+# (Canonical encoders write non-finite values as half floats.) A match only triggers the
+# exact walk, so a pattern met inside other bytes costs time, never correctness; NaNs with
+# non-standard payloads are caught where numbers become arrays (TokenFrame.from_tokens).
+_NONFINITE_PATTERNS = tuple(
+    bytes.fromhex(text) for text in (
+        "f97c00", "f9fc00", "f97e00", "f9fe00",
+        "fa7f800000", "faff800000", "fa7fc00000", "faffc00000",
+        "fb7ff0000000000000", "fbfff0000000000000", "fb7ff8000000000000", "fbfff8000000000000",
+    ))
 
 
 def may_hold_nonfinite(raw: bytes) -> bool:
-    """Cheap screen of encoded bytes: False means the item certainly holds no NaN/±Inf."""
-    return _NONFINITE_SCREEN.search(raw) is not None
+    """Cheap screen of encoded bytes for NaN/±Inf (see _NONFINITE_PATTERNS)."""
+    return any(pattern in raw for pattern in _NONFINITE_PATTERNS)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from pattools.errors import DataError
+
 GEOM_FIELDS: tuple[str, ...] = ("A", "phi_gf", "theta", "gradPhi", "kappa")
 STATS_FIELDS: tuple[str, ...] = (
     "rho",
@@ -27,6 +29,17 @@ STATS_FIELDS: tuple[str, ...] = (
 TOPO_FIELDS: tuple[str, ...] = ("vortex", "chirality")
 CODE_DIMS = 5
 TOKEN_SCALES: tuple[int, ...] = (8, 16, 32, 64)
+
+
+def _require_finite(columns: np.ndarray, names: tuple[str, ...], group: str) -> None:
+    """NaN/±Inf are invalid input everywhere (DESIGN.md §3); name the first offender."""
+    bad = ~np.isfinite(columns)
+    if bad.any():
+        row, col = (int(v) for v in np.argwhere(bad)[0])
+        name = names[col] if group != "hdr" else "t"
+        prefix = "hdr" if group == "hdr" else group
+        raise DataError(f"expected a finite number, got {float(columns[row, col])!r}",
+                        path=f"tokens[{row}].{prefix}.{name}")
 
 
 def patch_id(x0: int, y0: int, scale: int) -> str:
@@ -120,6 +133,9 @@ class TokenFrame:
             rvq_rows.append(None if code is None else code["rvq"])
             stages.append(None if code is None else code.get("stage"))
             heads.append(tok.get("heads"))
+        _require_finite(t[:, None], ("hdr.t",), "hdr")
+        _require_finite(geom, GEOM_FIELDS, "geom")
+        _require_finite(stats, STATS_FIELDS, "stats")
         frame = cls(pids, t, scale, geom, stats, topo)
         if any(r is not None for r in rvq_rows):
             dims = max(len(r) for r in rvq_rows if r is not None)
