@@ -138,7 +138,9 @@ def build_frame(
     stats[:, _S["rho"]] = red[:, kt.P_R]
     stats[:, _S["energy"]] = red[:, kt.P_MEAN_E]
     stats[:, _S["entropyRate"]] = red[:, kt.P_GRAD] / np.pi
-    np.clip(stats[:, :3], 0.0, 1.0, out=stats[:, :3])  # rho, energy, entropyRate
+    head = stats[:, :3]  # rho, energy, entropyRate: clamp01 (NaN stays NaN)
+    np.maximum(head, 0.0, out=head)
+    np.minimum(head, 1.0, out=head)
     stats[:, _S["arousal"]] = arousal
     stats[:, _S["valence"]] = valence
     stats[:, _S["attnMean"]] = red[:, kt.P_ATTN_MEAN]

@@ -69,16 +69,24 @@ def lfq_features(geom: np.ndarray, stats: np.ndarray) -> np.ndarray:
     geom = np.asarray(geom, dtype=np.float64)
     stats = np.asarray(stats, dtype=np.float64)
     feats = np.empty((geom.shape[0], DIMS))
-    feats[:, 0] = clamp01(geom[:, _GEOM["A"]])
+    feats[:, 0] = geom[:, _GEOM["A"]]
     feats[:, 1] = angle01(geom[:, _GEOM["phi_gf"]])
     feats[:, 2] = orient_ref01(geom[:, _GEOM["theta"]])
-    feats[:, 3] = clamp01(stats[:, _STATS["entropyRate"]])
-    feats[:, 4] = clamp01(np.minimum(1.0, np.abs(geom[:, _GEOM["kappa"]]) / _PI))
+    feats[:, 3] = stats[:, _STATS["entropyRate"]]
+    np.abs(geom[:, _GEOM["kappa"]], out=feats[:, 4])
+    feats[:, 4] /= _PI
+    # clamp01 on every column (a no-op for angle01 and orientRef01, which lie in [0, 1]);
+    # min(1, |kappa|/π) followed by clamp01 is the same clamp; NaN stays NaN
+    np.maximum(feats, 0.0, out=feats)
+    np.minimum(feats, 1.0, out=feats)
     return feats
 
 
 def lfq_codes(features: np.ndarray) -> np.ndarray:
     """int64[T, D] bin indices ``min(bins−1, floor(clamp01(v)·bins))``; NaN gives bin 0."""
-    v = clamp01(np.asarray(features, dtype=np.float64))
-    v = np.where(np.isnan(v), 0.0, v)
-    return np.minimum(BINS - 1, np.floor(v * BINS)).astype(np.int64)
+    v = np.fmax(np.asarray(features, dtype=np.float64), 0.0)  # fmax: NaN → 0
+    np.fmin(v, 1.0, out=v)
+    v *= BINS
+    np.floor(v, out=v)
+    np.minimum(v, BINS - 1, out=v)
+    return v.astype(np.int64)
