@@ -207,9 +207,10 @@ _NONFINITE_PATTERNS = tuple(
         "fa7f800000", "faff800000", "fa7fc00000", "faffc00000",
         "fb7ff0000000000000", "fbfff0000000000000", "fb7ff8000000000000", "fbfff8000000000000",
     ))
+_NONFINITE_SCREEN = re.compile(b"|".join(re.escape(pattern) for pattern in _NONFINITE_PATTERNS))
 
 
 def may_hold_nonfinite(raw: bytes) -> bool:
     """Cheap screen of encoded bytes for NaN/±Inf (see _NONFINITE_PATTERNS)."""
-    return any(pattern in raw for pattern in _NONFINITE_PATTERNS)
+    return _NONFINITE_SCREEN.search(raw) is not None
 
