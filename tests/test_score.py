@@ -208,7 +208,9 @@ def test_files_and_original_agree_and_output_is_byte_identical(exported) -> None
         f"pat-replay --edit {d}/e.cbor {d}/frames.cbor > {d}/e2.cbor && "
         f"pat-score --base {d}/b.cbor --edited {d}/e1.cbor --edited2 {d}/e2.cbor --edit {d}/e.cbor > {d}/s1.cbor && "
         f"pat-score --base {d}/b.cbor --edited {d}/e1.cbor --edited2 {d}/e2.cbor --edit {d}/e.cbor > {d}/s2.cbor && "
-        f"pat-score --original {d}/frames.cbor --edit {d}/e.cbor --table > {d}/s3.cbor 2> {d}/table.txt"
+        f"pat-score --original {d}/frames.cbor --edit {d}/e.cbor --table > {d}/s3.cbor 2> {d}/table.txt && "
+        f"pat-score --base {d}/b.cbor --edited {d}/e1.cbor --edit {d}/e.cbor --halo 1 --lambda 0.5 --window 2: "
+        f"  --format jsonl > {d}/s4.jsonl"
     )
     r = shell(script)
     assert r.returncode == 0, r.stderr.decode()
@@ -219,24 +221,31 @@ def test_files_and_original_agree_and_output_is_byte_identical(exported) -> None
         assert b.pop("baseDeterminismRMSE") == 0.0
         assert a == b
         assert a["effective"] and a["determinismRMSE"] == 0.0
+    flagged = [r.value for r in read_records([str(d / "s4.jsonl")])]
+    assert [(r["halo"], r["lambda"], r["window"]["start"], r["determinismRMSE"]) for r in flagged] == [
+        (1, 0.5, 2, None), (1, 0.5, 2, None)]
     table = (d / "table.txt").read_text()
     assert "increase coherence on rim" in table and "editReward" in table
 
 
-def test_halo_lambda_and_window_flags(exported) -> None:
-    d = exported
-    r = shell(f"pat-baseline --prompt 'increase coherence at patch 0,0' {d}/frames.cbor > {d}/h.cbor")
-    assert r.returncode == 0, r.stderr.decode()
+def test_halo_lambda_and_window(exported) -> None:
+    from pattools.edit.editors import heuristic_edit
+    from pattools.score.runner import load_sequences, score_original
 
-    def score(*flags):
-        out = run("pat-score", "--original", f"{d}/frames.cbor", "--edit", f"{d}/h.cbor", *flags, check=True)
-        return _records(out.stdout)[0]
+    seqs = load_sequences(read_records([str(exported / "frames.cbor")]), keep_records=True)
+    seq = seqs[0]
+    pkg = heuristic_edit(list(zip(seq.frames, seq.tokens)), seq.sim, seq.seed, "increase coherence at patch 0,0")
 
-    plain, halo = score(), score("--halo", "1")
+    def score(**settings):
+        (rec,) = score_original([seq], [(pkg, "e", 0)], twice=False, settings=ScoreSettings(**settings))
+        return rec
+
+    plain, halo = score(), score(halo=1)
     assert (plain["backgroundPatches"], halo["backgroundPatches"]) == (8, 5)
-    lam = score("--lambda", "0.25")
+    lam = score(lam=0.25)
     assert lam["editReward"] == pytest.approx(lam["faithfulness"] - 0.25 * lam["drift"])
-    assert score("--window", "2:3")["window"] == {"start": 2, "stop": 3, "frames": 1}
+    assert score(window=(2, 3))["window"] == {"start": 2, "stop": 3, "frames": 1}
+    assert plain["determinismRMSE"] is None
 
 
 def test_usage_and_data_errors(exported) -> None:
