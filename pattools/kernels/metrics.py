@@ -3,19 +3,22 @@ with the token kernels.
 
 Why the shapes: the 48-neighbour local order parameter ρ is a ring stencil, so it reads
 padded cos/sin planes (3 cells of wrapped or zero border) with fixed offsets instead of
-an N×48 neighbour table, and accumulates each cell's 48 terms in the canonical ring order
-(ring 1, 2, 3; dy outer, dx inner) while vectorising across the cells of a row. Every sum
-the spec defines over cells (rhoMean, Σρ², entropyGrad) runs in cell index order in one
-serial pass; only per-cell terms are computed in parallel, so results do not depend on
-the thread count.
+an N×48 neighbour table (no per-cell tables: memory stays O(N)). Every sum the spec
+defines over cells (rhoMean, Σρ², entropyGrad) runs in cell index order in one serial
+pass; only per-cell terms are computed in parallel (bands of rows, one per thread), so
+results do not depend on the thread count.
 
-Two kernels per job: ``*_reference`` is the straightforward one (libm cos/sin, scalar
-loops); the fast one reads cos/sin from the vectorisable ``lattice_sincos.sincos``
-(within ``SINCOS_ERR`` of libm) and *certifies* every float32 ρ it stores: a cell whose
-float64 ρ lies within the propagated error bound of a float32 rounding boundary is
-recomputed the reference way, so both kernels store identical float32 values.
+Two kernels per job: ``*_reference`` is the straightforward one (libm cos/sin, each
+cell's 48 terms in the canonical ring order: ring 1, 2, 3; dy outer, dx inner). The fast
+one reads cos/sin from the vectorisable ``lattice_sincos.sincos`` (within
+``SINCOS_ERR`` of libm), forms the ring sums as differences of 3×3/5×5/7×7 box sums
+(the weights are equal within a ring) and *certifies* every float32 ρ it stores: a cell
+whose float64 ρ lies within ``RHO_ERR_*`` of a float32 rounding boundary is recomputed
+the reference way, so both kernels store identical float32 values (about 4 cells in
+65,536 are recomputed; the observed error is below 1% of the bound). Row loops index
+through row views so that every index is provably non-negative, which lets LLVM
+vectorise them.
 """
-
 from __future__ import annotations
 
 import math
