@@ -72,8 +72,18 @@ def test_hypot_js_kernel_matches_engine_formula():
 
 
 def test_wrapd_kernel():
-    for d in [0.0, math.pi, -math.pi, 3 * math.pi, -7.0, 6.2831855, 1e-17]:
+    for d in [0.0, math.pi, -math.pi, 3 * math.pi, -7.0, 6.2831855, 1e-17, 1e30, -5e8]:
         assert km.wrapd(d) == twin.wrapd(d)
+    assert math.isnan(km.wrapd(math.inf)) and math.isnan(km.wrapd(math.nan))
+
+
+def test_non_finite_and_huge_phases_end():
+    th = np.zeros(25, np.float32)
+    th[3] = np.inf
+    th[7] = 1e30
+    th[9] = np.nan
+    m = compute_metrics(th, 5, 5)
+    assert math.isnan(m.entropyGrad) or math.isfinite(m.entropyGrad)
 
 
 def test_bad_grid_is_data_error():

@@ -25,6 +25,8 @@ def wrap(a: float) -> float:
 
 
 def wrapd(d: float) -> float:
+    if abs(d) > 64 * PI:  # the kernels' guard for phases no lattice stores
+        d = math.fmod(d, TAU)
     while d > PI:
         d -= TAU
     while d <= -PI:

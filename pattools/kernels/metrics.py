@@ -73,9 +73,18 @@ def hypot_js_finite(a: float, b: float) -> float:
     return math.sqrt(1.0 + q * q) * m
 
 
+_WRAPD_LOOP_MAX = 64.0 * math.pi
+
+
 @kernel
 def wrapd(d: float) -> float:
-    """Circular difference into (−π, π] by repeated ±2π (lattice-reference §0)."""
+    """Circular difference into (−π, π] by repeated ±2π (lattice-reference §0).
+
+    Differences of stored phases take one step. Beyond ±64π (only possible for phases
+    that no lattice stores) the value is first reduced with fmod, so that absurd or
+    infinite input ends instead of looping (almost) forever; NaN stays NaN."""
+    if abs(d) > _WRAPD_LOOP_MAX:
+        d = np.fmod(d, TAU)
     while d > PI:
         d -= TAU
     while d <= -PI:
