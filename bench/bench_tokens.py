@@ -19,9 +19,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pattools.kernels.metrics import band_count, metric_sums, rho_terms  # noqa: E402
-from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields  # noqa: E402
-from pattools.tokens.build import build_frame  # noqa: E402
+from pattools.kernels.metrics import band_count, metric_sums, rho_terms_into  # noqa: E402
+from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields_into  # noqa: E402
+from pattools.tokens.build import _workspace, build_frame  # noqa: E402
 
 
 def best_ms(fn, repeat: int) -> float:
@@ -35,16 +35,20 @@ def best_ms(fn, repeat: int) -> float:
 
 
 def stages(th, e, W, H, scale, repeat):
+    """Per-kernel best times on the reused workspace planes, as build_frame runs them."""
     bands = band_count(H)
-    cp, sp, ct, st, phi = phase_fields(th, W, H, True, bands)
-    rho, ex, ey, ds = rho_terms(cp, sp, th, W, H, True, bands)
+    ws = _workspace(W, H)
+    planes = (ws.cp, ws.sp, ws.ctp, ws.stp, ws.php)
+    terms = (ws.rho, ws.ex, ws.ey, ws.dsign)
+    phase_fields_into(th, W, H, True, bands, *planes)
+    rho_terms_into(ws.cp, ws.sp, th, W, H, True, bands, *terms)
     a = np.zeros(1, np.float32)
     return {
-        "phase_fields": best_ms(lambda: phase_fields(th, W, H, True, bands), repeat),
-        "rho_terms": best_ms(lambda: rho_terms(cp, sp, th, W, H, True, bands), repeat),
-        "metric_sums": best_ms(lambda: metric_sums(rho, ex, ey, ds), repeat),
+        "phase_fields": best_ms(lambda: phase_fields_into(th, W, H, True, bands, *planes), repeat),
+        "rho_terms": best_ms(lambda: rho_terms_into(ws.cp, ws.sp, th, W, H, True, bands, *terms), repeat),
+        "metric_sums": best_ms(lambda: metric_sums(*terms), repeat),
         "energy_sums": best_ms(lambda: energy_sums(e, W, H), repeat),
-        "patch_reduce": best_ms(lambda: patch_reduce(ct, st, phi, e, a, False, W, H, scale), repeat),
+        "patch_reduce": best_ms(lambda: patch_reduce(ws.ctp, ws.stp, ws.php, e, a, False, W, H, scale), repeat),
     }
 
 
