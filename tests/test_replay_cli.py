@@ -261,3 +261,18 @@ def test_real_pipeline(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "rp.jsonl").read_text().count("\n") == 3
     assert b"bit-identical" in result.stderr
+
+
+def test_validation_checks_what_the_replay_reads(edited_case):
+    exported, _ = edited_case
+    frames = records(exported)
+    bad_token = [dict(f) for f in frames]
+    bad_token[1]["tokens"] = [dict(t) for t in bad_token[1]["tokens"]]
+    bad_token[1]["tokens"][0] = dict(bad_token[1]["tokens"][0], stats={"rho": "high"})
+    # the delta decoder never reads an unedited frame's tokens: the replay is still the export
+    assert records(ok(replay_cli, [], _stream(bad_token)))[1]["tokens"] == frames[1]["tokens"]
+    code, _, err = run_cli(replay_cli, ["--decoder", "tokens"], _stream(bad_token))
+    assert code == 1 and "record 1: tokens[0].stats" in err, err
+    bad_sim = [frames[0], dict(frames[1], sim=dict(frames[1]["sim"], W="wide"))]
+    code, _, err = run_cli(replay_cli, [], _stream(bad_sim))
+    assert code == 1 and "record 1: sim.W: expected an integer" in err, err

@@ -39,7 +39,10 @@ from frame 0). Edits come from the frames' edit blocks (pat-apply) and from --ed
 here exactly as pat-apply would; head-hint weights (dA.heads) scale the drive of the patches
 they were attached to. Every output frame carries a replay block: decoder, gains, constants
 and the id of the edit that changed its input frame (null when none). Frames carry metrics
-when their input frame did, or with --metrics. Memory: streams, one lattice state at a time."""
+when their input frame did, or with --metrics. Validation (on by default) checks every
+frame's envelope (kind, seed, frame, sim, edit block, metrics) and its tokens whenever their
+values are read (the tokens decoder, an --edit target frame); the delta and live decoders
+read only the token layout (patch ids). Memory: streams, one lattice state at a time."""
 
 GAIN_FLAGS = (
     ("--gamma-k", "gammaK", "coupling gain of Aact_i*Aact_j"),
@@ -129,6 +132,7 @@ def _options(options: argparse.Namespace):
         bounds=Bounds.from_file(options.bounds) if options.bounds else Bounds.default(),
         clip=options.clip,
         lenient=options.lenient,
+        validate=options.validate,
     )
 
 
@@ -156,8 +160,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     settings = _options(options)
     packages = _read_edits(options) if options.edit else []
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
+    # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
     records = ((r.value, r.input, r.index) for r in read_records(
-        options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin))
+        options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin))
     if not options.verify:
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:

@@ -18,6 +18,17 @@ import numpy as np
 from pattools.kernels._jit import kernel, prange
 
 
+@kernel
+def gaussian_table(sigma: int) -> np.ndarray:
+    """``exp(−d²/(2σ²))`` for every integer d² a splat window can hold (0 … 8σ²)."""
+    denom = float(2 * sigma * sigma)
+    size = 8 * sigma * sigma + 1
+    table = np.empty(size, dtype=np.float64)
+    for d2 in range(size):
+        table[d2] = math.exp(-float(d2) / denom)
+    return table
+
+
 @kernel(parallel=True)
 def splat_gaussian(
     width: int,
@@ -30,12 +41,13 @@ def splat_gaussian(
     """Sum of Gaussians ``amp·exp(−d²/(2σ²))`` centred at (cx, cy), no wrap, window ±2σ.
 
     Each cell accumulates the tokens in token order, storing f32 after every add; tokens
-    with amplitude 0 contribute nothing. Returns float32[W·H].
+    with amplitude 0 contribute nothing. The exponentials come from ``gaussian_table``
+    (the same float64 values, computed once per call). Returns float32[W·H].
     """
     out = np.zeros(width * height, dtype=np.float32)
     count = cx.shape[0]
     reach = 2 * sigma
-    denom = float(2 * sigma * sigma)
+    table = gaussian_table(sigma)
     for y in prange(height):
         row = y * width
         for t in range(count):
@@ -51,8 +63,7 @@ def splat_gaussian(
             dy = y - cyt
             for x in range(x_lo, x_hi + 1):
                 dx = x - cxt
-                d2 = float(dx * dx + dy * dy)
-                out[row + x] = np.float32(out[row + x] + a * math.exp(-d2 / denom))
+                out[row + x] = np.float32(out[row + x] + a * table[dx * dx + dy * dy])
     return out
 
 
@@ -95,7 +106,8 @@ def tanh_calibrated(field: np.ndarray, scale: float, bias: float) -> np.ndarray:
     n = field.shape[0]
     out = np.empty(n, dtype=np.float32)
     for i in prange(n):
-        out[i] = np.float32(math.tanh(scale * field[i] + bias))
+        x = scale * field[i] + bias
+        out[i] = np.float32(x if x == 0.0 else math.tanh(x))  # tanh(±0) = ±0: skip the call
     return out
 
 

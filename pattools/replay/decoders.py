@@ -89,16 +89,23 @@ def decode_delta(
     if not (np.any(a != 0.0) or np.any(q != 0.0)):
         return None
     g = geometry
-    pos = np.ascontiguousarray(np.where(a > 0.0, a, 0.0))
-    neg = np.ascontiguousarray(np.where(a < 0.0, -a, 0.0))
-    field_a = kern.splat_gaussian(width, height, g.cx, g.cy, pos, g.sigma)
-    field_u = kern.splat_gaussian(width, height, g.cx, g.cy, neg, g.sigma)
-    field_p = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(q), g.sigma)
+    zeros = np.zeros(width * height, dtype=np.float32)
+
+    def activated(amp: np.ndarray) -> np.ndarray:
+        # tanh(0) = 0 with the identity calibration: an empty channel stays all zeros
+        if not np.any(amp != 0.0):
+            return zeros
+        field = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(amp), g.sigma)
+        return kern.tanh_calibrated(field, CALIB_SCALE, CALIB_BIAS)
+
+    phase = zeros
+    if np.any(q != 0.0):
+        phase = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(q), g.sigma)
     return ModFields(
-        aact=kern.tanh_calibrated(field_a, CALIB_SCALE, CALIB_BIAS),
-        uact=kern.tanh_calibrated(field_u, CALIB_SCALE, CALIB_BIAS),
-        lap_a=field_p,
-        div_u=np.zeros(width * height, dtype=np.float32),
+        aact=activated(np.where(a > 0.0, a, 0.0)),
+        uact=activated(np.where(a < 0.0, -a, 0.0)),
+        lap_a=phase,
+        div_u=zeros,
     )
 
 

@@ -54,6 +54,7 @@ class ReplayOptions:
     bounds: Bounds = field(default_factory=Bounds.default)  # for edit packages
     clip: bool = False
     lenient: bool = False
+    validate: bool = False  # schema-check input frames here (see Replayer)
 
     def __post_init__(self) -> None:
         if self.decoder not in DECODERS:
@@ -86,10 +87,10 @@ class ReplayedFrame:
 class FrameEdit:
     """What edits did to one input frame: edited tokens, every effective delta, ids, weights."""
 
-    tokens: TokenFrame | None  # None: not parsed (no decoder needs it)
+    tokens: TokenFrame | None  # None: not read (no decoder needs it); the layout only for delta/live
     applied: DeltaBatch | None  # None: no delta at all
     edit_id: str | None
-    weights: np.ndarray | None  # per-token head-hint weight (None: all 1)
+    weights: dict[str, float] | None  # head-hint weight by patchId (None: all 1)
 
 
 def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
@@ -101,12 +102,45 @@ def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
     }
 
 
+def _replay_block_for(base: dict, edit_id: str | None) -> dict:
+    block = dict(base)
+    block["editId"] = edit_id
+    return block
+
+
 def _modulators(fields: ModFields, gains: Gains) -> Modulators:
     return Modulators(
         fields.aact, fields.uact, fields.lap_a, fields.div_u,
         gamma_k=gains.gammaK, beta_k=gains.betaK, gamma_alpha=gains.gammaAlpha,
         beta_alpha=gains.betaAlpha, gamma_d=gains.gammaD, delta_d=gains.deltaD,
     )
+
+
+def _layout(tokens: list) -> TokenFrame:
+    """The token layout only (patch ids, code width): all the delta decoder reads of the tokens."""
+    pids: list[str] = []
+    dims = None
+    for i, token in enumerate(tokens):
+        try:
+            pid = token["hdr"]["patchId"]
+        except (TypeError, KeyError):
+            raise DataError("expected a token with hdr.patchId", path=f"tokens[{i}].hdr.patchId") from None
+        if not isinstance(pid, str):
+            raise DataError(expected_found("string", pid), path=f"tokens[{i}].hdr.patchId")
+        pids.append(pid)
+        if dims is None and isinstance(token.get("code"), dict) and isinstance(token["code"].get("rvq"), list):
+            dims = len(token["code"]["rvq"])
+    frame = TokenFrame.empty(len(pids), code_dims=dims or 0)
+    frame.patch_ids = pids
+    if dims is None:
+        frame.rvq = None
+    return frame
+
+
+def _weight_column(patch_ids: list[str], weights: dict[str, float] | None) -> np.ndarray | None:
+    if weights is None:
+        return None
+    return np.array([weights.get(pid, 1.0) for pid in patch_ids], dtype=np.float64)
 
 
 def _head_weight(heads: list) -> float:
@@ -138,28 +172,31 @@ class SequenceReplay:
         except UsageError as err:
             raise DataError(str(err), path="sim") from None
         self.next_frame = 0
-        self._live_ids: list[str] | None = None
+        self._block = _replay_block(options, None)
 
     # ------------------------------------------------------------------ edits
 
     def _frame_edit(self, record: dict) -> FrameEdit:
         """Tokens, effective deltas, edit id and head-hint weights of one (edited) input frame."""
         block = record.get("edit")
-        if block is None and self.options.decoder != "tokens":
+        decoder = self.options.decoder
+        if block is None and decoder != "tokens":
             return FrameEdit(None, None, None, None)
-        try:
-            tokens = TokenFrame.from_tokens(record["tokens"])
-        except ValueError as exc:
-            raise DataError(str(exc), path="tokens") from None
+        if decoder == "tokens":
+            try:
+                tokens = TokenFrame.from_tokens(record["tokens"])
+            except ValueError as exc:
+                raise DataError(str(exc), path="tokens") from None
+        else:
+            tokens = _layout(record["tokens"])
         if block is None:
             return FrameEdit(tokens, None, None, None)
         applied = DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")
         weights = None
         heads = block.get("dA", {}).get("heads")
         if heads is not None and len(applied):
-            rows = [tokens.index_of(pid) for pid in applied.patch_ids]
-            weights = np.ones(len(tokens))
-            weights[[r for r in rows if r is not None]] = _head_weight(heads)
+            weight = _head_weight(heads)
+            weights = {pid: weight for pid in applied.patch_ids}
         return FrameEdit(tokens, applied if len(applied) else None, block["id"], weights)
 
     # ------------------------------------------------------------------ decoders
@@ -168,14 +205,16 @@ class SequenceReplay:
         return splat_geometry(patch_ids, self.W, self.H, self.scale)
 
     def _decode_open_loop(self, edit: FrameEdit) -> ModFields | None:
+        tokens = edit.tokens
+        weights = _weight_column(tokens.patch_ids, edit.weights) if tokens is not None else None
         if self.options.decoder == "delta":
             if edit.applied is None:
                 return None
-            cols = delta_columns(edit.tokens, edit.applied)
+            cols = delta_columns(tokens, edit.applied)
             a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants)
-            return decoders.decode_delta(a, q, self._geometry(edit.tokens.patch_ids), self.W, self.H, edit.weights)
-        amp = decoders.token_amplitudes(edit.tokens.stats)
-        return decoders.decode_tokens(amp, self._geometry(edit.tokens.patch_ids), self.W, self.H, edit.weights)
+            return decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H, weights)
+        amp = decoders.token_amplitudes(tokens.stats)
+        return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, weights)
 
     def _decode_live(self, edit: FrameEdit) -> ModFields:
         """Tokens from the live lattice (+ the frame's Δ) through the original decoder."""
@@ -188,7 +227,8 @@ class SequenceReplay:
         if edit.applied is not None:
             tokens = apply_target(tokens, edit.applied, Bounds.unbounded()).tokens
         amp = decoders.token_amplitudes(tokens.stats)
-        return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, edit.weights)
+        weights = _weight_column(tokens.patch_ids, edit.weights)
+        return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, weights)
 
     # ------------------------------------------------------------------ stepping
 
@@ -234,7 +274,7 @@ class SequenceReplay:
             values = built.metrics.to_dict()
             values["patchDefects"] = built.patch_defects.tolist()
             out["metrics"] = values
-        out["replay"] = _replay_block(self.options, edit_id)
+        out["replay"] = _replay_block_for(self._block, edit_id)
         return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
@@ -257,6 +297,12 @@ class Replayer:
 
     Edit packages are applied to the input frames first, exactly as pat-apply does, so
     ``apply | replay`` and ``replay --edit`` see the same frames.
+
+    With ``options.validate`` every frame's envelope (kind, seed, frame, sim, edit,
+    metrics) is schema-checked, and its tokens too whenever their values are read: by the
+    tokens decoder, or by an edit package applied here. The delta and live decoders read
+    only the token layout (patch ids), so checking every token of every frame would cost
+    about as much as the replay itself at fine scales (bench/bench_replay.py).
     """
 
     def __init__(self, options: ReplayOptions, edits: list[LoadedEdit] | None = None) -> None:
@@ -266,7 +312,43 @@ class Replayer:
             self.applier = EditApplier(edits, options.bounds, clip=options.clip, lenient=options.lenient)
         self.current: SequenceReplay | None = None
 
+    def _validate(self, record: dict) -> None:
+        """Schema-check the envelope, plus the tokens whose values this replay reads."""
+        from pattools.schema import validate
+
+        tokens = record.get("tokens")
+        if not isinstance(tokens, list) or self.options.decoder == "tokens":
+            validate(record, kind="PAT_FRAME", check_finite=False)
+            return
+        envelope = dict(record)
+        envelope["tokens"] = self._targeted_tokens(record, tokens)
+        try:
+            validate(envelope, kind="PAT_FRAME", check_finite=False)
+        except DataError:
+            validate(record, kind="PAT_FRAME", check_finite=False)  # the path of the first bad field
+            raise
+
+    def _targeted_tokens(self, record: dict, tokens: list) -> list:
+        """The tokens an edit package applied here will read (those it names), in order."""
+        if self.applier is None:
+            return []
+        named: set = set()
+        for edit in self.applier.edits:
+            target = edit.frames.get(record.get("frame")) if edit.package.seed == record.get("seed") else None
+            if target is not None:
+                named.update(target.batch.patch_ids)
+        if not named:
+            return []
+        def read(token: object) -> bool:
+            hdr = token.get("hdr") if isinstance(token, dict) else None
+            pid = hdr.get("patchId") if isinstance(hdr, dict) else None
+            return not isinstance(pid, str) or pid in named  # malformed tokens are checked too
+
+        return [t for t in tokens if read(t)]
+
     def feed(self, record: dict) -> ReplayedFrame | None:
+        if self.options.validate and record.get("kind") == "PAT_FRAME":
+            self._validate(record)
         _check_frame_record(record)
         if self.applier is not None:
             record = self.applier.apply(record) or record

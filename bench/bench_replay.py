@@ -1,0 +1,95 @@
+"""pat-replay figures (issue: pat-replay): replay against the export of the same frames.
+
+For each configuration: one seed exported to a file (pat-export), then whole-process
+runs, interleaved round by round so machine load hits every command alike:
+  export           pat-export … > /dev/null
+  replay           pat-replay frames.cbor              (delta decoder, no edit; target ≤ 1.1×)
+  replay --edit    pat-replay --edit e.cbor frames.cbor (the baseline editor's "increase
+                   coherence on left half" on every frame; target ≤ 2×)
+  apply | replay   the same edit through pat-apply, for comparison
+  tokens, live     the other decoders, no edit (no target; for information)
+Each figure is the best of the rounds: wall seconds and CPU seconds (user+system of the
+child, all threads). Ratios are against the export's best.
+
+Run: .venv/bin/python bench/bench_replay.py [--rounds N] [--configs NAME,...] [--extra]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import BIN, env  # noqa: E402
+
+CONFIGS = {
+    "96x96-s32": ["--W", "96", "--H", "96", "--scale", "32", "--frames", "400"],
+    "96x96-s8": ["--W", "96", "--H", "96", "--scale", "8", "--frames", "200"],
+    "256x256-s32": ["--W", "256", "--H", "256", "--scale", "32", "--frames", "100"],
+}
+SEED = "1234"
+
+
+def run_once(argv: list[str] | str, shell: bool = False) -> tuple[float, float]:
+    """Wall and CPU seconds of one whole-process run, stdout discarded."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, shell=shell, stdout=subprocess.DEVNULL, check=True, env=env(),
+                   executable="/bin/bash" if shell else None)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure(name: str, flags: list[str], rounds: int, extra: bool, tmp: Path) -> None:
+    frames = tmp / f"{name}.cbor"
+    edit = tmp / f"{name}-edit.cbor"
+    export = [str(BIN / "pat-export"), "--seeds", SEED, *flags]
+    with open(frames, "wb") as out:
+        subprocess.run(export, stdout=out, check=True, env=env())
+    with open(edit, "wb") as out:
+        subprocess.run([str(BIN / "pat-baseline"), "--prompt", "increase coherence on left half", str(frames)],
+                       stdout=out, check=True, env=env())
+    replay = str(BIN / "pat-replay")
+    runs: dict[str, tuple[list[str] | str, bool]] = {
+        "export": (export, False),
+        "replay": ([replay, str(frames)], False),
+        "replay --edit": ([replay, "--edit", str(edit), str(frames)], False),
+        "apply | replay": (f"set -o pipefail; {BIN / 'pat-apply'} --edit {edit} {frames} | {replay}", True),
+    }
+    if extra:
+        runs["replay tokens"] = ([replay, "--decoder", "tokens", str(frames)], False)
+        runs["replay live"] = ([replay, "--decoder", "live", str(frames)], False)
+    for argv, shell in runs.values():  # warm the numba cache and the page cache
+        run_once(argv, shell)
+    best = {key: (float("inf"), float("inf")) for key in runs}
+    for _ in range(rounds):
+        for key, (argv, shell) in runs.items():
+            wall, cpu = run_once(argv, shell)
+            best[key] = (min(best[key][0], wall), min(best[key][1], cpu))
+    base_wall, base_cpu = best["export"]
+    print(f"{name} ({' '.join(flags)}, seed {SEED}), best of {rounds}:")
+    for key, (wall, cpu) in best.items():
+        print(f"  {key:16s} wall {wall:7.3f} s ({wall / base_wall:4.2f}x)   cpu {cpu:7.3f} s ({cpu / base_cpu:4.2f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--extra", action="store_true", help="also time the tokens and live decoders")
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in options.configs.split(","):
+            measure(name, CONFIGS[name], options.rounds, options.extra, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
