@@ -21,7 +21,8 @@ def run_ordered(function: Callable[..., Any], argument_lists: Sequence[tuple], *
         yield from _run_dask(function, argument_lists, scheduler)
     elif jobs > 1 and len(argument_lists) > 1:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(argument_lists)), mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(argument_lists)), mp_context=context,
+                                 initializer=_one_thread_per_worker) as pool:
             futures = [pool.submit(function, *args) for args in argument_lists]
             try:
                 for future in futures:
@@ -33,6 +34,13 @@ def run_ordered(function: Callable[..., Any], argument_lists: Sequence[tuple], *
     else:
         for args in argument_lists:
             yield function(*args)
+
+
+def _one_thread_per_worker() -> None:
+    """Each worker process runs one seed on one core: the parallelism is across processes."""
+    import os
+
+    os.environ["NUMBA_NUM_THREADS"] = "1"
 
 
 def _run_dask(function: Callable[..., Any], argument_lists: Sequence[tuple], address: str) -> Iterator[Any]:

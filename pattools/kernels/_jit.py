@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import numba
+import os
+
+# OpenMP's idle threads spin by default; in pipelines (export | replay) and with --jobs the
+# machine is oversubscribed and spinning makes 2 threads several times slower than 1.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numba  # noqa: E402
 
 JIT_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 
