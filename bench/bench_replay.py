@@ -9,9 +9,12 @@ runs, interleaved round by round so machine load hits every command alike:
   apply | replay   the same edit through pat-apply, for comparison
   tokens, live     the other decoders, no edit (no target; for information)
 Each figure is the best of the rounds: wall seconds and CPU seconds (user+system of the
-child, all threads). Ratios are against the export's best.
+child, all threads), start-up (~0.8 s of imports and numba cache loads) included, so the
+runs are long enough for the per-frame work to dominate. Ratios are against the export.
 
-Run: .venv/bin/python bench/bench_replay.py [--rounds N] [--configs NAME,...] [--extra]
+Run: .venv/bin/python bench/bench_replay.py [--rounds N] [--configs NAME,...] [--extra] [--threads N]
+(--threads sets NUMBA_NUM_THREADS for every command: on a shared, loaded machine numba's
+parallel kernels spend CPU waiting for each other, and one thread gives steadier figures).
 """
 
 from __future__ import annotations
@@ -29,18 +32,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import BIN, env  # noqa: E402
 
 CONFIGS = {
-    "96x96-s32": ["--W", "96", "--H", "96", "--scale", "32", "--frames", "400"],
-    "96x96-s8": ["--W", "96", "--H", "96", "--scale", "8", "--frames", "200"],
-    "256x256-s32": ["--W", "256", "--H", "256", "--scale", "32", "--frames", "100"],
+    "96x96-s32": ["--W", "96", "--H", "96", "--scale", "32", "--frames", "2000"],
+    "96x96-s8": ["--W", "96", "--H", "96", "--scale", "8", "--frames", "500"],
+    "256x256-s32": ["--W", "256", "--H", "256", "--scale", "32", "--frames", "300"],
 }
 SEED = "1234"
+
+
+THREADS: dict[str, str] = {}
+
+
+def child_env() -> dict[str, str]:
+    e = env()
+    e.update(THREADS)
+    return e
 
 
 def run_once(argv: list[str] | str, shell: bool = False) -> tuple[float, float]:
     """Wall and CPU seconds of one whole-process run, stdout discarded."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, shell=shell, stdout=subprocess.DEVNULL, check=True, env=env(),
+    subprocess.run(argv, shell=shell, stdout=subprocess.DEVNULL, check=True, env=child_env(),
                    executable="/bin/bash" if shell else None)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -53,10 +65,10 @@ def measure(name: str, flags: list[str], rounds: int, extra: bool, tmp: Path) ->
     edit = tmp / f"{name}-edit.cbor"
     export = [str(BIN / "pat-export"), "--seeds", SEED, *flags]
     with open(frames, "wb") as out:
-        subprocess.run(export, stdout=out, check=True, env=env())
+        subprocess.run(export, stdout=out, check=True, env=child_env())
     with open(edit, "wb") as out:
         subprocess.run([str(BIN / "pat-baseline"), "--prompt", "increase coherence on left half", str(frames)],
-                       stdout=out, check=True, env=env())
+                       stdout=out, check=True, env=child_env())
     replay = str(BIN / "pat-replay")
     runs: dict[str, tuple[list[str] | str, bool]] = {
         "export": (export, False),
@@ -75,7 +87,8 @@ def measure(name: str, flags: list[str], rounds: int, extra: bool, tmp: Path) ->
             wall, cpu = run_once(argv, shell)
             best[key] = (min(best[key][0], wall), min(best[key][1], cpu))
     base_wall, base_cpu = best["export"]
-    print(f"{name} ({' '.join(flags)}, seed {SEED}), best of {rounds}:")
+    threads = THREADS.get("NUMBA_NUM_THREADS", "default")
+    print(f"{name} ({' '.join(flags)}, seed {SEED}), numba threads {threads}, best of {rounds}:")
     for key, (wall, cpu) in best.items():
         print(f"  {key:16s} wall {wall:7.3f} s ({wall / base_wall:4.2f}x)   cpu {cpu:7.3f} s ({cpu / base_cpu:4.2f}x)")
 
@@ -85,7 +98,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--extra", action="store_true", help="also time the tokens and live decoders")
+    parser.add_argument("--threads", type=int, help="NUMBA_NUM_THREADS for every command")
     options = parser.parse_args()
+    if options.threads:
+        THREADS["NUMBA_NUM_THREADS"] = str(options.threads)
     with tempfile.TemporaryDirectory() as tmp:
         for name in options.configs.split(","):
             measure(name, CONFIGS[name], options.rounds, options.extra, Path(tmp))

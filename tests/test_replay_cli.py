@@ -276,3 +276,20 @@ def test_validation_checks_what_the_replay_reads(edited_case):
     bad_sim = [frames[0], dict(frames[1], sim=dict(frames[1]["sim"], W="wide"))]
     code, _, err = run_cli(replay_cli, [], _stream(bad_sim))
     assert code == 1 and "record 1: sim.W: expected an integer" in err, err
+
+
+def test_validation_checks_tokens_an_edit_reads(edited_case, tmp_path):
+    exported, edit = edited_case
+    frames = records(exported)
+    bad = [dict(f) for f in frames]
+    bad[1]["tokens"] = [dict(t) for t in bad[1]["tokens"]]
+    bad[1]["tokens"][1] = dict(bad[1]["tokens"][1], geom={"A": 2})  # 8,0,8: named by e1's frame-1 target
+    code, _, err = run_cli(replay_cli, ["--edit", edit], _stream(bad))
+    assert code == 1 and "record 1: tokens[1].geom" in err, err
+    # an edit that does not name that token leaves it unread
+    sim = frames[0]["sim"]
+    package = edit_package(sim, 4, heads=False)
+    package["targets"] = [{"frame": 1, "dpat": [{"patchId": "0,0,8", "stats": {"rho": 0.1}}]}]
+    path = tmp_path / "other.cbor"
+    path.write_bytes(encode(package))
+    assert run_cli(replay_cli, ["--edit", str(path)], _stream(bad))[0] == 0
