@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pattools import __version__
-from pattools.io import cbor, jsonl
+from pattools.io import token_cbor
 from pattools.io.shards import shard_is_complete, shard_stem, write_manifest, write_shard
+from pattools.tokens.frame import TokenFrame
 
 ProgressHook = Callable[[int], None]
 
@@ -59,9 +60,10 @@ class ExportConfig:
         }
 
 
-def frame_records(config: ExportConfig, seed: int, *, skip: Callable[[int], bool] | None = None,
-                  progress: ProgressHook | None = None) -> Iterator[tuple[int, dict | None]]:
-    """(frame, PAT_FRAME record) for every frame of one seed; record is None where ``skip(frame)``.
+def frame_columns(config: ExportConfig, seed: int, *, skip: Callable[[int], bool] | None = None,
+                  progress: ProgressHook | None = None) -> Iterator[tuple[int, dict | None, TokenFrame | None]]:
+    """(frame, envelope, tokens) for every frame of one seed: the PAT_FRAME record without
+    its tokens, and the tokens as columns; both None where ``skip(frame)``.
 
     Skipped frames are still simulated (the lattice must reach later frames) but not tokenized.
     """
@@ -78,25 +80,30 @@ def frame_records(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
         if progress is not None:
             progress(1)
         if skip is not None and skip(frame):
-            yield frame, None
+            yield frame, None, None
             continue
         t = (frame + 1) * config.steps_per_frame * config.dt
         built = build_frame(state.phases, state.energy, config.W, config.H, config.scale, t, wrap=config.wrap)
-        record = {"kind": "PAT_FRAME", "version": 1, "seed": seed, "frame": frame, "sim": sim,
-                  "tokens": built.tokens.to_tokens()}
+        envelope = {"kind": "PAT_FRAME", "version": 1, "seed": seed, "frame": frame, "sim": sim}
         if config.metrics:
             values = built.metrics.to_dict()
             values["patchDefects"] = built.patch_defects.tolist()
-            record["metrics"] = values
-        yield frame, record
+            envelope["metrics"] = values
+        yield frame, envelope, built.tokens
+
+
+def frame_records(config: ExportConfig, seed: int, *, skip: Callable[[int], bool] | None = None,
+                  progress: ProgressHook | None = None) -> Iterator[tuple[int, dict | None]]:
+    """(frame, PAT_FRAME record) for every frame of one seed; record is None where ``skip(frame)``."""
+    for frame, envelope, tokens in frame_columns(config, seed, skip=skip, progress=progress):
+        yield frame, None if envelope is None else token_cbor.record_with_tokens(envelope, tokens.to_tokens())
 
 
 def export_seed_stream(config: ExportConfig, seed: int, fmt: str,
                        progress: ProgressHook | None = None) -> Iterator[bytes]:
-    """Encoded PAT_FRAME records of one seed, frame by frame."""
-    encode = cbor.encode if fmt == "cbor" else jsonl.encode_line
-    for _frame, record in frame_records(config, seed, progress=progress):
-        yield encode(record)
+    """Encoded PAT_FRAME records of one seed, frame by frame (CBOR straight from the token columns)."""
+    for _frame, envelope, tokens in frame_columns(config, seed, progress=progress):
+        yield token_cbor.encode_frame(envelope, tokens, fmt)
 
 
 def export_seed_bytes(config: ExportConfig, seed: int, fmt: str) -> bytes:
@@ -125,20 +132,26 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
     from pattools.tokens.codebook import CODEBOOK_SHA
 
     written = 0
-    items: list[dict] = []
-    for frame, record in frame_records(config, seed, skip=lambda f: segment_of[f] in done, progress=progress):
-        if record is None:
+    items: list[bytes] = []  # each {seed, frame, tokens} item, encoded from the columns
+    frames: list[dict] = []
+    for frame, envelope, tokens in frame_columns(config, seed, skip=lambda f: segment_of[f] in done,
+                                                 progress=progress):
+        if envelope is None:
             continue
-        items.append({"seed": seed, "frame": frame, "tokens": record["tokens"]})
+        items.append(token_cbor.encode_frame_record({"seed": seed, "frame": frame}, tokens))
+        frames.append({"seed": seed, "frame": frame})
         index = segment_of[frame]
         if frame == parts[index][-1]:
-            write_shard(directory, {
+            shard = {
                 "kind": "PAT_SHARD", "version": 1, "shard": shard_stem(seed, index)[4:],
                 "seed": seed, "segment": index, "count": len(items), "sim": sim,
-                "provenance": {"codebookSHA": CODEBOOK_SHA}, "items": items,
-            })
+                "provenance": {"codebookSHA": CODEBOOK_SHA},
+            }
+            encoded = token_cbor.encode_map_with(shard, {"items": token_cbor.encode_array(items)})
+            write_shard(directory, dict(shard, items=frames), encoded=encoded)
             written += 1
             items = []
+            frames = []
     return written
 
 

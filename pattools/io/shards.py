@@ -62,13 +62,15 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_shard(directory: Path, shard: dict) -> bytes:
+def write_shard(directory: Path, shard: dict, *, encoded: bytes | None = None) -> bytes:
     """Write one PAT_SHARD with its sidecar and checksum, each atomically; returns the shard bytes.
 
     The checksum file is written last, so a shard whose .sha256 verifies is complete.
+    ``encoded``: the shard's canonical CBOR when the caller has it already (pat-export
+    writes the items' tokens from columns); ``shard["items"]`` then gives only each frame.
     """
     stem = shard_stem(shard["seed"], shard["segment"])
-    data = cbor.encode(shard)
+    data = cbor.encode(shard) if encoded is None else encoded
     digest = sha256_hex(data)
     sidecar = {key: value for key, value in shard.items() if key != "items"}
     sidecar["frames"] = [item["frame"] for item in shard["items"]]
