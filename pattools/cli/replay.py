@@ -167,13 +167,13 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:
                 write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
-            writer.write(out.record)
+            writer.write_encoded(out.encode(writer.format))
         return base.EXIT_OK
     tally = VerifyTally()
     pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))
     for first, second in pairs:
-        data = writer.encode(first.record)
-        tally.add(first.seed, first.frame, data, writer.encode(second.record), first.tokens, second.tokens)
+        data = first.encode(writer.format)
+        tally.add(first.seed, first.frame, data, second.encode(writer.format), first.tokens, second.tokens)
         if options.fields:
             write_fields(options.fields, first.seed, first.frame, first.fields, first.W, first.H)
         writer.write_encoded(data)

@@ -26,6 +26,7 @@ from pattools.edit.bounds import Bounds
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
+from pattools.io.token_cbor import encode_frame, record_with_tokens
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
@@ -72,15 +73,30 @@ class ReplayOptions:
 
 @dataclass
 class ReplayedFrame:
-    """One output frame, with what produced it (for --fields and --verify)."""
+    """One output frame, with what produced it (for --fields and --verify).
 
-    record: dict
+    The output bytes come from ``envelope`` (the record without its tokens) and the token
+    columns (``encode``); the full ``record``, tokens as maps, is built only if asked for.
+    """
+
+    envelope: dict
     tokens: TokenFrame
     fields: ModFields | None  # the fields that drove the frame's last step (None: no modulator)
     seed: int
     frame: int
     W: int
     H: int
+    _record: dict | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def record(self) -> dict:
+        if self._record is None:
+            self._record = record_with_tokens(self.envelope, self.tokens.to_tokens())
+        return self._record
+
+    def encode(self, fmt: str) -> bytes:
+        """The output record in ``fmt`` ("cbor" or "jsonl")."""
+        return encode_frame(self.envelope, self.tokens, fmt)
 
 
 @dataclass
@@ -268,8 +284,7 @@ class SequenceReplay:
         st = self.state
         built = build_frame(st.phases, st.energy, self.W, self.H, self.scale, t, wrap=self.wrap,
                             aact=None if fields is None else fields.aact)
-        out = {"kind": "PAT_FRAME", "version": 1, "seed": self.seed, "frame": frame, "sim": self.sim,
-               "tokens": built.tokens.to_tokens()}
+        out = {"kind": "PAT_FRAME", "version": 1, "seed": self.seed, "frame": frame, "sim": self.sim}
         if self.options.metrics or "metrics" in record:
             values = built.metrics.to_dict()
             values["patchDefects"] = built.patch_defects.tolist()
