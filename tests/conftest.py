@@ -1,0 +1,11 @@
+"""Test-session settings: CI runs property tests derandomized, so a red run reproduces."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
