@@ -222,51 +222,76 @@ def _twin_int(value: int) -> bytes:
     return tc.head(0, value) if value >= 0 else tc.head(1, -1 - value)
 
 
-def _twin_write(program, pool, widths, bits, ints, texts, offsets) -> bytes:
-    """Plain-Python twin of kernels.token_cbor.write_tokens (works on the same inputs)."""
+def _word_bytes(words: np.ndarray, first: int, size: int) -> bytes:
+    return words[first:first + (size + 7) // 8].astype("<i8").tobytes()[:size]
+
+
+def _twin_write(program, pool, floats, ints, text_words, text_index) -> bytes:
+    """Plain-Python twin of kernels.token_cbor.write_tokens (struct for the float rule)."""
     from pattools.kernels import token_cbor as k
 
     out = bytearray()
-    for i in range(len(offsets) - 1):
+    for i in range(len(text_index)):
         for op, a, b in program.tolist():
             if op == k.OP_CONST:
-                out += bytes(pool[a:a + b])
+                out += _word_bytes(pool, a, b)
             elif op == k.OP_FLOAT:
-                width = {k.FLOAT_HALF: 2, k.FLOAT_SINGLE: 4, k.FLOAT_DOUBLE: 8}[int(widths[i, a])]
-                out += bytes([0xF9 + int(widths[i, a])]) + (int(bits[i, a]) % 2 ** 64).to_bytes(8, "big")[-width:]
+                out += _twin_float(float(floats[i, a]))
             elif op == k.OP_INT:
                 out += _twin_int(int(ints[i, a]))
             else:
-                out += bytes(texts[offsets[i]:offsets[i + 1]])
+                out += _word_bytes(text_words, int(text_index[i, 0]), int(text_index[i, 1]))
     return bytes(out)
 
 
-def test_float_widths_against_struct_twin():
+def test_twin_float_is_cbor2s_rule():
     rng = np.random.default_rng(3)
-    values = np.concatenate([random_floats(rng, (4000,)), np.array(SPECIAL)])
-    widths, bits = tc.float_widths(values)
-    for value, width, bit in zip(values.tolist(), widths.tolist(), bits.tolist()):
-        size = (2, 4, 8)[width]
-        assert bytes([0xF9 + width]) + (bit % 2 ** 64).to_bytes(8, "big")[-size:] == _twin_float(value) \
-            == cbor.encode(value), value
+    for value in np.concatenate([random_floats(rng, (3000,)), np.array(SPECIAL)]).tolist():
+        assert _twin_float(value) == cbor.encode(value), value
+
+
+def test_half_bits_against_numpy():
+    """Every half, and float32 patterns around every exponent a half can have, vs numpy's float16."""
+    from pattools.kernels.token_cbor import half_bits
+
+    rng = np.random.default_rng(4)
+    halves = np.arange(1 << 16, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    patterns = [halves.astype(np.float32).view(np.uint32)]
+    n = 40000
+    exponents = rng.integers(0, 256, size=n).astype(np.uint32)
+    exponents[: n // 2] = rng.integers(127 - 26, 127 + 17, size=n // 2)
+    for clear in (0, 8, 13, 20):  # mantissas with their low `clear` bits zero
+        mantissa = rng.integers(0, 1 << 23, size=n).astype(np.uint32) >> np.uint32(clear) << np.uint32(clear)
+        sign = rng.integers(0, 2, size=n).astype(np.uint32) << np.uint32(31)
+        patterns.append(sign | (exponents << np.uint32(23)) | mantissa)
+    bits = np.concatenate(patterns)
+    values = bits.view(np.float32)
+    keep = ~np.isnan(values)
+    bits, values = bits[keep], values[keep]
+    with np.errstate(over="ignore"):
+        as_half = values.astype(np.float16)
+    exact = as_half.astype(np.float32) == values
+    expected = np.where(exact, as_half.view(np.uint16).astype(np.int64), -1)
+    got = np.array([half_bits(b) for b in bits.astype(np.int64).tolist()])
+    assert (got == expected).all()
+    assert exact.sum() > 70000 and (~exact).sum() > 70000
 
 
 def test_kernel_against_python_twin():
-    from pattools.kernels.token_cbor import write_tokens
+    from pattools.kernels.token_cbor import SLACK, write_tokens
 
     for seed, dims, recon in ((1, 5, False), (2, None, True), (3, 30, True)):
         tokens = random_frame(seed, 96, 96, 16, recon="all" if recon else "none", code_dims=dims, heads="none",
                               stage="none", wide=True, odd_ids=True)
         program = tc._program(recon, dims)
         values = tc._float_matrix(tokens, recon)
-        widths, bits = tc.float_widths(values)
         ints = tc._int_matrix(tokens, dims)
-        texts, offsets = tc._TEXTS.get(tokens.patch_ids)
-        out = np.zeros(len(tokens) * (program.const_bytes + 9 * (program.floats + program.ints)) + len(texts) + 3,
-                       dtype=np.uint8)
-        end = write_tokens(program.ops, program.pool, widths, bits, ints, texts, offsets, out, 3)
-        twin = _twin_write(program.ops, program.pool, widths, bits, ints, texts, offsets)
-        assert out[3:end].tobytes() == twin
+        words, index = tc._TEXTS.get(tokens.patch_ids)
+        size = len(tokens) * (program.const_bytes + 9 * (program.floats + program.ints)) + 8 * len(words) + 3
+        out = np.full(size + SLACK, 0xAA, dtype=np.uint8)
+        end = write_tokens(program.ops, program.pool, values, values.view(np.int64), ints, words, index, out, 3)
+        twin = _twin_write(program.ops, program.pool, values, ints, words, index)
+        assert out[3:end].tobytes() == twin and (out[:3] == 0xAA).all()
         assert tc.head(4, len(tokens)) + twin == cbor.encode(tokens.to_tokens())
     assert len(write_tokens.signatures) == 1  # one compiled specialisation
 

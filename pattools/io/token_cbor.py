@@ -5,14 +5,15 @@ has cbor2 sort every map's keys: ≈ 0.14 ms of a 0.54 ms 96×96 export frame an
 for 1,024 tokens. Here the tokens' bytes come from a per-layout program run by a numba
 kernel (pattools.kernels.token_cbor) and are spliced into the record's map, giving exactly
 the bytes ``cbor.encode`` gives for the full record (tests/test_token_cbor.py checks it
-property-wise and against exported goldens).
+property-wise against cbor2 and against goldens written by the plain path).
 
 Canonical rules reproduced (cbor2's ``canonical=True``): map keys ordered by the length of
-their encoding, then bytewise; shortest integer heads; a float as half if it is exactly
-a half, else single if exactly a single, else double (subnormals included, −0.0 → f98000).
-Frames with per-token optional fields that differ between tokens (heads, code.stage, a
-reconMSE on some tokens only) or values outside the columns' plain types take the plain
-path (``cbor.encode`` of ``to_tokens()``). Importing this module never imports numba.
+their encoding, then bytewise (derived here from the encoded keys, never hand-sorted);
+shortest integer heads; a float as half if it is exactly a half, else single if exactly a
+single, else double. Frames whose optional per-token fields differ between tokens (heads,
+code.stage, a reconMSE on some tokens only), hold NaN, or have columns of other types take
+the plain path (``cbor.encode`` of ``to_tokens()``). Importing this module never imports
+numba; the kernel is imported on the first fast encode.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def _key_bytes(key: str) -> bytes:
     return cbor.encode(key)
 
 
+@lru_cache(maxsize=4096)
 def _canonical_rank(key: str) -> tuple[int, bytes]:
     """The order cbor2's canonical mode gives map keys: encoded length first, then bytes."""
     data = _key_bytes(key)
@@ -72,8 +74,8 @@ def encode_map_with(record: dict, encoded: dict[str, bytes]) -> bytes:
     if any(k in record for k in encoded):
         raise ValueError("a spliced key is also in the record")
     spliced = canonical_keys(encoded)
-    runs: list[dict] = [{} for _ in range(len(spliced) + 1)]
     ranks = [_canonical_rank(key) for key in spliced]
+    runs: list[dict] = [{} for _ in range(len(spliced) + 1)]
     for key, value in record.items():
         rank = _canonical_rank(key)
         slot = 0
@@ -83,7 +85,8 @@ def encode_map_with(record: dict, encoded: dict[str, bytes]) -> bytes:
     parts = [head(_MAP, len(record) + len(encoded))]
     for slot, run in enumerate(runs):
         if run:
-            parts.append(cbor.encode(run)[len(head(_MAP, len(run))):])
+            data = cbor.encode(run)
+            parts.append(data[1:] if len(run) < 24 else data[len(head(_MAP, len(run))):])
         if slot < len(spliced):
             parts.append(_key_bytes(spliced[slot]))
             parts.append(encoded[spliced[slot]])
@@ -104,7 +107,7 @@ class _Slot:
 @dataclass(frozen=True)
 class _Program:
     ops: np.ndarray  # int64[n, 3]
-    pool: np.ndarray  # uint8[m]
+    pool: np.ndarray  # int64[m]: the constant runs, each from a word boundary
     const_bytes: int  # constant bytes written per token
     floats: int  # float columns
     ints: int  # int columns
@@ -127,41 +130,55 @@ def _template(has_recon: bool, code_dims: int | None) -> dict:
     return token
 
 
-def _compile(template: object, ops: list[tuple[int, int, int]], pool: bytearray, codes) -> None:
-    """Append the operations writing ``template`` in canonical form (constants merged)."""
-    def const(data: bytes) -> None:
-        if ops and ops[-1][0] == codes.OP_CONST and ops[-1][1] + ops[-1][2] == len(pool):
-            ops[-1] = (codes.OP_CONST, ops[-1][1], ops[-1][2] + len(data))
-        else:
-            ops.append((codes.OP_CONST, len(pool), len(data)))
-        pool.extend(data)
-
+def _steps(template: object) -> list[bytes | _Slot]:
+    """What writing ``template`` in canonical form takes: constant bytes and slots, in order."""
     if isinstance(template, dict):
-        const(head(_MAP, len(template)))
+        steps: list[bytes | _Slot] = [head(_MAP, len(template))]
         for key in canonical_keys(template):
-            const(_key_bytes(key))
-            _compile(template[key], ops, pool, codes)
-    elif isinstance(template, list):
-        const(head(_ARRAY, len(template)))
+            steps.append(_key_bytes(key))
+            steps.extend(_steps(template[key]))
+        return steps
+    if isinstance(template, list):
+        steps = [head(_ARRAY, len(template))]
         for item in template:
-            _compile(item, ops, pool, codes)
-    else:
-        op = {"float": codes.OP_FLOAT, "int": codes.OP_INT, "text": codes.OP_TEXT}[template.kind]
-        ops.append((op, template.column, 0))
+            steps.extend(_steps(item))
+        return steps
+    return [template]
+
+
+def _words(data: bytes) -> list[int]:
+    """``data`` as little-endian int64 words (zero-padded to whole words)."""
+    padded = data + bytes(-len(data) % 8)
+    return np.frombuffer(padded, dtype="<i8").tolist()
 
 
 @lru_cache(maxsize=64)
 def _program(has_recon: bool, code_dims: int | None) -> _Program:
+    """The kernel program of one token layout: adjacent constants merged, each run of
+    constant bytes starting on a pool word."""
     from pattools.kernels import token_cbor as codes
 
-    template = _template(has_recon, code_dims)
+    merged: list[bytes | _Slot] = []
+    for step in _steps(_template(has_recon, code_dims)):
+        if isinstance(step, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += step
+        else:
+            merged.append(step)
+    kinds = {"float": codes.OP_FLOAT, "int": codes.OP_INT, "text": codes.OP_TEXT}
     ops: list[tuple[int, int, int]] = []
-    pool = bytearray()
-    _compile(template, ops, pool, codes)
+    pool: list[int] = []
+    const_bytes = 0
+    for step in merged:
+        if isinstance(step, bytes):
+            ops.append((codes.OP_CONST, len(pool), len(step)))
+            pool.extend(_words(step))
+            const_bytes += len(step)
+        else:
+            ops.append((kinds[step.kind], step.column, 0))
     floats = 1 + len(GEOM_FIELDS) + len(STATS_FIELDS) + (1 if has_recon else 0)
     ints = 1 + len(TOPO_FIELDS) + (code_dims or 0)
-    return _Program(np.array(ops, dtype=np.int64).reshape(-1, 3), np.frombuffer(pool, dtype=np.uint8),
-                    len(pool), floats, ints)
+    return _Program(np.array(ops, dtype=np.int64).reshape(-1, 3), np.array(pool, dtype=np.int64),
+                    const_bytes, floats, ints)
 
 
 # ---------------------------------------------------------------------- columns
@@ -230,47 +247,39 @@ def _int_matrix(tokens: TokenFrame, dims: int | None) -> np.ndarray:
     return out
 
 
-def float_widths(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Canonical width class (0 half, 1 single, 2 double) and the bits at that width.
-
-    A value is written as half when converting it to half and back gives it exactly (±Inf
-    included), else as single on the same test, else as double. NaN is not handled here.
-    """
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        half = values.astype(np.float16)
-        single = values.astype(np.float32)
-        is_half = half == values
-        is_single = single == values
-    bits = values.view(np.int64).copy()
-    np.copyto(bits, single.view(np.uint32), where=is_single)
-    np.copyto(bits, half.view(np.uint16), where=is_half)
-    widths = np.full(values.shape, 2, dtype=np.uint8)
-    widths[is_single] = 1
-    widths[is_half] = 0
-    return widths, bits
-
-
 def _text(value: str) -> bytes:
     data = value.encode("utf-8")
     return head(_TEXT, len(data)) + data
 
 
 class _TextPool:
-    """Encoded patchIds of the last layout seen (frames of one export share them)."""
+    """Encoded patchIds of the last layout seen (frames of one export share them), each
+    from a word boundary: (words, index[T, 2] = (first word, byte length))."""
 
     def __init__(self) -> None:
         self.last: tuple[list[str], np.ndarray, np.ndarray] | None = None
 
-    def get(self, patch_ids: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, patch_ids: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """(words, index), or None when an id is not a str or not encodable (the plain
+        path then reports it as cbor2 does)."""
         last = self.last
         if last is not None and last[0] == patch_ids:
             return last[1], last[2]
-        parts = [_text(pid) for pid in patch_ids]
-        offsets = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([len(p) for p in parts], out=offsets[1:])
-        data = np.frombuffer(bytearray(b"".join(parts)), dtype=np.uint8)
-        self.last = (list(patch_ids), data, offsets)
-        return data, offsets
+        if not all(type(pid) is str for pid in patch_ids):
+            return None
+        try:
+            parts = [_text(pid) for pid in patch_ids]
+        except UnicodeEncodeError:  # lone surrogates
+            return None
+        sizes = np.array([len(p) for p in parts], dtype=np.int64)
+        index = np.zeros((len(parts), 2), dtype=np.int64)
+        index[:, 1] = sizes
+        np.cumsum((sizes + 7) // 8, out=index[:, 0])
+        index[:, 0] -= (sizes + 7) // 8
+        padded = b"".join(p + bytes(-len(p) % 8) for p in parts)
+        words = np.frombuffer(bytearray(padded), dtype="<i8").astype(np.int64)
+        self.last = (list(patch_ids), words, index)
+        return words, index
 
 
 _TEXTS = _TextPool()
@@ -279,27 +288,28 @@ _TEXTS = _TextPool()
 def encode_tokens(tokens: TokenFrame) -> bytes:
     """Canonical CBOR of ``tokens.to_tokens()``, from the columns when the layout allows."""
     layout = _layout(tokens)
-    if layout is None or not all(type(pid) is str for pid in tokens.patch_ids):
+    if layout is None:
         return cbor.encode(tokens.to_tokens())
     has_recon, dims = layout
     values = _float_matrix(tokens, has_recon)
-    if np.isnan(values).any():
-        return cbor.encode(tokens.to_tokens())
-    try:
-        texts, offsets = _TEXTS.get(tokens.patch_ids)
-    except UnicodeEncodeError:  # lone surrogates: let cbor2 report them
-        return cbor.encode(tokens.to_tokens())
-    from pattools.kernels.token_cbor import write_tokens
+    from pattools.kernels.token_cbor import SLACK, write_tokens
 
+    texts = _TEXTS.get(tokens.patch_ids)
+    if texts is None:
+        return cbor.encode(tokens.to_tokens())
+    words, index = texts
     program = _program(has_recon, dims)
-    widths, bits = float_widths(values)
     ints = _int_matrix(tokens, dims)
     count = len(tokens.patch_ids)
     array_head = head(_ARRAY, count)
-    size = len(array_head) + count * (program.const_bytes + 9 * (program.floats + program.ints)) + len(texts)
+    size = (len(array_head) + count * (program.const_bytes + 9 * (program.floats + program.ints))
+            + 8 * len(words) + SLACK)
     out = np.empty(size, dtype=np.uint8)
     out[:len(array_head)] = np.frombuffer(array_head, dtype=np.uint8)
-    end = write_tokens(program.ops, program.pool, widths, bits, ints, texts, offsets, out, len(array_head))
+    end = write_tokens(program.ops, program.pool, values, values.view(np.int64), ints, words, index, out,
+                       len(array_head))
+    if end < 0:  # a NaN (not valid data): cbor2 has its own NaN encoding
+        return cbor.encode(tokens.to_tokens())
     return out[:end].tobytes()
 
 
