@@ -12,10 +12,10 @@ halves and ±0 included), else single (fa) if exactly a float32, else double (fb
 float32 test is a round trip through float32; ``half_bits`` then reads the half off the
 float32's bits (tests check it against numpy's float16 for every half and ~10⁵ floats).
 
-Cost (bench/bench_token_cbor.py): ≈ 0.1 µs per token (≈ 110 µs for 1,024 tokens of
-PAT_LFQ_v1 shape); byte copies go through word-sized stores (see SLACK), which made the
-kernel ≈ 3× faster than byte loops. Compiled for one signature only (eagerly when the
-module is imported, from numba's cache after the first time): ≈ 1 s with an empty cache.
+Cost (bench/bench_token_cbor.py): ≈ 0.12 µs per token (≈ 120 µs for 1,024 exported
+tokens, ≈ 2 µs for 9); byte copies go through word-sized stores (see SLACK), ≈ 3× faster
+than byte loops. Compiled for one signature only, eagerly when the module is imported:
+≈ 1–1.5 s with an empty numba cache, ≈ 7 ms to load from it afterwards.
 """
 
 from __future__ import annotations
@@ -81,9 +81,9 @@ def write_tokens(
 ) -> int:
     """Run ``program`` for tokens 0 … T−1 (T = len(text_index)), writing at ``out[pos:]``.
 
-    ``floats`` [T, F] and ``double_bits``, the same array viewed
-    as int64; ``ints`` [T, I]; token i's encoded patchId is ``text_index[i, 1]`` bytes
-    from ``text_words[text_index[i, 0]:]``. A float is written as half if it is exactly a
+    ``floats`` [T, F] and ``double_bits``, the same array viewed as int64; ``ints``
+    [T, I]; token i's encoded patchId is ``text_index[i, 1]`` bytes from
+    ``text_words[text_index[i, 0]:]``. A float is written as half if it is exactly a
     half, else single if exactly a single, else double (cbor2's canonical rule). ``out``
     must hold every item at its widest plus SLACK (the wrapper's bound). Returns the
     position after the last byte written, or −1 at the first NaN.
