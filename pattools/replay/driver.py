@@ -189,6 +189,7 @@ class SequenceReplay:
             raise DataError(str(err), path="sim") from None
         self.next_frame = 0
         self._block = _replay_block(options, None)
+        self._last_delta: tuple | None = None  # (drives key, fields) of the last delta decode
 
     # ------------------------------------------------------------------ edits
 
@@ -228,7 +229,14 @@ class SequenceReplay:
                 return None
             cols = delta_columns(tokens, edit.applied)
             a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants)
-            return decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H, weights)
+            if weights is not None:
+                a, q = a * weights, q * weights
+            # An edit usually repeats its drives frame after frame: decode them once.
+            key = (tuple(tokens.patch_ids), a.tobytes(), q.tobytes())
+            if self._last_delta is None or self._last_delta[0] != key:
+                fields = decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H)
+                self._last_delta = (key, fields)
+            return self._last_delta[1]
         amp = decoders.token_amplitudes(tokens.stats)
         return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, weights)
 
