@@ -21,6 +21,8 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 
 ## demo: install and run the end-to-end edit evaluation on built-in defaults, then print its table
 demo: $(STAMP)
+	@echo "compiling the numba kernels (two processes; cached for later runs)..."
+	@$(PY) -m pattools.warmup
 	@$(MAKE) --no-print-directory -C examples/edit-eval PYTHON=$(abspath $(PY))
 
 ## test: install with test extras and run the whole suite
