@@ -23,7 +23,9 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 demo: $(STAMP)
 	@echo "compiling the numba kernels (two processes; cached for later runs)..."
 	@$(PY) -m pattools.warmup
-	@$(MAKE) --no-print-directory -C examples/edit-eval PYTHON=$(abspath $(PY))
+	@echo "running examples/edit-eval: export, edit (heuristic, random, null), apply, replay, score..."
+	@$(MAKE) -s --no-print-directory -C examples/edit-eval clean
+	@$(MAKE) -s --no-print-directory -C examples/edit-eval PYTHON=$(abspath $(PY))
 
 ## test: install with test extras and run the whole suite
 test: $(TEST_STAMP)
