@@ -1,7 +1,7 @@
 """The edit-evaluation acceptance experiment (issue: pat-baseline and pat-score).
 
-With the delta decoder at 96×96, scale 16 (6×6 patches), 3 seeds, 6 frames of 4 steps,
-edits on frames 1..5:
+With the delta decoder at 96×96, scale 16 (6×6 patches), 3 seeds, 8 frames of 8 steps,
+edits on frames 1..7:
 - over a suite of 13 prompts (single and multi-clause, every feature with a steering
   channel, several regions) the heuristic editor's mean EditReward beats the random
   editor's and its mean faithfulness is positive;
@@ -9,6 +9,12 @@ edits on frames 1..5:
   0.25, 0.5, 0.75, 1 (code and topo deltas off) orders faithfulness correctly in ≥ 90 % of
   the pairs (pairwise and whole-group accuracy, as EditReward-Bench reports them).
 Both tests print the table they check. The exports are made once per module.
+
+Why 8 frames of 8 steps: for the first ~30 steps from the initial state the patches'
+entropyRate (= gradPhi/π) is on a plateau (mean 0.205 → 0.209 over 24 steps) while rho
+rises, so a shorter run cannot show the entropy and gradient prompts being steered either
+way: over 6 frames of 4 steps the ordering is 0.839 pairwise whatever the constants,
+over 64 steps 1.000 (see bench/calibrate_delta.py and DecoderConstants).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from pattools.score.sequences import read_sequences
 
 pytestmark = pytest.mark.slow
 
-CONFIG = ExportConfig(W=96, H=96, frames=6, scale=16, steps_per_frame=4)
+CONFIG = ExportConfig(W=96, H=96, frames=8, scale=16, steps_per_frame=8)
 SEEDS = (1, 2, 3)
 FIRST_TARGET = 1
 
@@ -115,9 +121,6 @@ def test_step_scale_orders_faithfulness(sequences) -> None:
             print(f"{prompt:40s} {seed:4d}  " + "  ".join(f"{x:+8.4f}" for x in f) + f"  {sum(ok)}/{len(ok)}")
     pairwise, group = good / pairs, whole / groups
     print(f"pairwise accuracy {pairwise:.3f} ({good}/{pairs}), whole-group accuracy {group:.3f} ({whole}/{groups})")
-    if pairwise < 0.9:
-        pytest.xfail(f"pairwise accuracy {pairwise:.3f} < 0.9: the delta decoder's phase, gradient and "
-                     "entropy-increase channels do not move their features the asked way (see the table)")
     assert pairwise >= 0.9
 
 
