@@ -78,3 +78,20 @@ def test_delta_decoder_moves_rho_the_way_the_edit_asks(sequences, seed):
     down, down_background = effects["decrease"]
     assert up > 0.01 and abs(up_background) < up / 3
     assert down < -0.004 and abs(down_background) < -down / 3
+
+
+@pytest.mark.parametrize("seed", [11, 12])
+def test_delta_decoder_moves_phase_the_way_the_edit_asks(sequences, seed):
+    frames = sequences[seed]
+    tokens = [(i, TokenFrame.from_tokens(r["tokens"])) for i, r in enumerate(frames)]
+    triples = lambda: ((record, "frames", i) for i, record in enumerate(frames))  # noqa: E731
+    base = np.array([out.tokens.geom[:, 1] for out in replay_frames(triples(), ReplayOptions())])
+    nx = GRID // SCALE
+    left = np.arange(nx * nx) % nx < nx // 2
+    for verb, sign in (("increase", 1), ("decrease", -1)):
+        package = heuristic_edit(tokens, frames[0]["sim"], seed, f"{verb} phase on left half")
+        edits = load_edits([(package, None, None)], ReplayOptions())
+        edited = np.array([out.tokens.geom[:, 1] for out in replay_frames(triples(), ReplayOptions(), edits)])
+        diff = np.angle(np.exp(1j * (edited - base)))  # circular difference
+        assert sign * diff[:, left].mean() > 0.03
+        assert abs(diff[:, ~left].mean()) < abs(diff[:, left].mean()) / 3

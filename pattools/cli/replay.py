@@ -58,7 +58,8 @@ CONSTANT_FLAGS = (
     ("--k-grad", "kGrad", "delta decoder: coupling drive per pi of gradPhi delta (negative)"),
     ("--k-a", "kA", "delta decoder: coupling drive per unit of A delta"),
     ("--k-attn", "kAttn", "delta decoder: coupling drive per unit of attnMean delta"),
-    ("--k-phase", "kPhase", "delta decoder: phase drive per radian of phi_gf delta"),
+    ("--k-phase", "kPhase", "delta decoder: phase drive per radian of phi_gf delta (negative: a positive lag "
+                            "makes a patch's phase drift down)"),
 )
 
 
