@@ -31,10 +31,13 @@ def test_cbor_and_jsonl_are_sniffed_and_equal():
     assert _read(as_jsonl) == frames
 
 
-def test_records_across_chunk_boundaries(monkeypatch):
-    monkeypatch.setattr(pcbor, "CHUNK_BYTES", 7)
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_records_and_their_raw_bytes_across_chunk_boundaries(monkeypatch, chunk):
+    monkeypatch.setattr(pcbor, "CHUNK_BYTES", chunk)
     frames = [make_frame(frame=i) for i in range(4)]
-    assert _read(_cbor_seq(frames)) == frames
+    records = list(read_records(["-"], stdin=io.BytesIO(_cbor_seq(frames))))
+    assert [r.value for r in records] == frames
+    assert [r.raw for r in records] == [pcbor.encode(f) for f in frames]
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
