@@ -61,15 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="which editor (default heuristic)")
     parser.add_argument("--frames", type=parse_range, metavar="A:B",
                         help="target frames A..B-1 (half-open; default all frames of the input)")
-    parser.add_argument("--alpha", type=_step, default=0.1, metavar="A", help="coherence (rho) step (default 0.1)")
-    parser.add_argument("--beta", type=_step, default=0.1, metavar="B", help="entropyRate step (default 0.1)")
-    parser.add_argument("--step-scale", type=_step, default=1.0, metavar="S",
+    parser.add_argument("--alpha", type=base.non_negative_float, default=0.1, metavar="A", help="coherence (rho) step (default 0.1)")
+    parser.add_argument("--beta", type=base.non_negative_float, default=0.1, metavar="B", help="entropyRate step (default 0.1)")
+    parser.add_argument("--step-scale", type=base.non_negative_float, default=1.0, metavar="S",
                         help="multiply every nudge by S (default 1; for reward-ordering studies)")
     parser.add_argument("--no-codes", dest="codes", action="store_false",
                         help="emit no rvqDelta (code) deltas")
     parser.add_argument("--no-topo", dest="topo", action="store_false",
                         help="emit no topo deltas (flip / reduce vortices become no-ops)")
-    parser.add_argument("--random-seed", type=_seed, default=0, metavar="N",
+    parser.add_argument("--random-seed", type=base.non_negative_int, default=0, metavar="N",
                         help="seed of the random editor (default 0)")
     parser.add_argument("--regions", metavar="FILE", help="named regions: JSON {name: [patchId | \"x,y\" | {x,y,w,h}]}")
     parser.add_argument("--bounds", metavar="FILE", help="bounds file overriding the default delta bounds")
@@ -82,24 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _step(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:

@@ -50,21 +50,8 @@ def _grid_size(text: str) -> int:
     return value
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
-def _positive_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,10 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--frames", type=base.positive_int, default=32, help="frames per seed (default 32)")
     run.add_argument("--scale", type=int, choices=[8, 16, 32, 64], default=32,
                      help="token patch size (default 32; the original has 32 and 64)")
-    run.add_argument("--dt", type=_positive_float, default=0.03, help="time step (default 0.03)")
+    run.add_argument("--dt", type=base.positive_float, default=0.03, help="time step (default 0.03)")
     run.add_argument("--steps-per-frame", "--spf", "--stepsPerFrame", dest="steps_per_frame",
                      type=base.positive_int, default=1, help="lattice steps per frame (default 1)")
-    run.add_argument("--noise-amp", type=_non_negative_float, default=0.0, help="phase noise amplitude (default 0)")
+    run.add_argument("--noise-amp", type=base.non_negative_float, default=0.0, help="phase noise amplitude (default 0)")
     run.add_argument("--noise-seed", type=int, default=0, help="seed of the separate noise stream (default 0)")
     run.add_argument("--param", type=_param, action="append", default=[], metavar="NAME=VALUE",
                      help="override a lattice parameter of the andres-net-export preset (repeatable); "

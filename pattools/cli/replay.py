@@ -63,14 +63,6 @@ CONSTANT_FLAGS = (
 )
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,13 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     gain_defaults = Gains()
     for flag, dest, text in GAIN_FLAGS:
         value = getattr(gain_defaults, dest)
-        gains.add_argument(flag, dest=dest, type=_number, default=value, metavar="X",
+        gains.add_argument(flag, dest=dest, type=base.finite_float, default=value, metavar="X",
                            help=f"{text} (default {value:g})")
     consts = parser.add_argument_group("delta decoder constants")
     defaults = DecoderConstants()
     for flag, dest, text in CONSTANT_FLAGS:
         value = getattr(defaults, dest)
-        consts.add_argument(flag, dest=dest, type=_number, default=value, metavar="K",
+        consts.add_argument(flag, dest=dest, type=base.finite_float, default=value, metavar="K",
                             help=f"{text} (default {value:g})")
     edits = parser.add_argument_group("edit application (as pat-apply)")
     edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the spec's bounds)")

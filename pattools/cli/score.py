@@ -60,9 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replay decoder with --original (default: pat-replay's default, delta)")
     parser.add_argument("--window", type=parse_range, metavar="A:B",
                         help="evaluation frames A..B-1 (default: first target frame to the end)")
-    parser.add_argument("--lambda", dest="lam", type=_non_negative, default=1.0, metavar="L",
+    parser.add_argument("--lambda", dest="lam", type=base.non_negative_float, default=1.0, metavar="L",
                         help="drift weight in editReward = faithfulness - L * drift (default 1)")
-    parser.add_argument("--halo", type=_halo, default=0, metavar="N",
+    parser.add_argument("--halo", type=base.non_negative_int, default=0, metavar="N",
                         help="also exclude N rings of neighbours of the intent regions from the background "
                              "(default 0)")
     parser.add_argument("--regions", metavar="FILE",
@@ -76,24 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
-def _halo(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
