@@ -67,12 +67,13 @@ def frame_columns(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
 
     Skipped frames are still simulated (the lattice must reach later frames) but not tokenized.
     """
-    from pattools.lattice.driver import step
+    from pattools.lattice.driver import step, use_threads_for_grid
     from pattools.lattice.init import create_state
     from pattools.tokens.build import build_frame
 
     params = config.lattice_params()
     state = create_state(config.W, config.H, seed, params, wrap=config.wrap, noise_seed=config.noise_seed)
+    use_threads_for_grid(config.W, config.H)
     sim = config.sim_block()
     for frame in range(config.frames):
         for _ in range(config.steps_per_frame):

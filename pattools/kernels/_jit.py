@@ -23,3 +23,16 @@ def kernel(*args, **kwargs):
 
 
 prange = numba.prange
+
+
+# Below this many cells a frame's parallel regions are too short to pay for waking the
+# sleeping worker threads (measured: 96x96 export 0.70 ms/frame on one thread, 0.93 on two;
+# 192x192 2.5 vs 1.8 ms).
+SERIAL_BELOW_CELLS = 160 * 160
+
+
+def use_threads_for(cells: int) -> int:
+    """Set this thread's numba thread count for a grid of ``cells``; returns the count."""
+    count = 1 if cells < SERIAL_BELOW_CELLS else numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(count)
+    return count

@@ -46,6 +46,13 @@ def coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarr
     return coef
 
 
+def use_threads_for_grid(W: int, H: int) -> int:
+    """Run the kernels of a W×H grid on one thread when it is small (see kernels._jit)."""
+    from pattools.kernels._jit import use_threads_for
+
+    return use_threads_for(W * H)
+
+
 def step(
     state: LatticeState,
     params: LatticeParams,

@@ -169,6 +169,7 @@ class SequenceReplay:
     """Replays one sequence; ``feed`` takes input frames 0, 1, 2, … in order."""
 
     def __init__(self, seed: int, sim: dict, options: ReplayOptions) -> None:
+        from pattools.lattice.driver import use_threads_for_grid
         from pattools.lattice.init import create_state
 
         self.seed = seed
@@ -185,6 +186,7 @@ class SequenceReplay:
             self.params = LatticeParams.preset().with_overrides(sim["params"])
             self.state = create_state(self.W, self.H, seed, self.params, wrap=self.wrap,
                                       noise_seed=int(sim["noiseSeed"]))
+            use_threads_for_grid(self.W, self.H)
         except UsageError as err:
             raise DataError(str(err), path="sim") from None
         self.next_frame = 0
