@@ -373,9 +373,10 @@ def _records(rng_seed: int, frames: int = 4, seed: int = 7) -> list[dict]:
 
 def _applier(edits: list[dict], **flags) -> EditApplier:
     bounds = Bounds.default()
-    loaded = [load_edit(EditPackage.from_record(e, input="e", index=i), bounds, clip=flags.get("clip", False),
+    clip = flags.pop("clip", False)
+    loaded = [load_edit(EditPackage.from_record(e, input="e", index=i), bounds, clip=clip,
                         input="e", index=i) for i, e in enumerate(edits)]
-    return EditApplier(loaded, bounds, **flags)
+    return EditApplier(loaded, **flags)
 
 
 @settings(max_examples=25, deadline=None)

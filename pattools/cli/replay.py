@@ -130,18 +130,11 @@ def _options(options: argparse.Namespace):
 
 
 def _read_edits(options: argparse.Namespace) -> list:
-    from pattools.edit.dpat import EditPackage
-    from pattools.errors import DataError, expected_found
+    from pattools.edit.applier import edit_packages
     from pattools.io import read_records
 
-    packages = []
-    for record in read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes):
-        if record.value.get("kind") != "PAT_EDIT":
-            raise DataError(expected_found('"PAT_EDIT"', record.value.get("kind")),
-                            input=record.input, record=record.index, path="kind")
-        packages.append((EditPackage.from_record(record.value, input=record.input, index=record.index),
-                         record.input, record.index))
-    return packages
+    records = read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes)
+    return list(edit_packages(records, validate=False))
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:

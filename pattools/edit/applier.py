@@ -84,14 +84,9 @@ class ApplyTally:
 
 
 class EditApplier:
-    """Applies loaded edits to PAT_FRAME records one at a time.
+    """Applies loaded edits to PAT_FRAME records one at a time (bounds act in `load_edit`)."""
 
-    Bounds and --clip act when edits are loaded (`load_edit`); ``bounds`` and ``clip`` are
-    accepted here only for callers written before that and are not used.
-    """
-
-    def __init__(self, edits: list[LoadedEdit], bounds: Bounds | None = None, *, clip: bool = False,
-                 lenient: bool = False, recode: bool = False) -> None:
+    def __init__(self, edits: list[LoadedEdit], *, lenient: bool = False, recode: bool = False) -> None:
         self.edits = edits
         self.lenient = lenient
         self.recode = recode

@@ -334,7 +334,7 @@ class Replayer:
         self.options = options
         self.applier = None
         if edits:
-            self.applier = EditApplier(edits, options.bounds, clip=options.clip, lenient=options.lenient)
+            self.applier = EditApplier(edits, lenient=options.lenient)
         self.current: SequenceReplay | None = None
 
     def _validate(self, record: dict) -> None:

@@ -14,7 +14,10 @@ from pattools.score.sequences import Sequence, read_sequences
 
 
 def load_edits(records: Iterable[Record]) -> list[tuple[EditPackage, str, int]]:
-    return [(EditPackage.from_record(r.value, input=r.input, index=r.index), r.input, r.index) for r in records]
+    """Edit packages of (already validated) records; a record of another kind is a data error."""
+    from pattools.edit.applier import edit_packages
+
+    return list(edit_packages(records, validate=False))
 
 
 def load_sequences(records: Iterable[Record], keep_records: bool = False) -> list[Sequence]:
