@@ -10,7 +10,7 @@ import pytest
 
 from pattools.io.cbor import encode
 from pattools.io.jsonl import encode_line
-from tests.helpers import ROOT, run, shell
+from tests.helpers import run, shell
 from tests.test_apply_support import edit_record, sequence, sim_block
 
 SEED = 1234
@@ -77,8 +77,6 @@ def test_empty_edit_is_the_identity_on_bytes(frames, tmp_path):
 
 
 def test_export_apply_cat_pipeline(tmp_path):
-    if not (ROOT / "pattools" / "cli" / "export.py").is_file():
-        pytest.skip("pat-export not built yet")
     sim = sim_block(64, 64, 32, dt=0.03, steps=1)
     exported = shell("pat-export --seeds 5 --W 64 --H 64 --frames 3 --scale 32 --dt 0.03 --steps-per-frame 1 "
                      "| pat-cat --format jsonl")

@@ -82,12 +82,10 @@ def test_near_synchronous_field():
 
 @pytest.mark.slow
 def test_lattice_run_fast_equals_reference():
-    try:
-        from pattools.lattice.driver import step
-        from pattools.lattice.init import create_state
-        from pattools.lattice.params import LatticeParams
-    except ImportError:
-        pytest.skip("lattice package not present")
+    from pattools.lattice.driver import step
+    from pattools.lattice.init import create_state
+    from pattools.lattice.params import LatticeParams
+
     W = H = 128
     params = LatticeParams.preset()
     state = create_state(W, H, 77, params)

@@ -64,12 +64,10 @@ def test_reference_metrics(ref):
 
 
 def _lattice():
-    try:
-        from pattools.lattice.driver import step
-        from pattools.lattice.init import create_state
-        from pattools.lattice.params import LatticeParams
-    except ImportError:
-        pytest.skip("lattice package not present")
+    from pattools.lattice.driver import step
+    from pattools.lattice.init import create_state
+    from pattools.lattice.params import LatticeParams
+
     return create_state, step, LatticeParams
 
 
