@@ -21,7 +21,7 @@ def test_command_is_complete(info):
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts[info.name] == f"{info.module}:main"
     page = ROOT / "man" / f"{info.name}.1"
-    assert page.is_file(), f"man page missing: run make man"
+    assert page.is_file(), "man page missing: run make man"
     assert page.read_text() == manpages.render(info), f"{page.name} is stale: run make man"
     assert f"`{info.name}`" in (ROOT / "README.md").read_text()
     mentioned = any(info.name in p.read_text() for p in (ROOT / "tests").glob("test_*.py") if p.name != "test_meta.py")

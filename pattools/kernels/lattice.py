@@ -37,8 +37,6 @@ so any thread count gives identical bytes.
 
 from __future__ import annotations
 
-import math
-
 import numba
 import numpy as np
 
@@ -46,7 +44,7 @@ from pattools.kernels._jit import kernel, prange
 from pattools.kernels.lattice_exact import (
     COEF_DT, COEF_E_BASE, COEF_E_DIFF, COEF_E_MAX, COEF_E_SINK, COEF_HYP_PULL, COEF_K1,
     COEF_K2, COEF_K3, COEF_KBASE, COEF_NOISE, COEF_SURF_PULL, COEF_SW, N_COEF, TAU, TWO_TAU,
-    alpha_of, clamp_store, energy_value, layer_value, noise_amp_at, noise_theta, step_reference,
+    clamp_store, energy_value, layer_value, noise_amp_at, noise_theta, step_reference,
     theta_value, wrapstore,
 )
 from pattools.kernels.lattice_rng import U32, init_draws, noise_row_states, xs32

@@ -310,7 +310,7 @@ def _library_from_record(value: dict, config: NupcaConfig, partition) -> ExpertL
              "library.w_ptr")
     for r in np.flatnonzero(diag):
         same = np.array_equal(out_idx[out_ptr[r]:out_ptr[r + 1]], in_idx[in_ptr[r]:in_ptr[r + 1]])
-        _require(same, "expected a diagonal node's input dims to equal its output dims", f"library.in_idx")
+        _require(same, "expected a diagonal node's input dims to equal its output dims", "library.in_idx")
     for r in range(nodes):
         for name, idx, ptr in (("out_idx", out_idx, out_ptr), ("in_idx", in_idx, in_ptr)):
             part = idx[ptr[r]:ptr[r + 1]]
