@@ -34,19 +34,8 @@ from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants  # noqa: E
 from pattools.score.runner import score_original  # noqa: E402
 from pattools.score.sequences import read_sequences  # noqa: E402
 
-SINGLE = [
-    "increase coherence on rim",
-    "reduce coherence in the centre",
-    "reduce entropy in the left half",
-    "increase entropy in the top-right",
-    "reduce gradient in the bottom half",
-    "increase gradient near patch 48,48",
-    "raise phase in the right half",
-    "lower phase in the top half",
-    "increase attention in the centre",
-    "reduce amplitude on the rim",
-]
-STEP_SCALES = (0.25, 0.5, 0.75, 1.0)
+# The prompt suite and scales of the acceptance test, so calibration and test cannot drift apart.
+from tests.test_experiment import SINGLE, STEP_SCALES  # noqa: E402
 
 
 def main() -> int:
