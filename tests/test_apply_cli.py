@@ -248,3 +248,35 @@ def test_usage_errors_exit_2(frames):
     assert run("pat-apply", "--edit", "x", "--bogus").returncode == 2
     missing = run("pat-apply", "--edit", "/nonexistent/e.cbor", str(cbor_path))
     assert missing.returncode == 1 and b"no such file" in missing.stderr
+
+
+FAST_PATH_EDITS = [
+    # several DPats on one patch, clamps, wrapped angles, topo, codes, a patch named twice
+    [{"frame": 0, "dpat": [RHO, {"patchId": "0,0,32", "geom": {"phi_gf": 0.7, "theta": -0.7, "kappa": -0.5},
+                                 "topo": {"vortex": 2}, "code": {"rvqDelta": [1, -1, 1, -1, 1]}},
+                           {"patchId": "32,0,32", "stats": {"rho": 0.25, "energy": -0.25, "valence": 0.2}}]},
+     {"frame": 1, "dpat": [{"patchId": "64,64,32", "geom": {"A": -0.25, "gradPhi": -0.5}}]},
+     {"frame": 3, "dpat": [RHO], "dA": {"heads": [{"weight": 2.0, "phase": 0.5}]}}],
+    [{"frame": 1, "dpat": [{"patchId": "64,64,32", "stats": {"entropyRate": 0.25}}]},
+     {"frame": 2, "dpat": [{"patchId": "0,32,32", "stats": {"arousal": -0.25}, "topo": {"chirality": -2}}]}],
+]
+
+
+@pytest.mark.parametrize("flags", [[], ["--recode"]])
+def test_validated_frames_take_the_column_path_with_the_same_bytes(frames, tmp_path, flags):
+    """With validation on, frames whose tokens pass the columnar check are edited and encoded
+    from columns; --no-validate takes the record path. Both give the same bytes, also when
+    a second pat-apply edits frames that already carry an edit block."""
+    from pattools.io.records import read_records
+
+    _, _, cbor_path, _ = frames
+    assert all(r.columns is not None for r in read_records([str(cbor_path)]))
+    first = write_edits(tmp_path / "e1.cbor", edit_record(FAST_PATH_EDITS[0], ident="a"),
+                        edit_record(FAST_PATH_EDITS[1], ident="b"))
+    second = write_edits(tmp_path / "e2.cbor", edit_record(FAST_PATH_EDITS[1], ident="c"))
+    fast = run("pat-apply", *flags, "--edit", first, str(cbor_path), check=True).stdout
+    slow = run("pat-apply", *flags, "--no-validate", "--edit", first, str(cbor_path), check=True).stdout
+    assert fast == slow
+    again_fast = run("pat-apply", *flags, "--edit", second, input=fast, check=True).stdout
+    again_slow = run("pat-apply", *flags, "--no-validate", "--edit", second, input=fast, check=True).stdout
+    assert again_fast == again_slow and again_fast != fast

@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.applier import EditApplier, load_edits
     from pattools.edit.bounds import Bounds
+    from pattools.io import token_cbor
 
     bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
     edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
@@ -76,10 +77,17 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
                           stdin=streams.stdin)
     for record in frames:
-        edited = applier.apply(record.value)
-        if edited is not None:
-            writer.write(edited)
-        elif record.raw is not None and record.framing == fmt:
+        if fmt == "cbor" and record.columns is not None:  # validated tokens as columns: encode from them
+            result = applier.apply_columns(record.value, record.columns)
+            if result is not None:
+                writer.write_encoded(token_cbor.encode_frame_record(*result))
+                continue
+        else:
+            edited = applier.apply(record.value)
+            if edited is not None:
+                writer.write(edited)
+                continue
+        if record.raw is not None and record.framing == fmt:
             writer.write_encoded(record.raw if fmt == "cbor" else record.raw + b"\n")
         else:
             writer.write(record.value)

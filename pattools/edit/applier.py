@@ -9,14 +9,16 @@ whose seed, sim or target frames never appeared in the input.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pattools import schema
-from pattools.edit.apply import apply_to_record
+from pattools.edit.apply import apply_to_columns, apply_to_record
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, expected_found
 from pattools.io import Record
+from pattools.tokens.frame import TokenFrame
 
 
 @dataclass
@@ -96,20 +98,16 @@ class EditApplier:
             self._by_seed.setdefault(edit.package.seed, []).append(edit)
         self._seen_sims: dict[int, list[dict]] = {}  # seed → the distinct sim blocks of its frames
 
-    def apply(self, record: dict) -> dict | None:
-        """The edited record, or None when no edit changed this record (pass it through)."""
+    def _targets(self, record: dict) -> Iterator[tuple[LoadedEdit, FrameEdit]]:
+        """The edits (in edit-file order) with a target on this PAT_FRAME record, noting what was seen."""
         if record.get("kind") != "PAT_FRAME":
-            return None
+            return
         seed, sim = record["seed"], record["sim"]
         sims = self._seen_sims.setdefault(seed, [])
         if sim not in sims:  # dict equality: same as comparing frozen forms
             sims.append(sim)
-        candidates = self._by_seed.get(seed)
-        if not candidates:
-            return None
         frame = record["frame"]
-        current = None
-        for edit in candidates:
+        for edit in self._by_seed.get(seed, ()):
             if edit.package.sim != sim:
                 continue
             edit.matched = True
@@ -117,21 +115,47 @@ class EditApplier:
             if target is None:
                 continue
             edit.seen_frames.add(frame)
-            try:
+            yield edit, target
+
+    def _count(self, target: FrameEdit, skipped: int) -> None:
+        self.tally.clips += target.clips
+        self.tally.skipped += skipped
+
+    def apply(self, record: dict) -> dict | None:
+        """The edited record, or None when no edit changed this record (pass it through)."""
+        current = None
+        for edit, target in self._targets(record):
+            with _located(edit, record):
                 edited, result = apply_to_record(
                     current or record, target.batch, edit.package.id, None,
                     lenient=self.lenient, heads=target.heads, recode=self.recode,
                 )
-            except DataError as error:
-                error.message = f"{error.message} (in frame {frame} of seed {seed})"
-                raise error.located(input=edit.input, record=edit.index)
-            self.tally.clips += target.clips
-            self.tally.skipped += result.skipped
+            self._count(target, result.skipped)
             if edited is not None:
                 current = edited
         if current is not None:
             self.tally.frames_changed += 1
         return current
+
+    def apply_columns(self, record: dict, tokens: TokenFrame) -> tuple[dict, TokenFrame] | None:
+        """``apply`` for a record whose tokens are given as columns (exactly its values):
+        the edited envelope (with its edit block; tokens not included) and token columns,
+        or None when no edit changed the record."""
+        envelope, current = record, tokens
+        changed = False
+        for edit, target in self._targets(record):
+            with _located(edit, record):
+                edited, result = apply_to_columns(
+                    envelope, current, target.batch, edit.package.id,
+                    lenient=self.lenient, heads=target.heads, recode=self.recode,
+                )
+            self._count(target, result.skipped)
+            if edited is not None:
+                envelope, current, changed = edited, result.tokens, True
+        if not changed:
+            return None
+        self.tally.frames_changed += 1
+        return envelope, current
 
     def unmatched(self) -> list[DataError]:
         """One error per edit whose seed, sim or target frames never appeared in the input."""
@@ -166,3 +190,13 @@ def _sim_difference(edit_sim: dict, frame_sim: dict) -> tuple[str, str]:
         if mine != theirs:
             return f"sim.{name}", f"expected {theirs!r} (as the input's frames of this seed), got {mine!r}"
     return "sim", "no frames with this sim block in the input"
+
+
+@contextmanager
+def _located(edit: LoadedEdit, record: dict):
+    """Data errors while applying ``edit`` name the edit record and the frame."""
+    try:
+        yield
+    except DataError as error:
+        error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
+        raise error.located(input=edit.input, record=edit.index) from None

@@ -381,17 +381,44 @@ def apply_to_record(
         new_tokens[row] = _patch_token(tokens[row], k, dp, columns, codes, hint)
     out = dict(record)
     out["tokens"] = new_tokens
-    previous = record.get("edit")
+    out["edit"] = edit_block(record.get("edit"), edit_id, result.applied, heads)
+    return out, result
+
+
+def apply_to_columns(
+    envelope: dict,
+    tokens: TokenFrame,
+    batch: DeltaBatch,
+    edit_id: str,
+    *,
+    lenient: bool = False,
+    heads: list | None = None,
+    recode: bool = False,
+) -> tuple[dict | None, ApplyResult]:
+    """``apply_to_record`` for a frame held as its envelope (the record, tokens ignored)
+    and its token columns (the deltas bounded already): the edited envelope with its
+    ``edit`` block (None when no token was touched) and the result, whose ``tokens`` are
+    the edited columns. Encoding the two gives the bytes ``apply_to_record`` gives when
+    the columns hold exactly the record's values (pattools.io.token_columns)."""
+    result = apply_target(tokens, batch, None, lenient=lenient, heads=heads, recode=recode)
+    if len(result.rows) == 0:
+        return None, result
+    out = {key: value for key, value in envelope.items() if key != "tokens"}
+    out["edit"] = edit_block(envelope.get("edit"), edit_id, result.applied, heads)
+    return out, result
+
+
+def edit_block(previous: dict | None, edit_id: str, applied: list[dict], heads: list | None) -> dict:
+    """The frame's ``edit`` block after one more edit (ids joined with "+", applied appended)."""
     if previous is None:
-        block: dict = {"id": edit_id, "applied": result.applied}
+        block: dict = {"id": edit_id, "applied": applied}
     else:
         block = dict(previous)
         block["id"] = f"{previous['id']}+{edit_id}"
-        block["applied"] = list(previous["applied"]) + result.applied
+        block["applied"] = list(previous["applied"]) + applied
     if heads is not None:
         block["dA"] = {"heads": heads}
-    out["edit"] = block
-    return out, result
+    return block
 
 
 def _patch_token(token: dict, k: int, dp: dict, columns: dict, codes: list | None, heads: list | None) -> dict:

@@ -11,12 +11,15 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pattools import schema
 from pattools.errors import DataError
 from pattools.io import cbor, jsonl
 from pattools.io.shards import SHARD_PATTERN, read_manifest, sim_from_manifest
+
+if TYPE_CHECKING:
+    from pattools.tokens.frame import TokenFrame
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -30,6 +33,7 @@ class Record:
     index: int
     raw: bytes | None = None  # the record's own encoded bytes, when read from a stream
     framing: str | None = None  # "cbor" or "jsonl" for raw
+    columns: TokenFrame | None = None  # a validated PAT_FRAME's tokens as columns (when the fast check took them)
 
 
 def sniff(first: bytes, name: str) -> str:
@@ -94,12 +98,29 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
             if bad is not None:
                 raise DataError(f"expected a finite number, got {bad[1]}", input=name,
                                 record=index, path=bad[0])
+        columns = None
         if validate:
-            schema.validate(value, input=name, index=index, check_finite=False)
+            columns = _validate(value, name, index)
         if expand_shards and value.get("kind") == "PAT_SHARD":
             yield from _expand_shard(value, name, index, manifest_sim)
         else:
-            yield Record(value, name, index, raw, framing)
+            yield Record(value, name, index, raw, framing, columns)
+
+
+def _validate(value: dict, name: str, index: int) -> TokenFrame | None:
+    """Schema-check one screened record; a PAT_FRAME whose tokens pass the columnar check
+    (pattools.io.token_columns) has only its envelope checked by the schema, and its
+    token columns are returned."""
+    columns = None
+    if value.get("kind") == "PAT_FRAME":
+        from pattools.io.token_columns import checked_columns  # numpy: only when frames are read
+
+        columns = checked_columns(value.get("tokens"))
+    if columns is None:
+        schema.validate(value, input=name, index=index, check_finite=False)
+    else:
+        schema.validate({**value, "tokens": []}, input=name, index=index, check_finite=False)
+    return columns
 
 
 def _expand_shard(shard: dict, name: str, index: int, manifest_sim: dict | None) -> Iterator[Record]:
