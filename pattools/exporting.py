@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pattools import __version__
-from pattools.io import token_cbor
+from pattools.io import cbor, token_cbor
 from pattools.io.shards import shard_is_complete, shard_stem, write_manifest, write_shard
 from pattools.tokens.frame import TokenFrame
 
@@ -103,8 +103,32 @@ def frame_records(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
 def export_seed_stream(config: ExportConfig, seed: int, fmt: str,
                        progress: ProgressHook | None = None) -> Iterator[bytes]:
     """Encoded PAT_FRAME records of one seed, frame by frame (CBOR straight from the token columns)."""
+    encode = _FrameEncoder() if fmt == "cbor" else None
     for _frame, envelope, tokens in frame_columns(config, seed, progress=progress):
-        yield token_cbor.encode_frame(envelope, tokens, fmt)
+        yield encode(envelope, tokens) if encode else token_cbor.encode_frame(envelope, tokens, fmt)
+
+
+class _FrameEncoder:
+    """``token_cbor.encode_frame(envelope, tokens, "cbor")`` for the frames of one stream:
+    the entries every frame shares (kind, version, seed, sim) are encoded once."""
+
+    VARYING = ("frame", "metrics")
+
+    def __init__(self) -> None:
+        self.fixed: dict | None = None
+        self.varying: list[str] = []
+        self.template: token_cbor.MapTemplate | None = None
+
+    def __call__(self, envelope: dict, tokens: TokenFrame) -> bytes:
+        fixed = {key: value for key, value in envelope.items() if key not in self.VARYING}
+        varying = [key for key in envelope if key in self.VARYING]
+        if self.template is None or varying != self.varying or fixed != self.fixed:
+            self.template = token_cbor.MapTemplate(fixed, [*varying, "tokens"])
+            self.fixed = fixed
+            self.varying = varying
+        encoded = {key: cbor.encode(envelope[key]) for key in varying}
+        encoded["tokens"] = token_cbor.encode_tokens(tokens)
+        return self.template.encode(encoded)
 
 
 def export_seed_bytes(config: ExportConfig, seed: int, fmt: str) -> bytes:

@@ -198,6 +198,19 @@ def test_encode_map_with_splices_anywhere():
         tc.encode_map_with(record, {"a": b"\x00"})
 
 
+def test_map_template_reuses_the_fixed_entries():
+    record = {"kind": "PAT_FRAME", "version": 1, "seed": 7, "sim": {"W": 96, "dt": 0.03}}
+    template = tc.MapTemplate(record, ["frame", "tokens"])
+    for frame in (0, 23, 24, 70000):
+        values = {"frame": frame, "tokens": [{"a": frame}]}
+        encoded = {key: cbor.encode(value) for key, value in values.items()}
+        assert template.encode(encoded) == tc.encode_map_with(record, encoded) == cbor.encode({**record, **values})
+    with pytest.raises(ValueError):
+        template.encode({"frame": b"\x00"})
+    with pytest.raises(ValueError):
+        tc.MapTemplate(record, ["seed"])
+
+
 def test_head_and_array():
     for value in (0, 23, 24, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32, 2 ** 64 - 1):
         assert tc.head(0, value) == cbor.encode(value)

@@ -69,28 +69,47 @@ def encode_map_with(record: dict, encoded: dict[str, bytes]) -> bytes:
     The keys of both must be text and distinct. The record's own entries are encoded by
     cbor2 in runs between the spliced keys (a canonical map's entries are its sorted runs).
     """
-    if not all(type(k) is str for k in record) or not all(type(k) is str for k in encoded):
-        raise ValueError("expected text map keys")
-    if any(k in record for k in encoded):
-        raise ValueError("a spliced key is also in the record")
-    spliced = canonical_keys(encoded)
-    ranks = [_canonical_rank(key) for key in spliced]
-    runs: list[dict] = [{} for _ in range(len(spliced) + 1)]
-    for key, value in record.items():
-        rank = _canonical_rank(key)
-        slot = 0
-        while slot < len(ranks) and ranks[slot] < rank:
-            slot += 1
-        runs[slot][key] = value
-    parts = [head(_MAP, len(record) + len(encoded))]
-    for slot, run in enumerate(runs):
-        if run:
-            data = cbor.encode(run)
-            parts.append(data[1:] if len(run) < 24 else data[len(head(_MAP, len(run))):])
-        if slot < len(spliced):
-            parts.append(_key_bytes(spliced[slot]))
-            parts.append(encoded[spliced[slot]])
-    return b"".join(parts)
+    return MapTemplate(record, encoded).encode(encoded)
+
+
+class MapTemplate:
+    """``encode_map_with`` for many maps that share ``record`` and differ only in the
+    values of the ``spliced`` keys: the record's runs are encoded once.
+
+    Why: a PAT_FRAME stream repeats the same envelope (kind, version, seed, sim) in every
+    frame; encoding it with cbor2 each time cost ≈ 14 µs of a ≈ 0.6 ms 96×96 frame.
+    """
+
+    def __init__(self, record: dict, spliced) -> None:
+        if not all(type(k) is str for k in record) or not all(type(k) is str for k in spliced):
+            raise ValueError("expected text map keys")
+        if any(k in record for k in spliced):
+            raise ValueError("a spliced key is also in the record")
+        keys = canonical_keys(dict.fromkeys(spliced))
+        ranks = [_canonical_rank(key) for key in keys]
+        runs: list[dict] = [{} for _ in range(len(keys) + 1)]
+        for key, value in record.items():
+            rank = _canonical_rank(key)
+            slot = 0
+            while slot < len(ranks) and ranks[slot] < rank:
+                slot += 1
+            runs[slot][key] = value
+        # constant byte strings, with the spliced keys' names where their values go
+        self.parts: list[bytes | str] = [head(_MAP, len(record) + len(keys))]
+        for slot, run in enumerate(runs):
+            if run:
+                data = cbor.encode(run)
+                self.parts.append(data[1:] if len(run) < 24 else data[len(head(_MAP, len(run))):])
+            if slot < len(keys):
+                self.parts.append(_key_bytes(keys[slot]))
+                self.parts.append(keys[slot])
+        self.keys = frozenset(keys)
+
+    def encode(self, encoded: dict[str, bytes]) -> bytes:
+        """The map with ``encoded`` (exactly the spliced keys, values already encoded)."""
+        if encoded.keys() != self.keys:
+            raise ValueError("expected values for exactly the template's spliced keys")
+        return b"".join([part if type(part) is bytes else encoded[part] for part in self.parts])
 
 
 # ---------------------------------------------------------------------- token programs
