@@ -16,6 +16,7 @@ from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.errors import DataError
 from pattools.schema import validate
+from pattools.io.token_cbor import record_with_tokens
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 from tests.test_apply_support import edit_record, frame_record, random_frame, sim_block
 
@@ -423,3 +424,68 @@ def test_two_edits_on_one_frame_apply_in_file_order():
     assert out["tokens"][0]["heads"] == [1.0]
     rho = records[0]["tokens"][0]["stats"]["rho"]
     assert out["tokens"][0]["stats"]["rho"] == min(1.0, rho + 0.25) - 0.25
+
+
+@st.composite
+def stream_and_edits(draw):
+    """A few frames of one grid (codes on some frames only) and 1–3 edits over them."""
+    W, H, scale = draw(GRIDS)
+    sim = sim_block(W, H, scale)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    count = draw(st.integers(1, 6))
+    frames = [random_frame(rng, W, H, scale, frame=f, sim=sim, code=draw(st.booleans())) for f in range(count)]
+    edits = []
+    for e in range(draw(st.integers(1, 3))):
+        targets = []
+        for f in draw(st.lists(st.integers(0, count - 1), max_size=count)):
+            dims = None if frames[f].rvq is None else frames[f].rvq.shape[1]
+            target = {"frame": f, "dpat": draw(st.lists(dpat_strategy(frames[f].patch_ids, dims), max_size=8))}
+            if draw(st.integers(0, 4)) == 0:
+                target["dA"] = {"heads": [{"weight": 1.0, "phase": 0.5}]}
+            targets.append(target)
+        edits.append(edit_record(targets, seed=7, sim=sim, ident=f"e{e}"))
+    return [frame_record(f, seed=7, frame=i, sim=sim) for i, f in enumerate(frames)], frames, edits
+
+
+@PROPS
+@given(stream_and_edits(), st.booleans())
+def test_stacked_application_equals_frame_by_frame(case, recode):
+    """pat-apply edits validated frames many at a time (pattools.edit.stacked): the same
+    envelopes, columns and tallies as applying the edits to one frame after another."""
+    records, columns, edits = case
+    one_by_one = _applier(edits, recode=recode)
+    expected = [one_by_one.apply_columns(r, c) for r, c in zip(records, columns)]
+    together = _applier(edits, recode=recode)
+    got = together.apply_columns_many(list(zip(records, columns)))
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert a[0] == b[0] and same_columns(a[1], b[1]) and a[1].heads == b[1].heads
+    assert together.tally == one_by_one.tally
+    # and the record path (dict tokens) agrees with the column path
+    by_record = _applier(edits, recode=recode)
+    for record, result in zip(records, expected):
+        edited = by_record.apply(record)
+        assert (edited is None) == (result is None)
+        if edited is not None:
+            assert edited == record_with_tokens(result[0], result[1].to_tokens())
+
+
+def test_stacked_application_reports_the_first_error_of_frame_order():
+    records = _records(3, frames=3)
+    sim = records[0]["sim"]
+    columns = [TokenFrame.from_tokens(r["tokens"]) for r in records]
+    # the second edit fails on frame 0; the first fails on frame 2: frame order meets frame 0 first,
+    # while edit order (both first edits before any second edit) would meet frame 2 first
+    e1 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "stats": {"rho": 0.1}}]},
+                      {"frame": 2, "dpat": [{"patchId": "9,9,32", "stats": {"rho": 0.1}}]}], seed=7, sim=sim, ident="a")
+    e2 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "code": {"rvqDelta": [1]}}]}], seed=7, sim=sim,
+                     ident="b")
+    with pytest.raises(DataError) as stacked:
+        _applier([e1, e2]).apply_columns_many(list(zip(records, columns)))
+    with pytest.raises(DataError) as sequential:
+        applier = _applier([e1, e2])
+        for record, tokens in zip(records, columns):
+            applier.apply_columns(record, tokens)
+    assert str(stacked.value) == str(sequential.value) and "rvqDelta" in str(stacked.value)

@@ -15,6 +15,9 @@ EXAMPLES = (
     "pat-apply --edit edit.cbor --clip --bounds my-bounds.json out/pat_shards > edited.cbor",
     "pat-apply --edit edit.cbor --lenient --recode frames.cbor | pat-replay > replayed.cbor",
 )
+STACK_FRAMES = 64  # validated frames edited together; bounds memory and output latency
+STACK_TOKENS = 1 << 15
+
 NOTES = """\
 Each PAT_EDIT applies to the frames of its seed and sim block (grid, scale, physics);
 an edit file may hold many. For each target frame the DPats apply in order:
@@ -65,32 +68,35 @@ def build_parser() -> argparse.ArgumentParser:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.applier import EditApplier, load_edits
     from pattools.edit.bounds import Bounds
-    from pattools.io import token_cbor
 
     bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
     edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
                                 stdin=streams.stdin, expand_shards=False)
     edits = load_edits(edit_records, bounds, clip=options.clip, validate=options.validate)
     applier = EditApplier(edits, lenient=options.lenient, recode=options.recode)
+    base.settle_long_lived()  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
                           stdin=streams.stdin)
+    pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
+    pending_tokens = 0
     for record in frames:
-        if fmt == "cbor" and record.columns is not None:  # validated tokens as columns: encode from them
-            result = applier.apply_columns(record.value, record.columns)
-            if result is not None:
-                writer.write_encoded(token_cbor.encode_frame_record(*result))
-                continue
+        if fmt == "cbor" and record.columns is not None:
+            pending.append(record)
+            pending_tokens += len(record.columns)
+            if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
+                _write_stacked(applier, pending, writer)
+                pending, pending_tokens = [], 0
+            continue
+        _write_stacked(applier, pending, writer)
+        pending, pending_tokens = [], 0
+        edited = applier.apply(record.value)
+        if edited is not None:
+            writer.write(edited)
         else:
-            edited = applier.apply(record.value)
-            if edited is not None:
-                writer.write(edited)
-                continue
-        if record.raw is not None and record.framing == fmt:
-            writer.write_encoded(record.raw if fmt == "cbor" else record.raw + b"\n")
-        else:
-            writer.write(record.value)
+            _pass_through(record, writer)
+    _write_stacked(applier, pending, writer)
     streams.stdout.flush()
     tally = applier.tally
     if options.verbose:
@@ -106,6 +112,28 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         else:
             streams.stderr.write(f"{NAME}: {problem}\n")
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
+
+
+def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
+    """Edit frames held as columns together and write them (edited ones encoded from columns)."""
+    from pattools.io import token_cbor
+
+    if not records:
+        return
+    results = applier.apply_columns_many([(record.value, record.columns) for record in records])
+    for record, result in zip(records, results):
+        if result is None:
+            _pass_through(record, writer)
+        else:
+            writer.write_encoded(token_cbor.encode_frame_record(*result))
+
+
+def _pass_through(record, writer: RecordWriter) -> None:
+    """An unchanged record: its own bytes when it came in the output's framing."""
+    if record.raw is not None and record.framing == writer.format:
+        writer.write_encoded(record.raw if writer.format == "cbor" else record.raw + b"\n")
+    else:
+        writer.write(record.value)
 
 
 main = base.entry_point(NAME, build_parser, run)

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pattools import schema
-from pattools.edit.apply import apply_to_columns, apply_to_record
+from pattools.edit.apply import apply_located, apply_to_columns, apply_to_record, edit_block, located
+from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, expected_found
@@ -156,6 +157,55 @@ class EditApplier:
             return None
         self.tally.frames_changed += 1
         return envelope, current
+
+    def apply_columns_many(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[dict, TokenFrame] | None]:
+        """``apply_columns`` for each (record, columns) in order, the frames of each round
+        of edits applied together (pattools.edit.stacked). Results, tallies and the first
+        error are those of calling ``apply_columns`` frame after frame."""
+        pairs = [list(self._targets(record)) for record, _ in items]
+        envelopes = [record for record, _ in items]
+        tokens = [columns for _, columns in items]
+        changed = [False] * len(items)
+        try:
+            for k in range(max(map(len, pairs), default=0)):
+                self._round(k, pairs, envelopes, tokens, changed)
+        except DataError:
+            self._raise_first_error(items)
+            raise
+        self.tally.frames_changed += sum(changed)
+        return [(envelopes[i], tokens[i]) if changed[i] else None for i in range(len(items))]
+
+    def _round(self, k: int, pairs: list, envelopes: list[dict], tokens: list[TokenFrame], changed: list[bool]) -> None:
+        """Apply the k-th edit of every frame that has one."""
+        groups: dict[tuple, list[tuple[int, Located]]] = {}
+        for i, frame_pairs in enumerate(pairs):
+            if len(frame_pairs) <= k:
+                continue
+            edit, target = frame_pairs[k]
+            key = layout_key(tokens[i]) if target.heads is None else None
+            with _located(edit, envelopes[i]):
+                rows, batch, skipped = located(tokens[i], target.batch, lenient=self.lenient)
+            self._count(target, skipped)
+            groups.setdefault(key, []).append((i, Located(tokens[i], rows, batch)))
+        for key, members in groups.items():
+            if key is None:  # head hints or heads on the frame: one by one
+                results = [apply_located(item.tokens, item.rows, item.batch, heads=pairs[i][k][1].heads,
+                                         recode=self.recode) for i, item in members]
+            else:
+                results = apply_stacked([item for _, item in members], recode=self.recode)
+            for (i, _), result in zip(members, results):
+                if len(result.rows) == 0:
+                    continue
+                edit, target = pairs[i][k]
+                envelope = {name: value for name, value in envelopes[i].items() if name != "tokens"}
+                envelope["edit"] = edit_block(envelopes[i].get("edit"), edit.package.id, result.applied, target.heads)
+                envelopes[i], tokens[i], changed[i] = envelope, result.tokens, True
+
+    def _raise_first_error(self, items: list[tuple[dict, TokenFrame]]) -> None:
+        """Re-run frame by frame on a scratch applier to raise the error sequential application meets first."""
+        scratch = EditApplier(self.edits, lenient=self.lenient, recode=self.recode)
+        for record, columns in items:
+            scratch.apply_columns(record, columns)
 
     def unmatched(self) -> list[DataError]:
         """One error per edit whose seed, sim or target frames never appeared in the input."""

@@ -246,14 +246,33 @@ def apply_target(
     """
     batch = dpats if isinstance(dpats, DeltaBatch) else DeltaBatch.from_dpats(dpats)
     batch, clips = (batch, 0) if bounds is None else batch.bounded(bounds, clip=clip)
+    rows, batch, skipped = located(tokens, batch, lenient=lenient)
+    result = apply_located(tokens, rows, batch, heads=heads, recode=recode)
+    result.clips = clips
+    result.skipped = skipped
+    return result
+
+
+def located(tokens: TokenFrame, batch: DeltaBatch, *, lenient: bool) -> tuple[np.ndarray, DeltaBatch, int]:
+    """The token row of each DPat that has one, those DPats (code deltas cut or padded to the
+    frame's code width) and how many were skipped; errors as ``apply_target`` raises them."""
     rows, skipped = locate(tokens, batch, lenient=lenient)
     keep = rows >= 0
     dims = _check_code_lengths(tokens, batch, keep)
-    out = tokens.copy()
-    if not keep.any():
-        return ApplyResult(out, [], np.zeros(0, dtype=np.int64), clips, skipped)
+    if skipped == 0 and batch.rvq.shape[1] == dims:
+        return rows, batch, 0
+    return rows[keep], batch.take(np.flatnonzero(keep), dims), skipped
 
-    req = _apply_in_order(out, rows[keep], batch.take(np.flatnonzero(keep), dims))
+
+def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: DeltaBatch, *, heads: list | None = None,
+                  recode: bool = False) -> ApplyResult:
+    """Apply DPats already located at token ``rows`` (see ``located``); rows may span many
+    frames stacked into one TokenFrame, as every rule acts per token."""
+    out = tokens.copy()
+    if len(rows) == 0:
+        return ApplyResult(out, [], np.zeros(0, dtype=np.int64), 0, 0)
+    dims = batch.rvq.shape[1]
+    req = _apply_in_order(out, rows, batch)
     touched = req.touched
     geom_eff = _effective(tokens.geom[touched], out.geom[touched], req.geom, geom_rule, _geom_difference,
                           GEOM_PERIODIC)
@@ -279,7 +298,7 @@ def apply_target(
         (topo_eff, req.topo_named),
         (rvq_eff, rvq_named),
     )
-    return ApplyResult(out, applied, touched.astype(np.int64), clips, skipped)
+    return ApplyResult(out, applied, touched.astype(np.int64), 0, 0)
 
 
 def _applied_dpats(pids: list[str], geom, stats, topo, rvq) -> list[dict]:
