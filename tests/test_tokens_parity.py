@@ -99,3 +99,27 @@ def test_lattice_run_fast_equals_reference():
             fast = build_frame(th, e, W, H, scale, 0.03 * (frame + 1))
             ref = build_frame(th, e, W, H, scale, 0.03 * (frame + 1), kernel="reference")
             _same(fast, ref)
+
+
+def test_token_columns_kernel_equals_the_numpy_assembly():
+    # reductions a frame never produces but the assembly must treat as numpy does: NaN,
+    # ±inf, ±0, values on and next to the LFQ bin edges and the clamp limits
+    from pattools.kernels import tokens as kt
+    from pattools.kernels.token_columns import token_columns
+    from pattools.tokens.build import _columns_reference
+
+    rng = np.random.default_rng(5)
+    edges = np.array([0.0, -0.0, 0.25, 0.5, 0.75, 1.0, math.pi / 2, -math.pi / 2, math.pi, -math.pi,
+                      2 * math.pi, 3 * math.pi, -7.5, 1e300, np.nan, np.inf, -np.inf])
+    edges = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)])
+    edges = np.concatenate([edges, edges[np.abs(edges) < 1e10] * math.pi])  # kappa/π, entropyRate/π edges
+    T = 400
+    red = rng.choice(np.concatenate([edges, rng.standard_normal(50) * 4]), size=(T, kt.P_COLUMNS))
+    counts = rng.integers(0, 4, size=(T, 2))
+    for arousal, valence in ((0.25, 0.75), (0.0, 1.0)):
+        fast = token_columns(red, counts, arousal, valence, 0.5, 16)
+        with np.errstate(invalid="ignore"):  # fmod(±inf): NaN, as in the kernel
+            ref = _columns_reference(red, counts, arousal, valence, 0.5, 16)
+        for a, b in zip(fast, ref):
+            assert a.dtype == b.dtype and a.shape == b.shape
+            assert np.array_equal(a.view(np.int64), b.view(np.int64))  # bits: NaN, -0.0

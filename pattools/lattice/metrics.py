@@ -45,8 +45,13 @@ def metrics_from_terms(rho, ex, ey, dsign, W: int, H: int) -> LatticeMetrics:
     """Finish §9 from the per-cell terms of ``kernels.metrics.rho_terms``."""
     from pattools.kernels.metrics import metric_sums
 
+    return metrics_from_sums(metric_sums(rho, ex, ey, dsign), W, H)
+
+
+def metrics_from_sums(sums: tuple, W: int, H: int) -> LatticeMetrics:
+    """Finish §9 from ``kernels.metrics.metric_sums`` of the per-cell terms."""
     n = int(W) * int(H)
-    s_rho, s_rho2, s_ex, s_ey, plus, minus = metric_sums(rho, ex, ey, dsign)
+    s_rho, s_rho2, s_ex, s_ey, plus, minus = sums
     rho_mean = s_rho / n
     rho_std = math.sqrt(max(0.0, s_rho2 / n - rho_mean * rho_mean))
     mx = s_ex / n

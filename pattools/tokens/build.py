@@ -1,12 +1,14 @@
 """buildPATokens: one lattice frame → a columnar token frame (spec/pat-tokens.md §1).
 
-Pipeline per frame (all numba work in ``pattools.kernels``):
+Pipeline per frame (all numba work in ``pattools.kernels``, one call to
+``tokens.frame_reduce`` for steps 1–4):
 1. ``phase_fields``: cos/sin of θ once per cell (float64 padded planes for ρ, float32
    cosT/sinT for the tokens) and φ = atan2(sinT, cosT);
-2. ``rho_terms`` + ``metric_sums``: computeMetrics (lattice-reference §9);
-3. ``energy_sums``: the affect header (§2);
+2. ``rho_terms`` + the metric sums: computeMetrics (lattice-reference §9);
+3. the energy sums: the affect header (§2);
 4. ``patch_reduce``: every per-patch reduction of §1 steps 4–6;
-then token assembly (clamps, topology, LFQ codes) is vectorised numpy here.
+5. ``token_columns``: token assembly (clamps, topology, LFQ codes). The reference path
+   assembles with numpy (``_columns_reference``), the twin the parity tests compare.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ import numpy as np
 from pattools.errors import DataError, expected_found
 from pattools.kernels import metrics as km
 from pattools.kernels import tokens as kt
-from pattools.lattice.metrics import LatticeMetrics, check_grid, check_kernel, metrics_from_terms
+from pattools.kernels.token_columns import token_columns
+from pattools.lattice.metrics import (
+    LatticeMetrics, check_grid, check_kernel, metrics_from_sums, metrics_from_terms,
+)
 from pattools.tokens.affect import affect_from_parts
 from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TokenFrame
@@ -115,20 +120,39 @@ def build_frame(
             raise DataError(expected_found("list of numbers", heads), path="heads") from None
 
     if kernel == "fast":
-        bands = km.band_count(H)
         ws = _workspace(W, H)
-        kt.phase_fields_into(theta, W, H, wrap, bands, ws.cp, ws.sp, ws.ctp, ws.stp, ws.php)
+        red, counts, msums, esums = kt.frame_reduce(
+            theta, e, a, has_a, W, H, wrap, s, km.band_count(H), metrics is None,
+            ws.cp, ws.sp, ws.ctp, ws.stp, ws.php, ws.rho, ws.ex, ws.ey, ws.dsign)
         if metrics is None:
-            km.rho_terms_into(ws.cp, ws.sp, theta, W, H, wrap, bands, ws.rho, ws.ex, ws.ey, ws.dsign)
-            metrics = metrics_from_terms(ws.rho, ws.ex, ws.ey, ws.dsign, W, H)
-        red, counts = kt.patch_reduce(ws.ctp, ws.stp, ws.php, e, a, has_a, W, H, s)
+            metrics = metrics_from_sums(msums, W, H)
+        arousal, valence = affect_from_parts(metrics, esums, W, H)
+        t_col, scale_col, geom, stats, topo, rvq = token_columns(red, counts, arousal, valence, float(t), s)
     else:
         cp, sp, cos_t, sin_t, phi = kt.phase_fields_reference(theta, W, H, wrap)
         if metrics is None:
             metrics = metrics_from_terms(*km.rho_terms_reference(cp, sp, theta, W, H, wrap), W, H)
         red, counts = kt.patch_reduce_reference(cos_t, sin_t, phi, e, a, has_a, W, H, s)
-    arousal, valence = affect_from_parts(metrics, kt.energy_sums(e, W, H), W, H)
+        arousal, valence = affect_from_parts(metrics, kt.energy_sums(e, W, H), W, H)
+        t_col, scale_col, geom, stats, topo, rvq = _columns_reference(red, counts, arousal, valence, float(t), s)
 
+    T = red.shape[0]
+    frame = TokenFrame(
+        patch_ids=_patch_ids(W, H, s),
+        t=t_col,
+        scale=scale_col,
+        geom=geom,
+        stats=stats,
+        topo=topo,
+        rvq=rvq,
+        heads=None if head_list is None else [list(head_list) for _ in range(T)],
+    )
+    return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)
+
+
+def _columns_reference(red: np.ndarray, counts: np.ndarray, arousal: float, valence: float, t: float,
+                       s: int) -> tuple:
+    """(t, scale, geom, stats, topo, rvq) with numpy, the twin of kernels.token_columns."""
     T = red.shape[0]
     geom = np.empty((T, len(GEOM_FIELDS)))
     geom[:, _G["A"]] = 1.0
@@ -149,15 +173,5 @@ def build_frame(
     topo = np.empty((T, 2), dtype=np.int64)
     topo[:, 0] = vortex
     topo[:, 1] = vortex
-
-    frame = TokenFrame(
-        patch_ids=_patch_ids(W, H, s),
-        t=np.full(T, float(t)),
-        scale=np.full(T, s, dtype=np.int64),
-        geom=geom,
-        stats=stats,
-        topo=topo,
-        rvq=lfq_codes(lfq_features(geom, stats)),
-        heads=None if head_list is None else [list(head_list) for _ in range(T)],
-    )
-    return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)
+    rvq = lfq_codes(lfq_features(geom, stats))
+    return np.full(T, t), np.full(T, s, dtype=np.int64), geom, stats, topo, rvq
