@@ -147,8 +147,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     packages = _read_edits(options) if options.edit else []
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
-    records = ((r.value, r.input, r.index) for r in read_records(
-        options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin))
+    # Token arrays stay encoded until a frame's replay reads them (pattools.io.lazy_tokens).
+    records = ((r.value, r.input, r.index, r.encoded_tokens) for r in read_records(
+        options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+        lazy_tokens=True))
     if not options.verify:
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:

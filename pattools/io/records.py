@@ -19,6 +19,7 @@ from pattools.io import cbor, jsonl
 from pattools.io.shards import SHARD_PATTERN, read_manifest, sim_from_manifest
 
 if TYPE_CHECKING:
+    from pattools.io.lazy_tokens import EncodedTokens
     from pattools.tokens.frame import TokenFrame
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
@@ -34,6 +35,7 @@ class Record:
     raw: bytes | None = None  # the record's own encoded bytes, when read from a stream
     framing: str | None = None  # "cbor" or "jsonl" for raw
     columns: TokenFrame | None = None  # a validated PAT_FRAME's tokens as columns (when the fast check took them)
+    encoded_tokens: EncodedTokens | None = None  # with lazy_tokens: the tokens, still encoded ("tokens" is [])
 
 
 def sniff(first: bytes, name: str) -> str:
@@ -56,12 +58,19 @@ def read_records(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     stdin: BinaryIO | None = None,
     expand_shards: bool = True,
+    lazy_tokens: bool = False,
 ) -> Iterator[Record]:
-    """Records of every input in order; ``-`` is stdin. Validates each unless told not to."""
+    """Records of every input in order; ``-`` is stdin. Validates each unless told not to.
+
+    ``lazy_tokens``: a CBOR record's top-level "tokens" value is not decoded: the record
+    holds an empty token array and ``encoded_tokens`` (pattools.io.lazy_tokens), and
+    validation covers the rest of the record only.
+    """
     for name in inputs:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand_shards, None)
+            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand_shards, None,
+                                        lazy_tokens)
             continue
         path = Path(name)
         if path.is_dir():
@@ -76,24 +85,30 @@ def read_records(
         except PermissionError:
             raise DataError("permission denied", input=name) from None
         with stream:
-            yield from _read_stream(stream, name, validate, max_record_bytes, expand_shards, None)
+            yield from _read_stream(stream, name, validate, max_record_bytes, expand_shards, None, lazy_tokens)
 
 
 def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: int,
-                 expand_shards: bool, manifest_sim: dict | None) -> Iterator[Record]:
+                 expand_shards: bool, manifest_sim: dict | None, lazy_tokens: bool = False) -> Iterator[Record]:
     first = stream.read(1)
     if not first:
         return
     framing = sniff(first, name)
-    if framing == "cbor":
-        items = cbor.iter_items(stream, name, max_record_bytes=max_record_bytes, prefix=first)
+    if framing == "cbor" and lazy_tokens:
+        from pattools.io.lazy_tokens import iter_items_lazy
+
+        items = iter_items_lazy(stream, name, max_record_bytes=max_record_bytes, prefix=first)
+    elif framing == "cbor":
+        items = ((value, raw, raw, None) for value, raw in
+                 cbor.iter_items(stream, name, max_record_bytes=max_record_bytes, prefix=first))
     else:
-        items = jsonl.iter_lines(stream, name, max_record_bytes=max_record_bytes, prefix=first)
-    for index, (value, raw) in enumerate(items):
+        items = ((value, raw, None, None) for value, raw in
+                 jsonl.iter_lines(stream, name, max_record_bytes=max_record_bytes, prefix=first))
+    for index, (value, raw, screen, encoded_tokens) in enumerate(items):
         if not isinstance(value, dict):
             raise DataError("expected a record (map), got " + type(value).__name__,
                             input=name, record=index)
-        if framing == "cbor" and cbor.may_hold_nonfinite(raw):
+        if screen is not None and cbor.may_hold_nonfinite(screen):
             bad = schema.find_nonfinite(value)
             if bad is not None:
                 raise DataError(f"expected a finite number, got {bad[1]}", input=name,
@@ -104,7 +119,7 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
         if expand_shards and value.get("kind") == "PAT_SHARD":
             yield from _expand_shard(value, name, index, manifest_sim)
         else:
-            yield Record(value, name, index, raw, framing, columns)
+            yield Record(value, name, index, raw, framing, columns, encoded_tokens)
 
 
 def _validate(value: dict, name: str, index: int) -> TokenFrame | None:

@@ -26,6 +26,7 @@ from pattools.edit.bounds import Bounds
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
+from pattools.io.lazy_tokens import EncodedTokens
 from pattools.io.token_cbor import encode_frame, record_with_tokens
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
@@ -371,7 +372,21 @@ class Replayer:
 
         return [t for t in tokens if read(t)]
 
-    def feed(self, record: dict) -> ReplayedFrame | None:
+    def _reads_tokens(self, record: dict) -> bool:
+        """Whether replaying this frame reads its tokens (see the class docstring)."""
+        if self.options.decoder == "tokens" or "edit" in record:
+            return True
+        if self.applier is None:
+            return False
+        seed, frame = record.get("seed"), record.get("frame")
+        return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
+
+    def feed(self, record: dict, tokens: EncodedTokens | None = None) -> ReplayedFrame | None:
+        """Replay one input frame; ``tokens``, when given, are its token array still encoded
+        (record["tokens"] is then a placeholder), decoded only if this replay reads them."""
+        if tokens is not None and self._reads_tokens(record):
+            record = dict(record)
+            record["tokens"] = tokens.decode()
         if self.options.validate and record.get("kind") == "PAT_FRAME":
             self._validate(record)
         _check_frame_record(record)
@@ -397,13 +412,13 @@ class Replayer:
                 raise problems[0]
 
 
-def replay_frames(records: Iterable[tuple[dict, str, int]], options: ReplayOptions,
+def replay_frames(records: Iterable[tuple], options: ReplayOptions,
                   edits: list[LoadedEdit] | None = None) -> Iterator[ReplayedFrame]:
-    """Replayed frames of (record, input name, index) triples, in order."""
+    """Replayed frames of (record, input name, index[, encoded tokens]) tuples, in order."""
     replayer = Replayer(options, edits)
-    for record, name, index in records:
+    for record, name, index, *encoded in records:
         try:
-            out = replayer.feed(record)
+            out = replayer.feed(record, *encoded)
         except DataError as err:
             raise err.located(input=name, record=index)
         if out is not None:
@@ -411,7 +426,7 @@ def replay_frames(records: Iterable[tuple[dict, str, int]], options: ReplayOptio
     replayer.finish()
 
 
-def replay_pairs(records: Iterable[tuple[dict, str, int]], options: ReplayOptions,
+def replay_pairs(records: Iterable[tuple], options: ReplayOptions,
                  edits_a: list[LoadedEdit] | None = None,
                  edits_b: list[LoadedEdit] | None = None) -> Iterator[tuple[ReplayedFrame, ReplayedFrame]]:
     """Two independent replays of the same input, in lockstep (for --verify).
@@ -420,10 +435,10 @@ def replay_pairs(records: Iterable[tuple[dict, str, int]], options: ReplayOption
     """
     first = Replayer(options, edits_a)
     second = Replayer(options, edits_b)
-    for record, name, index in records:
+    for record, name, index, *encoded in records:
         try:
-            a = first.feed(record)
-            b = second.feed(record)
+            a = first.feed(record, *encoded)
+            b = second.feed(record, *encoded)
         except DataError as err:
             raise err.located(input=name, record=index)
         if (a is None) != (b is None):
