@@ -67,24 +67,26 @@ def frame_columns(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
 
     Skipped frames are still simulated (the lattice must reach later frames) but not tokenized.
     """
-    from pattools.lattice.driver import step, use_threads_for_grid
+    from pattools.lattice.driver import use_threads_for_grid
     from pattools.lattice.init import create_state
-    from pattools.tokens.build import build_frame
+    from pattools.tokens.lattice_frames import LatticeFrames
 
     params = config.lattice_params()
     state = create_state(config.W, config.H, seed, params, wrap=config.wrap, noise_seed=config.noise_seed)
     use_threads_for_grid(config.W, config.H)
+    run = LatticeFrames(state, params, config.dt, noise_amp=config.noise_amp, kernel=config.kernel,
+                        scale=config.scale)
     sim = config.sim_block()
     for frame in range(config.frames):
         for _ in range(config.steps_per_frame):
-            step(state, params, config.dt, noise_amp=config.noise_amp, kernel=config.kernel)
+            run.step()
         if progress is not None:
             progress(1)
         if skip is not None and skip(frame):
             yield frame, None, None
             continue
         t = (frame + 1) * config.steps_per_frame * config.dt
-        built = build_frame(state.phases, state.energy, config.W, config.H, config.scale, t, wrap=config.wrap)
+        built = run.frame(t)
         envelope = {"kind": "PAT_FRAME", "version": 1, "seed": seed, "frame": frame, "sim": sim}
         if config.metrics:
             values = built.metrics.to_dict()

@@ -237,13 +237,14 @@ def _energy_row(en, ps, ph, tnew, W, coef, okv):
 @kernel
 def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
           sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu, gains, amax, umax,
-          noise_rows):
+          noise_rows, pre_s, pre_c, sp_plane, cp_plane):
     y0 = (b * H) // n_bands
     y1 = ((b + 1) * H) // n_bands
     if y0 >= y1:
         return 0
+    presummed = pre_s.size > 0 and not has_mods  # ring sums and sin/cos planes given (see step_fast)
     nf = 6 if has_mods else 2
-    ring = np.empty((7, nf, W + 6))
+    ring = np.empty((7 if not presummed else 0, nf, W + 6))
     v3 = np.empty(W + 6)
     v5 = np.empty(W + 6)
     v7 = np.empty(W + 6)
@@ -264,24 +265,33 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
     noise_amp = coef[COEF_NOISE]
     recomputed = 0
 
-    for yy in range(y0 - 3, y0 + 3):
-        _load_row(ring[yy % 7], yy, W, H, wrap, theta, has_mods, aact, uact)
+    if not presummed:
+        for yy in range(y0 - 3, y0 + 3):
+            _load_row(ring[yy % 7], yy, W, H, wrap, theta, has_mods, aact, uact)
     for y in range(y0, y1):
         base = y * W
         th = theta[base:base + W]
-        _load_row(ring[(y + 3) % 7], y + 3, W, H, wrap, theta, has_mods, aact, uact)
-        m3 = ring[(y - 3) % 7]
-        m2 = ring[(y - 2) % 7]
-        m1 = ring[(y - 1) % 7]
-        c0 = ring[y % 7]
-        p1 = ring[(y + 1) % 7]
-        p2 = ring[(y + 2) % 7]
-        p3 = ring[(y + 3) % 7]
-        for f in range(nf):
-            _ring_sum(m3[f], m2[f], m1[f], c0[f], p1[f], p2[f], p3[f], v3, v5, v7, rsum[f], W, a3, a5, a7, k1)
-        # Σ w·s_j, Σ w·c_j (ring part) into rsum[0], rsum[1]; receiver's (s', c'); |M| bound
-        st = rsum[0]
-        ct = rsum[1]
+        if presummed:
+            st = pre_s[base:base + W]
+            ct = pre_c[base:base + W]
+            sp_row = sp_plane[y + 3, 3:W + 3]
+            cp_row = cp_plane[y + 3, 3:W + 3]
+        else:
+            _load_row(ring[(y + 3) % 7], y + 3, W, H, wrap, theta, has_mods, aact, uact)
+            m3 = ring[(y - 3) % 7]
+            m2 = ring[(y - 2) % 7]
+            m1 = ring[(y - 1) % 7]
+            c0 = ring[y % 7]
+            p1 = ring[(y + 1) % 7]
+            p2 = ring[(y + 2) % 7]
+            p3 = ring[(y + 3) % 7]
+            for f in range(nf):
+                _ring_sum(m3[f], m2[f], m1[f], c0[f], p1[f], p2[f], p3[f], v3, v5, v7, rsum[f], W, a3, a5, a7, k1)
+            # Σ w·s_j, Σ w·c_j (ring part) into rsum[0], rsum[1]; receiver's (s', c'); |M| bound
+            st = rsum[0]
+            ct = rsum[1]
+            sp_row = c0[0, 3:W + 3]
+            cp_row = c0[1, 3:W + 3]
         if has_mods:
             ar = aact[base:base + W]
             ur = uact[base:base + W]
@@ -299,9 +309,6 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
                 mb[x] = 1.0 + abs(gk) * abs(ai) * amax + abs(bk) * abs(ui) * umax
             sp_row = spv
             cp_row = cpv
-        else:
-            sp_row = c0[0, 3:W + 3]
-            cp_row = c0[1, 3:W + 3]
         # small-world edges (few), in insertion order: add w·M·(s_j, c_j)
         for e in range(sw_ptr[base], sw_ptr[base + W]):
             i = sw_dst[e]
@@ -343,13 +350,20 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
 @kernel(parallel=True)
 def step_fast(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
               W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
-              gains, amax, umax, noise_rows, n_bands):
-    """One step; θ_new goes to theta_out, then into theta. Returns the recomputed count."""
+              gains, amax, umax, noise_rows, n_bands, pre_s, pre_c, sp_plane, cp_plane):
+    """One step; θ_new goes to theta_out, then into theta. Returns the recomputed count.
+
+    Without modulators, the ring part of the coupling sums may come precomputed: the
+    float64 W·H vectors ``pre_s``, ``pre_c`` (``_ring_sum`` of sin θ and cos θ, which
+    ``metrics.rho_step_terms_into`` forms from the same box sums; consumed: the
+    small-world edges are added in place) with the padded sin/cos planes of θ
+    (``sp_plane``, ``cp_plane``: ``_load_row``'s values, PAD = 3). Empty ``pre_s``:
+    computed here."""
     counts = np.zeros(n_bands, np.int64)
     for b in prange(n_bands):
         counts[b] = _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy,
                           theta_out, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
-                          gains, amax, umax, noise_rows)
+                          gains, amax, umax, noise_rows, pre_s, pre_c, sp_plane, cp_plane)
     # one parallel region per step: the copy is a serial loop (a memcpy), not a second parfor
     for i in range(W * H):
         theta[i] = theta_out[i]

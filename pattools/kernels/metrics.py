@@ -368,9 +368,8 @@ def rho_terms(
 
 
 @kernel
-def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
-    """Σ_r w_r·(ring-r sum) for row y of a padded plane, as box-sum differences:
-    column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]."""
+def _column_sums(plane, y, W, v3, v5, v7) -> None:
+    """Column sums of 3/5/7 rows around row y of a padded plane (every padded column)."""
     P = 2 * PAD + W
     r0 = y + PAD
     for px in range(P):
@@ -379,6 +378,14 @@ def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
         v3[px] = a
         v5[px] = b
         v7[px] = b + plane[r0 - 3, px] + plane[r0 + 3, px]
+
+
+@kernel
+def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
+    """Σ_r w_r·(ring-r sum) for row y of a padded plane, as box-sum differences:
+    column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]."""
+    r0 = y + PAD
+    _column_sums(plane, y, W, v3, v5, v7)
     for x in range(W):
         c = x + PAD
         b3 = v3[c - 1] + v3[c] + v3[c + 1]
@@ -387,7 +394,28 @@ def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
         out[x] = w1[x] * (b3 - plane[r0, c]) + w2[x] * (b5 - b3) + w3[x] * (b7 - b5)
 
 
-@kernel(parallel=True)
+@kernel
+def _ring_sums_and_step(plane, y, W, v3, v5, v7, w1, w2, w3, out, step_k, step_out) -> None:
+    """``_ring_sums``, and from the same box sums the lattice step's ring sum of this
+    field, ((a7·B7 + a5·B5) + a3·B3) − k1·f with step_k = (a3, a5, a7, k1): exactly
+    ``kernels.lattice._ring_sum`` (same column and row sums, same order)."""
+    r0 = y + PAD
+    a3 = step_k[0]
+    a5 = step_k[1]
+    a7 = step_k[2]
+    k1 = step_k[3]
+    _column_sums(plane, y, W, v3, v5, v7)
+    for x in range(W):
+        c = x + PAD
+        f = plane[r0, c]
+        b3 = v3[c - 1] + v3[c] + v3[c + 1]
+        b5 = v5[c - 2] + v5[c - 1] + v5[c] + v5[c + 1] + v5[c + 2]
+        b7 = v7[c - 3] + v7[c - 2] + v7[c - 1] + v7[c] + v7[c + 1] + v7[c + 2] + v7[c + 3]
+        out[x] = w1[x] * (b3 - f) + w2[x] * (b5 - b3) + w3[x] * (b7 - b5)
+        step_out[x] = ((a7 * b7 + a5 * b5) + a3 * b3) - k1 * f
+
+
+@kernel
 def rho_terms_into(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
     rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,
@@ -395,7 +423,21 @@ def rho_terms_into(
     """``rho_terms`` writing every element of caller-owned arrays. The weighted ring sums
     are box-sum differences (weights are equal within a ring, so this is the same sum
     in another order); RHO_ERR_* bound the difference to the canonical order."""
+    none = np.zeros(0)
+    rho_step_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign, none, none, none)
+
+
+@kernel(parallel=True)
+def rho_step_terms_into(
+    cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
+    rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,
+    step_k: np.ndarray, step_s: np.ndarray, step_c: np.ndarray,
+) -> None:
+    """``rho_terms_into``; when ``step_k`` = (a3, a5, a7, k1) is given (4 values) also the
+    next lattice step's ring sums of sin θ and cos θ into ``step_s``, ``step_c`` (flat
+    W·H): the step's box sums are the ones ρ forms here (``kernels.lattice._ring_sum``)."""
     near = phase_span_ok(theta)
+    with_step = step_k.size == 4
     s1, s2, s3 = ring_weights(8, 16, 24)
     P = W + 2 * PAD
     for band in prange(n_bands):
@@ -418,9 +460,13 @@ def rho_terms_into(
                     w1[x] = a
                     w2[x] = b
                     w3[x] = c
-            _ring_sums(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c)
-            _ring_sums(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s)
             row = y * W
+            if with_step:
+                _ring_sums_and_step(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c, step_k, step_c[row : row + W])
+                _ring_sums_and_step(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s, step_k, step_s[row : row + W])
+            else:
+                _ring_sums(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c)
+                _ring_sums(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s)
             rho_row = rho[row : row + W]
             for x in range(W):
                 h = hypot_js_finite(acc_c[x], acc_s[x])

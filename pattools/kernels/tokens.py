@@ -30,7 +30,7 @@ import numpy as np
 
 from pattools.kernels._jit import kernel, prange
 from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos
-from pattools.kernels.metrics import PAD, PI, TAU, fill_border, hypot_js, hypot_js_finite, rho_terms_into
+from pattools.kernels.metrics import PAD, PI, TAU, fill_border, hypot_js, hypot_js_finite, rho_step_terms_into
 
 # columns of patch_reduce's float output
 P_MEAN_E = 0
@@ -492,13 +492,14 @@ def frame_sums(rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarra
 @kernel
 def frame_reduce(theta: np.ndarray, energy: np.ndarray, aact: np.ndarray, has_aact: bool, W: int, H: int,
                  wrap: bool, scale: int, n_bands: int, with_metrics: bool, cp, sp, ctp, stp, php, rho, ex, ey,
-                 dsign) -> tuple:
+                 dsign, step_k, step_s, step_c) -> tuple:
     """Everything build_frame needs from the cells, in one call: ``phase_fields_into``,
-    ``rho_terms_into`` (when ``with_metrics``), ``frame_sums`` and ``patch_reduce``.
+    ``rho_step_terms_into`` (when ``with_metrics``; with 4 ``step_k`` values also the
+    next lattice step's ring sums), ``frame_sums`` and ``patch_reduce``.
     Returns (red, counts, metric sums, energy sums)."""
     phase_fields_into(theta, W, H, wrap, n_bands, cp, sp, ctp, stp, php)
     if with_metrics:
-        rho_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign)
+        rho_step_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign, step_k, step_s, step_c)
     msums, esums = frame_sums(rho, ex, ey, dsign, energy, W, H, with_metrics)
     red, counts = patch_reduce(ctp, stp, php, energy, aact, has_aact, W, H, scale)
     return red, counts, msums, esums

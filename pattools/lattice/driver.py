@@ -23,6 +23,7 @@ KERNELS = ("fast", "reference")
 _EMPTY = np.zeros(0, dtype=np.float32)
 _NO_GAINS = np.zeros(6, dtype=np.float64)
 _NO_ROWS = np.zeros(1, dtype=np.int64)
+_NO_RING = (np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)))
 
 
 def coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarray:
@@ -63,6 +64,31 @@ def step(
     kernel: str = "fast",
 ) -> None:
     """Advance ``state`` in place by one step of ``dt``."""
+    _step(state, params, dt, mods, noise_amp, kernel, None)
+
+
+def ring_sum_weights(params: LatticeParams) -> np.ndarray:
+    """(a3, a5, a7, k1): the box-sum weights of the fast kernel's coupling ring sums,
+    ((a7·B7 + a5·B5) + a3·B3) − k1·f, computed as the kernel computes them."""
+    from pattools.kernels import lattice as K
+
+    coef = coefficients(params, 0.0, 0.0)
+    k1, k2, k3 = coef[K.COEF_K1], coef[K.COEF_K2], coef[K.COEF_K3]
+    return np.array([k1 - k2, k2 - k3, k3, k1], dtype=np.float64)
+
+
+def step_with_ring_sums(state: LatticeState, params: LatticeParams, dt: float, ring: tuple, *,
+                        noise_amp: float = 0.0) -> None:
+    """``step`` (fast kernel, no modulators) given ``ring`` = (ring sum of sin θ, of cos θ,
+    padded sin θ plane, padded cos θ plane) of the current θ, as
+    ``tokens.build.build_frame_and_ring_sums`` leaves them with ``ring_sum_weights(params)``.
+    The ring sums are consumed (the small-world edges are added in place); the bytes are
+    ``step``'s."""
+    _step(state, params, dt, None, noise_amp, "fast", ring)
+
+
+def _step(state: LatticeState, params: LatticeParams, dt: float, mods: Modulators | None, noise_amp: float,
+          kernel: str, ring: tuple | None) -> None:
     from pattools.kernels import lattice as K
 
     if kernel not in KERNELS:
@@ -102,5 +128,6 @@ def step(
         amax = float(np.max(np.abs(aact))) if has_mods else 0.0
         umax = float(np.max(np.abs(uact))) if has_mods else 0.0
         bands = max(1, min(state.H, K.thread_count()))
-        K.step_fast(*args, amax, umax, noise_rows, bands)
+        pre_s, pre_c, sp, cp = _NO_RING if ring is None else ring
+        K.step_fast(*args, amax, umax, noise_rows, bands, pre_s, pre_c, sp, cp)
     state.steps += 1

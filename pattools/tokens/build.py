@@ -36,6 +36,7 @@ _S = {name: k for k, name in enumerate(STATS_FIELDS)}
 # kernel output column → geom column
 _GEOM_FROM = [(_G["phi_gf"], kt.P_PHI), (_G["theta"], kt.P_THETA), (_G["gradPhi"], kt.P_GRAD), (_G["kappa"], kt.P_LAP)]
 _NO_AACT = np.zeros(1, dtype=np.float32)
+_NO_STEP = np.zeros(0)
 _IDS: dict[tuple[int, int, int], tuple[str, ...]] = {}
 
 
@@ -47,14 +48,16 @@ def _patch_ids(W: int, H: int, scale: int) -> list[str]:
     return list(ids)
 
 
-class _Workspace:
-    """The per-cell planes of one grid size, reused frame after frame (one per thread),
-    so building a frame allocates no large arrays (fresh pages cost page faults)."""
+class Workspace:
+    """The per-cell planes of one grid size, reused frame after frame (one per thread for
+    build_frame), so building a frame allocates no large arrays (fresh pages cost page
+    faults). ``cp``/``sp`` hold cos θ/sin θ of the last frame with a 3-cell border."""
 
     def __init__(self, W: int, H: int) -> None:
         pad = km.PAD
         n = W * H
         self.key = (W, H)
+        self.step_s = self.step_c = _NO_STEP  # see build_frame_and_ring_sums
         self.cp = np.empty((H + 2 * pad, W + 2 * pad))
         self.sp = np.empty((H + 2 * pad, W + 2 * pad))
         self.ctp = np.empty((H + 2, W + 2), dtype=np.float32)
@@ -69,10 +72,10 @@ class _Workspace:
 _LOCAL = threading.local()
 
 
-def _workspace(W: int, H: int) -> _Workspace:
+def _workspace(W: int, H: int) -> Workspace:
     ws = getattr(_LOCAL, "workspace", None)
     if ws is None or ws.key != (W, H):
-        ws = _LOCAL.workspace = _Workspace(W, H)
+        ws = _LOCAL.workspace = Workspace(W, H)
     return ws
 
 
@@ -120,12 +123,8 @@ def build_frame(
             raise DataError(expected_found("list of numbers", heads), path="heads") from None
 
     if kernel == "fast":
-        ws = _workspace(W, H)
-        red, counts, msums, esums = kt.frame_reduce(
-            theta, e, a, has_a, W, H, wrap, s, km.band_count(H), metrics is None,
-            ws.cp, ws.sp, ws.ctp, ws.stp, ws.php, ws.rho, ws.ex, ws.ey, ws.dsign)
-        if metrics is None:
-            metrics = metrics_from_sums(msums, W, H)
+        red, counts, metrics, esums = _fast_terms(theta, e, a, has_a, W, H, wrap, s, metrics, _workspace(W, H),
+                                                  _NO_STEP)
         arousal, valence = affect_from_parts(metrics, esums, W, H)
         t_col, scale_col, geom, stats, topo, rvq = token_columns(red, counts, arousal, valence, float(t), s)
     else:
@@ -148,6 +147,38 @@ def build_frame(
         heads=None if head_list is None else [list(head_list) for _ in range(T)],
     )
     return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)
+
+
+def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H: int, scale: int, t: float,
+                              wrap: bool, ws: Workspace, ring_k: np.ndarray) -> BuiltFrame:
+    """``build_frame(phases, energy, W, H, scale, t, wrap=wrap)`` on the planes of ``ws``,
+    which afterwards also hold what the next lattice step from these phases needs:
+    ``ws.sp``/``ws.cp`` (sin θ, cos θ) and, in ``ws.step_s``/``ws.step_c``, the ring sums
+    of both with ring_k = (a3, a5, a7, k1) (``driver.step_with_ring_sums``)."""
+    W = int(W)
+    H = int(H)
+    s = check_scale(scale)
+    theta = check_grid(phases, W, H, "phases")
+    e = check_grid(energy, W, H, "energy")
+    if ws.step_s.size != W * H:
+        ws.step_s = np.empty(W * H)
+        ws.step_c = np.empty(W * H)
+    red, counts, metrics, esums = _fast_terms(theta, e, _NO_AACT, False, W, H, bool(wrap), s, None, ws, ring_k)
+    arousal, valence = affect_from_parts(metrics, esums, W, H)
+    t_col, scale_col, geom, stats, topo, rvq = token_columns(red, counts, arousal, valence, float(t), s)
+    frame = TokenFrame(patch_ids=_patch_ids(W, H, s), t=t_col, scale=scale_col, geom=geom, stats=stats, topo=topo,
+                       rvq=rvq)
+    return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)
+
+
+def _fast_terms(theta, e, a, has_a, W, H, wrap, s, metrics, ws, ring_k) -> tuple:
+    """(red, counts, metrics, energy sums) from ``kernels.tokens.frame_reduce``."""
+    red, counts, msums, esums = kt.frame_reduce(
+        theta, e, a, has_a, W, H, wrap, s, km.band_count(H), metrics is None,
+        ws.cp, ws.sp, ws.ctp, ws.stp, ws.php, ws.rho, ws.ex, ws.ey, ws.dsign, ring_k, ws.step_s, ws.step_c)
+    if metrics is None:
+        metrics = metrics_from_sums(msums, W, H)
+    return red, counts, metrics, esums
 
 
 def _columns_reference(red: np.ndarray, counts: np.ndarray, arousal: float, valence: float, t: float,
