@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 
@@ -184,3 +185,159 @@ def test_typed_array_bytes_become_lists_in_jsonl():
     RecordWriter(out, "jsonl").write(record)
     assert json.loads(out.getvalue()) == {"kind": "x", "a": {"dtype": "float64", "shape": [2], "data": [1.5, -2.0]},
                                           "b": [{"dtype": "int64", "shape": [1], "data": [7]}]}
+
+
+def _buffered_items(stream, name: str, *, max_record_bytes: int):
+    """The reader iter_items replaced, which decoded an item again after every read: the
+    reference for what is yielded and refused, and for the sizes in refusals."""
+    buffer, index, eof = b"", 0, False
+    while True:
+        if not buffer:
+            if eof:
+                return
+            buffer = stream.read(pcbor.CHUNK_BYTES)
+            if not buffer:
+                return
+        view = io.BytesIO(buffer)
+        decoder = pcbor._make_decoder(view)
+        start = 0
+        while start < len(buffer):
+            value = pcbor._decode_next(decoder, name, index)
+            if value is pcbor._END:
+                break
+            end = view.tell()
+            if end - start > max_record_bytes:
+                raise pcbor._oversize(name, index, end - start, max_record_bytes)
+            yield value, buffer[start:end]
+            index += 1
+            start = end
+        rest = buffer[start:]
+        if eof:
+            if rest:
+                raise DataError(f"truncated final item ({len(rest)} bytes of an incomplete CBOR item)",
+                                input=name, record=index)
+            return
+        needed = pcbor.declared_size(rest)
+        if needed is not None and needed > max_record_bytes:
+            raise pcbor._oversize(name, index, needed, max_record_bytes)
+        if len(rest) > max_record_bytes:
+            raise pcbor._oversize(name, index, len(rest), max_record_bytes)
+        more = stream.read(max(pcbor.CHUNK_BYTES, len(rest)))
+        if not more:
+            eof = True
+        buffer = rest + more
+
+
+def _outcome(items) -> tuple[list, str | None]:
+    out = []
+    try:
+        for value, raw in items:
+            out.append((pcbor.encode(value), raw))
+    except DataError as error:
+        return out, str(error)
+    except OSError as error:
+        return out, f"OSError {error}"
+    return out, None
+
+
+class _FailingStream(io.BytesIO):
+    """Raises OSError on every read that would reach byte ``fail_at``."""
+
+    def __init__(self, data: bytes, fail_at: int):
+        super().__init__(data)
+        self.fail_at = fail_at
+
+    def read(self, n=-1):
+        if self.tell() + n > self.fail_at:
+            raise OSError(5, "input/output error")
+        return super().read(n)
+
+
+item_sizes = st.lists(st.tuples(st.integers(0, 40), st.integers(0, 300)), min_size=1, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(item_sizes, st.integers(1, 300), st.sampled_from([40, 300, 1000, 5000, 1 << 30]), st.data())
+def test_spilled_items_match_the_buffered_reader(sizes, chunk, limit, data):
+    """Items longer than a read are decoded once, with the same items and the same refusals
+    (sizes included) as the reader that decoded them again after every read."""
+    records = [{"kind": "x", "parts": [{"a": [1.5, -2, "t" * (i % 7)]} for i in range(parts)], "pad": "p" * pad}
+               for parts, pad in sizes]
+    encoded = _cbor_seq(records)
+    damage = data.draw(st.sampled_from(["none", "cut", "byte", "huge", "fail"]))
+    if damage == "cut":
+        encoded = encoded[:data.draw(st.integers(1, len(encoded) - 1))]
+    elif damage == "byte":
+        at = data.draw(st.integers(0, len(encoded) - 1))
+        encoded = encoded[:at] + bytes([data.draw(st.integers(0, 255))]) + encoded[at + 1:]
+    elif damage == "huge":  # a string declaring 1 TiB, somewhere
+        at = data.draw(st.integers(0, len(encoded)))
+        encoded = encoded[:at] + b"\x5b" + (1 << 40).to_bytes(8, "big") + encoded[at:]
+
+    def stream():
+        if damage == "fail":
+            return _FailingStream(encoded, fail_at=data_fail)
+        return io.BytesIO(encoded)
+
+    data_fail = data.draw(st.integers(0, len(encoded))) if damage == "fail" else 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pcbor, "CHUNK_BYTES", chunk)
+        expected = _outcome(_buffered_items(stream(), "in", max_record_bytes=limit))
+        got = _outcome(pcbor.iter_items(stream(), "in", max_record_bytes=limit))
+        whole = _outcome(pcbor.iter_items(io.BytesIO(encoded), "in", max_record_bytes=limit))
+    if damage == "fail":
+        # Reading ahead may meet a read error earlier: the same error, after fewer items.
+        assert got[1] == expected[1] and got[0] == whole[0][:len(got[0])]
+    else:
+        assert got == expected
+
+
+@pytest.mark.parametrize("chunk", [7, 10, 16])
+def test_reading_ahead_inside_an_item_does_not_move_later_refusals(monkeypatch, chunk):
+    """After an item that needed more than one read, the bytes that follow it are buffered
+    as before, so a later item refused for its size reports the same size."""
+    monkeypatch.setattr(pcbor, "CHUNK_BYTES", chunk)
+    later = [[1, 1, 1, 1]] * 30  # no declared length above 30
+    size = len(pcbor.encode(later))
+    for lead in range(chunk):
+        for pad in range(0, 3 * chunk):
+            encoded = b"\xa0" * lead + _cbor_seq([{"p": "p" * pad}, {}, later, {}])
+            for limit in (60, size - 2, size - 1, size, size + 1):
+                expected = _outcome(_buffered_items(io.BytesIO(encoded), "in", max_record_bytes=limit))
+                got = _outcome(pcbor.iter_items(io.BytesIO(encoded), "in", max_record_bytes=limit))
+                assert got == expected, (lead, pad, limit)
+
+
+def test_an_item_longer_than_a_read_is_decoded_once(monkeypatch):
+    monkeypatch.setattr(pcbor, "CHUNK_BYTES", 64)
+    made = []
+    make = pcbor._make_decoder
+    monkeypatch.setattr(pcbor, "_make_decoder", lambda *args, **kw: made.append(args[0]) or make(*args, **kw))
+    record = {"kind": "x", "parts": [{"a": [i, 0.5]} for i in range(5000)]}
+    data = pcbor.encode(record) + pcbor.encode({"kind": "y"})
+    items = list(pcbor.iter_items(io.BytesIO(data), "in", max_record_bytes=1 << 20))
+    assert [value for value, _ in items] == [record, {"kind": "y"}]
+    assert b"".join(raw for _, raw in items) == data
+    assert len(made) <= 3  # the first buffer, the spilled item, the buffer after it
+
+
+def test_decoding_a_long_item_leaves_the_collector_as_it_was(monkeypatch):
+    monkeypatch.setattr(pcbor, "CHUNK_BYTES", 64)
+    data = pcbor.encode({"kind": "x", "parts": [[i] for i in range(500)]})
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            assert len(list(pcbor.iter_items(io.BytesIO(data), "in", max_record_bytes=1 << 20))) == 1
+            assert gc.isenabled() == enabled and gc.get_freeze_count() == 0
+        finally:
+            gc.enable()
+
+
+def test_declared_size_reads_a_bounded_number_of_headers(monkeypatch):
+    huge = b"\x5b" + (1 << 40).to_bytes(8, "big")
+    near = b"\x82\x01" + huge
+    far = b"\x9a" + (10**5).to_bytes(4, "big") + b"\x01" * 5000 + huge
+    assert pcbor.declared_size(near) == 3 + 8 + (1 << 40)
+    assert pcbor.declared_size(far) == 5 + 10**5  # the string lies past the headers read
+    monkeypatch.setattr(pcbor, "DECLARED_SIZE_HEADERS", 10**6)
+    assert pcbor.declared_size(far) == 5 + 5000 + 9 + (1 << 40)

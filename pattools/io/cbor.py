@@ -7,9 +7,12 @@ by the C decoder (or by checking declared lengths) before the item costs memory.
 
 from __future__ import annotations
 
+import bisect
+import gc
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 import cbor2
@@ -57,7 +60,7 @@ def decode_one(data: bytes) -> object:
     return items[0][0]
 
 
-def _make_decoder(buffer: io.BytesIO) -> cbor2.CBORDecoder:
+def _make_decoder(buffer: BinaryIO, read_size: int = 65536) -> cbor2.CBORDecoder:
     return cbor2.CBORDecoder(
         buffer,
         tag_hook=_reject_unknown_tag,
@@ -66,7 +69,7 @@ def _make_decoder(buffer: io.BytesIO) -> cbor2.CBORDecoder:
         allow_duplicate_keys=False,
         strict_hashable_types=True,
         allow_indefinite=True,
-        read_size=65536,  # the buffer is in memory: reading ahead saves a call per small item
+        read_size=read_size,  # reading ahead saves a call per small item
     )
 
 
@@ -74,56 +77,198 @@ def iter_items(
     stream: BinaryIO, name: str, *, max_record_bytes: int, prefix: bytes = b""
 ) -> Iterator[tuple[object, bytes]]:
     """Yield ``(value, raw_bytes)`` for each item of a CBOR sequence read from ``stream``."""
+    source = _Source(stream)
     buffer = prefix
     index = 0
-    eof = False
     while True:
         if not buffer:
-            if eof:
-                return
-            buffer = stream.read(CHUNK_BYTES)
+            buffer = source.read(CHUNK_BYTES)
             if not buffer:
                 return
         view = io.BytesIO(buffer)
         decoder = _make_decoder(view)
         start = 0
         while start < len(buffer):
-            try:
-                value = decoder.decode()
-            except cbor2.CBORDecodeEOF:
+            value = _decode_next(decoder, name, index)
+            if value is _END:
                 break
-            except _TagFound as found:
-                raise DataError(f"CBOR tag {found.tag} found (pattools data carries no tags)",
-                                input=name, record=index) from None
-            except cbor2.CBORDecodeError as exc:
-                tag = _tag_in_chain(exc)
-                if tag is not None:
-                    raise DataError(f"CBOR tag {tag} found (pattools data carries no tags)",
-                                    input=name, record=index) from None
-                raise DataError(_describe_decode_error(exc), input=name, record=index) from None
-            except RecursionError:
-                raise DataError(f"nesting deeper than {MAX_DEPTH}", input=name, record=index) from None
             end = view.tell()
             if end - start > max_record_bytes:
                 raise _oversize(name, index, end - start, max_record_bytes)
             yield value, buffer[start:end]
             index += 1
             start = end
-        rest = buffer[start:]
-        if eof:
-            if rest:
-                raise DataError(f"truncated final item ({len(rest)} bytes of an incomplete CBOR item)",
-                                input=name, record=index)
-            return
-        needed = declared_size(rest)
-        if needed is not None and needed > max_record_bytes:
-            raise _oversize(name, index, needed, max_record_bytes)
-        if len(rest) > max_record_bytes:
-            raise _oversize(name, index, len(rest), max_record_bytes)
-        more = stream.read(max(CHUNK_BYTES, len(rest)))
+        if start == len(buffer):
+            buffer = b""
+            continue
+        # The item at ``start`` runs past the buffer: decode it once while reading on.
+        spill = _Spill(source, buffer[start:], max_record_bytes)
+        value = spill.decode(name, index)
+        yield value, spill.item()
+        index += 1
+        buffer = spill.after()
+
+
+_END = object()
+
+
+def _decode_next(decoder: cbor2.CBORDecoder, name: str, index: int) -> object:
+    """The next item, or _END when the bytes ran out inside it; any other failure is a DataError."""
+    try:
+        return decoder.decode()
+    except cbor2.CBORDecodeEOF:
+        return _END
+    except _TagFound as found:
+        raise DataError(f"CBOR tag {found.tag} found (pattools data carries no tags)",
+                        input=name, record=index) from None
+    except cbor2.CBORDecodeError as exc:
+        tag = _tag_in_chain(exc)
+        if tag is not None:
+            raise DataError(f"CBOR tag {tag} found (pattools data carries no tags)",
+                            input=name, record=index) from None
+        raise DataError(_describe_decode_error(exc), input=name, record=index) from None
+    except RecursionError:
+        raise DataError(f"nesting deeper than {MAX_DEPTH}", input=name, record=index) from None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large item is built.
+
+    Decoded items hold no reference cycles (tags 28/29, which could make them, are refused),
+    so the collector finds nothing in them; yet while a large item is built it walks the
+    containers built so far again and again, which made decoding time grow faster than
+    the item. Afterwards they go straight to the oldest generation (freeze, then unfreeze)
+    instead of being walked once more by each younger collection; that is skipped when
+    someone else has frozen objects, which unfreezing would release.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if gc.get_freeze_count() == 0:
+            gc.freeze()
+            gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
+class _Source:
+    """The input stream, with bytes that were read too early put back in front of it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.pushed = b""
+        self.failure: BaseException | None = None  # a read error met while reading early
+
+    def read(self, n: int) -> bytes:
+        if len(self.pushed) >= n:
+            out, self.pushed = self.pushed[:n], self.pushed[n:]
+            return out
+        if self.failure is not None:
+            self.raise_failure()
+        more = self.stream.read(n - len(self.pushed))
+        out, self.pushed = self.pushed + more, b""
+        return out
+
+    def raise_failure(self) -> None:
+        failure, self.failure = self.failure, None
+        raise failure  # type: ignore[misc]
+
+
+class _Spill:
+    """One item that outgrew the buffer, fed to a single decoder as a seekable file.
+
+    Decoding the buffer again after every read costs time quadratic in the item's size.
+    Yet the window grows exactly as such a loop grows its buffer: by
+    ``max(CHUNK_BYTES, size)`` per read, after the same checks (declared size, then size,
+    against the limit), so refusals and their sizes do not depend on the decoder reading
+    ahead. A check that fails only stops the growth; it becomes the error when the decoder
+    needs more bytes. Bytes read beyond the window that held the item go back to the source.
+    """
+
+    def __init__(self, source: _Source, data: bytes, limit: int) -> None:
+        self.source = source
+        self.data = bytearray(data)
+        self.limit = limit
+        self.windows = [len(data)]
+        self.pos = 0
+        self.end = 0
+        self.eof = False
+        self.refusal: int | None = None  # size for the oversize error, once a check failed
+
+    def decode(self, name: str, index: int) -> object:
+        """The item, or the DataError the buffered loop would have raised for it."""
+        decoder = _make_decoder(self, read_size=CHUNK_BYTES)  # type: ignore[arg-type]
+        with _collector_paused():
+            value = _decode_next(decoder, name, index)
+        if value is _END:
+            if self.source.failure is not None:
+                self.source.raise_failure()
+            if self.refusal is not None:
+                raise _oversize(name, index, self.refusal, self.limit)
+            raise DataError(f"truncated final item ({len(self.data)} bytes of an incomplete CBOR item)",
+                            input=name, record=index)
+        self.end = self.pos
+        if self.end > self.limit:
+            raise _oversize(name, index, self.end, self.limit)
+        return value
+
+    def item(self) -> bytes:
+        return bytes(self.data[:self.end])
+
+    def after(self) -> bytes:
+        """The bytes after the item in the window the buffered loop would have stopped at."""
+        window = self.windows[bisect.bisect_left(self.windows, self.end)]
+        self.source.pushed = bytes(self.data[window:]) + self.source.pushed
+        return bytes(self.data[self.end:window])
+
+    def _grow(self) -> bool:
+        if self.eof or self.refusal is not None:
+            return False
+        needed = declared_size(self.data)
+        if needed is not None and needed > self.limit:
+            self.refusal = needed
+            return False
+        if len(self.data) > self.limit:
+            self.refusal = len(self.data)
+            return False
+        try:
+            more = self.source.read(max(CHUNK_BYTES, len(self.data)))
+        except BaseException as exc:  # the decoder would bury it in a decode error
+            self.source.failure = exc
+            return False
         if not more:
-            eof = True
-        buffer = rest + more
+            self.eof = True
+            return False
+        self.data += more
+        self.windows.append(len(self.data))
+        return True
+
+    # The file interface the decoder uses.
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = (0, self.pos, len(self.data))[whence]
+        self.pos = base + offset
+        return self.pos
+
+    def read(self, n: int = -1) -> bytes:
+        if n is None or n < 0:
+            n = len(self.data) - self.pos
+        while self.pos + n > len(self.data) and self._grow():
+            pass
+        out = bytes(self.data[self.pos:self.pos + n])
+        self.pos += len(out)
+        return out
 
 
 def _oversize(name: str, index: int, size: int, limit: int) -> DataError:
@@ -154,17 +299,26 @@ def _describe_decode_error(exc: Exception) -> str:
     return f"malformed CBOR ({text})"
 
 
+# Headers declared_size reads at most: a huge length declared near the start of an item is
+# still refused before its body is read, while a large item of many small parts costs a
+# bounded walk per read instead of a walk over everything read so far.
+DECLARED_SIZE_HEADERS = 4096
+
+
 def declared_size(data: bytes) -> int | None:
     """Lower bound on the size of the first item from its declared lengths, or None.
 
-    Walks only the headers present in ``data``; used to refuse an item whose declared
-    lengths exceed the record limit before reading its body.
+    Walks only the headers present in ``data``, at most DECLARED_SIZE_HEADERS of them;
+    used to refuse an item whose declared lengths exceed the record limit before reading
+    its body.
     """
     total = 0
     pos = 0
     pending = 1  # items still to account for at this level (flattened count)
     n = len(data)
-    while pending > 0 and pos < n:
+    headers = 0
+    while pending > 0 and pos < n and headers < DECLARED_SIZE_HEADERS:
+        headers += 1
         head = data[pos]
         major, info = head >> 5, head & 0x1F
         pos += 1
