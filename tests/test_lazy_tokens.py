@@ -126,4 +126,4 @@ def test_replay_decodes_tokens_only_where_it_reads_them(tmp_path):
     assert run("pat-replay", str(path)).returncode == 0
     bad = run("pat-replay", "--decoder", "tokens", str(path))
     assert bad.returncode == 1
-    assert bad.stderr.strip().endswith("record 1: tokens[0].stats.attnVar: expected a finite number, got nan")
+    assert bad.stderr.strip().endswith(b"record 1: tokens[0].stats.attnVar: expected a finite number, got nan")

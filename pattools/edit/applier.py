@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from pattools import schema
-from pattools.edit.apply import apply_located, apply_to_columns, apply_to_record, edit_block, located
+from pattools.edit.apply import apply_located, apply_to_record, edit_block, located
 from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
@@ -142,21 +142,32 @@ class EditApplier:
         """``apply`` for a record whose tokens are given as columns (exactly its values):
         the edited envelope (with its edit block; tokens not included) and token columns,
         or None when no edit changed the record."""
-        envelope, current = record, tokens
-        changed = False
+        done = self.apply_columns_effective(record, tokens)
+        if done is None:
+            return None
+        edited, changes = done
+        envelope = {name: value for name, value in record.items() if name != "tokens"}
+        for edit, target, result in changes:
+            envelope["edit"] = edit_block(envelope.get("edit"), edit.package.id, result.applied, target.heads)
+        return envelope, edited
+
+    def apply_columns_effective(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
+        """The edited columns and, for each edit that changed the frame (in order), the
+        (edit, target, ApplyResult); None when no edit changed it. No edit block is built."""
+        current = tokens
+        changes = []
         for edit, target in self._targets(record):
             with _located(edit, record):
-                edited, result = apply_to_columns(
-                    envelope, current, target.batch, edit.package.id,
-                    lenient=self.lenient, heads=target.heads, recode=self.recode,
-                )
-            self._count(target, result.skipped)
-            if edited is not None:
-                envelope, current, changed = edited, result.tokens, True
-        if not changed:
+                rows, batch, skipped = located(current, target.batch, lenient=self.lenient)
+            result = apply_located(current, rows, batch, heads=target.heads, recode=self.recode)
+            self._count(target, skipped)
+            if len(result.rows):
+                current = result.tokens
+                changes.append((edit, target, result))
+        if not changes:
             return None
         self.tally.frames_changed += 1
-        return envelope, current
+        return current, changes
 
     def apply_columns_many(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[dict, TokenFrame] | None]:
         """``apply_columns`` for each (record, columns) in order, the frames of each round

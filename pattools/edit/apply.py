@@ -82,14 +82,66 @@ def _geom_difference(new: np.ndarray, old: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class Effective:
+    """Effective deltas of the touched tokens, one row per token in token order (values
+    where named); ``dpats()`` gives them as DPat maps, ``batch()`` as a DeltaBatch equal to
+    ``DeltaBatch.from_dpats(dpats(), prefix="edit.applied")``."""
+
+    patch_ids: list[str]
+    geom: np.ndarray
+    geom_named: np.ndarray
+    stats: np.ndarray
+    stats_named: np.ndarray
+    topo: np.ndarray
+    topo_named: np.ndarray
+    rvq: np.ndarray | None  # None when the frame has no codes
+    rvq_named: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.patch_ids)
+
+    def slice(self, lo: int, hi: int) -> "Effective":
+        return Effective(self.patch_ids[lo:hi], self.geom[lo:hi], self.geom_named[lo:hi], self.stats[lo:hi],
+                         self.stats_named[lo:hi], self.topo[lo:hi], self.topo_named[lo:hi],
+                         None if self.rvq is None else self.rvq[lo:hi], self.rvq_named[lo:hi])
+
+    def dpats(self) -> list[dict]:
+        return _applied_dpats(self.patch_ids, (self.geom, self.geom_named), (self.stats, self.stats_named),
+                              (self.topo, self.topo_named), (self.rvq, self.rvq_named))
+
+    def batch(self) -> DeltaBatch:
+        n = len(self.patch_ids)
+        dims = 0 if self.rvq is None else self.rvq.shape[1]
+        with_codes = self.rvq_named if self.rvq is not None else np.zeros(n, dtype=bool)
+        rvq = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
+        if self.rvq is not None:
+            rvq[:, :dims] = np.where(with_codes[:, None], self.rvq, 0)
+        return DeltaBatch(
+            list(self.patch_ids), np.where(self.geom_named, self.geom, 0.0), self.geom_named.copy(),
+            np.where(self.stats_named, self.stats, 0.0), self.stats_named.copy(),
+            np.where(self.topo_named, self.topo, 0).astype(np.int64), self.topo_named.copy(), rvq,
+            np.where(with_codes, dims, -1).astype(np.int64), [f"edit.applied[{j}]" for j in range(n)],
+        )
+
+
 class ApplyResult:
     """Outcome of applying one target's DPats to one frame."""
 
-    tokens: TokenFrame  # the edited frame (a new object; the input is not modified)
-    applied: list[dict]  # effective DPats, one per touched token, in token order
-    rows: np.ndarray  # int64: rows of the touched tokens, in token order
-    clips: int  # deltas clipped to the bounds (with clip=True)
-    skipped: int  # DPats skipped for an unknown patchId (with lenient=True)
+    def __init__(self, tokens: TokenFrame, effective: Effective | None, rows: np.ndarray, clips: int,
+                 skipped: int) -> None:
+        self.tokens = tokens  # the edited frame (a new object; the input is not modified)
+        self.effective = effective  # None: nothing touched
+        self.rows = rows  # int64: rows of the touched tokens, in token order
+        self.clips = clips  # deltas clipped to the bounds (with clip=True)
+        self.skipped = skipped  # DPats skipped for an unknown patchId (with lenient=True)
+        self._applied: list[dict] | None = None
+
+    @property
+    def applied(self) -> list[dict]:
+        """Effective DPats, one per touched token, in token order (built on first use)."""
+        if self._applied is None:
+            self._applied = [] if self.effective is None else self.effective.dpats()
+        return self._applied
 
 
 @dataclass
@@ -270,7 +322,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: DeltaBatch, *, he
     frames stacked into one TokenFrame, as every rule acts per token."""
     out = tokens.copy()
     if len(rows) == 0:
-        return ApplyResult(out, [], np.zeros(0, dtype=np.int64), 0, 0)
+        return ApplyResult(out, None, np.zeros(0, dtype=np.int64), 0, 0)
     dims = batch.rvq.shape[1]
     req = _apply_in_order(out, rows, batch)
     touched = req.touched
@@ -291,14 +343,9 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: DeltaBatch, *, he
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    applied = _applied_dpats(
-        [out.patch_ids[r] for r in touched.tolist()],
-        (geom_eff, req.geom_named),
-        (stats_eff, req.stats_named),
-        (topo_eff, req.topo_named),
-        (rvq_eff, rvq_named),
-    )
-    return ApplyResult(out, applied, touched.astype(np.int64), 0, 0)
+    effective = Effective([out.patch_ids[r] for r in touched.tolist()], geom_eff, req.geom_named, stats_eff,
+                          req.stats_named, topo_eff, req.topo_named, rvq_eff, rvq_named)
+    return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
 def _applied_dpats(pids: list[str], geom, stats, topo, rvq) -> list[dict]:
@@ -401,29 +448,6 @@ def apply_to_record(
     out = dict(record)
     out["tokens"] = new_tokens
     out["edit"] = edit_block(record.get("edit"), edit_id, result.applied, heads)
-    return out, result
-
-
-def apply_to_columns(
-    envelope: dict,
-    tokens: TokenFrame,
-    batch: DeltaBatch,
-    edit_id: str,
-    *,
-    lenient: bool = False,
-    heads: list | None = None,
-    recode: bool = False,
-) -> tuple[dict | None, ApplyResult]:
-    """``apply_to_record`` for a frame held as its envelope (the record, tokens ignored)
-    and its token columns (the deltas bounded already): the edited envelope with its
-    ``edit`` block (None when no token was touched) and the result, whose ``tokens`` are
-    the edited columns. Encoding the two gives the bytes ``apply_to_record`` gives when
-    the columns hold exactly the record's values (pattools.io.token_columns)."""
-    result = apply_target(tokens, batch, None, lenient=lenient, heads=heads, recode=recode)
-    if len(result.rows) == 0:
-        return None, result
-    out = {key: value for key, value in envelope.items() if key != "tokens"}
-    out["edit"] = edit_block(envelope.get("edit"), edit_id, result.applied, heads)
     return out, result
 
 

@@ -50,7 +50,8 @@ def apply_stacked(items: list[Located], *, recode: bool = False) -> list[ApplyRe
     for i, item in enumerate(items):
         a, b = int(offsets[i]), int(offsets[i + 1])
         lo, hi = starts[i], ends[i]
-        out.append(ApplyResult(_slice_frame(result.tokens, a, b, item.tokens.patch_ids), result.applied[lo:hi],
+        effective = None if result.effective is None or hi == lo else result.effective.slice(lo, hi)
+        out.append(ApplyResult(_slice_frame(result.tokens, a, b, item.tokens.patch_ids), effective,
                                result.rows[lo:hi] - a, 0, 0))
     return out
 

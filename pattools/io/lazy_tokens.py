@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import cbor2
 import numpy as np
 
 from pattools.errors import DataError
@@ -26,6 +27,10 @@ from pattools.io import cbor
 
 TOKENS_KEY = b"\x66tokens"  # the canonical encoding of the text "tokens"
 _EMPTY_ARRAY = b"\x80"
+# the strict reader's decoder options (pattools.io.cbor), for decoding one item at once
+_STRICT = dict(tag_hook=cbor._reject_unknown_tag, semantic_decoders=cbor._SEMANTIC_REJECTS,
+               max_depth=cbor.MAX_DEPTH, allow_duplicate_keys=False, strict_hashable_types=True,
+               allow_indefinite=True)
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,10 @@ def iter_items_lazy(stream: BinaryIO, name: str, *, max_record_bytes: int,
 
 def _decode(data: bytes, name: str | None, index: int | None) -> object:
     """One item, strictly; errors name ``name`` and ``index`` (or are left to the caller)."""
+    try:
+        return cbor2.loads(data, **_STRICT)
+    except Exception:  # noqa: BLE001 - the full reader below names the problem
+        pass
     try:
         return cbor.decode_one(data)
     except DataError as error:

@@ -27,7 +27,8 @@ from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.io.lazy_tokens import EncodedTokens
-from pattools.io.token_cbor import encode_frame, record_with_tokens
+from pattools.io import cbor
+from pattools.io.token_cbor import MapTemplate, encode_frame, encode_tokens, record_with_tokens
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
@@ -87,6 +88,7 @@ class ReplayedFrame:
     frame: int
     W: int
     H: int
+    encoder: "SequenceEncoder | None" = field(default=None, repr=False, compare=False)
     _record: dict | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -97,7 +99,37 @@ class ReplayedFrame:
 
     def encode(self, fmt: str) -> bytes:
         """The output record in ``fmt`` ("cbor" or "jsonl")."""
+        if fmt == "cbor" and self.encoder is not None:
+            return self.encoder.encode(self.envelope, self.tokens)
         return encode_frame(self.envelope, self.tokens, fmt)
+
+
+class SequenceEncoder:
+    """Canonical CBOR of one sequence's output frames, the parts they share encoded once:
+    the envelope entries (kind, version, seed, sim) and the replay block of each edit id.
+    Gives the bytes of ``encode_frame(envelope, tokens, "cbor")``."""
+
+    def __init__(self, fixed: dict) -> None:
+        self.fixed = fixed
+        self._templates: dict[bool, MapTemplate] = {}
+        self._blocks: dict[str | None, bytes] = {}
+
+    def encode(self, envelope: dict, tokens: TokenFrame) -> bytes:
+        if envelope.keys() - self.fixed.keys() - {"frame", "replay", "metrics"}:
+            return encode_frame(envelope, tokens, "cbor")
+        with_metrics = "metrics" in envelope
+        template = self._templates.get(with_metrics)
+        if template is None:
+            spliced = ["frame", "replay", "tokens"] + (["metrics"] if with_metrics else [])
+            template = self._templates[with_metrics] = MapTemplate(self.fixed, spliced)
+        block = envelope["replay"]
+        data = self._blocks.get(block["editId"])
+        if data is None:
+            data = self._blocks[block["editId"]] = cbor.encode(block)
+        values = {"frame": cbor.encode(envelope["frame"]), "replay": data, "tokens": encode_tokens(tokens)}
+        if with_metrics:
+            values["metrics"] = cbor.encode(envelope["metrics"])
+        return template.encode(values)
 
 
 @dataclass
@@ -108,6 +140,16 @@ class FrameEdit:
     applied: DeltaBatch | None  # None: no delta at all
     edit_id: str | None
     weights: dict[str, float] | None  # head-hint weight by patchId (None: all 1)
+
+
+def frame_edit(tokens: TokenFrame | None, applied: DeltaBatch, edit_id: str, heads: list | None) -> FrameEdit:
+    """A FrameEdit from an edit block's parts: every effective delta, the id, the dA heads hint
+    (whose mean weight scales the drive of every patch the block touches)."""
+    weights = None
+    if heads is not None and len(applied):
+        weight = _head_weight(heads)
+        weights = {pid: weight for pid in applied.patch_ids}
+    return FrameEdit(tokens, applied if len(applied) else None, edit_id, weights)
 
 
 def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
@@ -192,6 +234,7 @@ class SequenceReplay:
             raise DataError(str(err), path="sim") from None
         self.next_frame = 0
         self._block = _replay_block(options, None)
+        self.encoder = SequenceEncoder({"kind": "PAT_FRAME", "version": 1, "seed": seed, "sim": sim})
         self._last_delta: tuple | None = None  # (drives key, fields) of the last delta decode
 
     # ------------------------------------------------------------------ edits
@@ -212,12 +255,7 @@ class SequenceReplay:
         if block is None:
             return FrameEdit(tokens, None, None, None)
         applied = DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")
-        weights = None
-        heads = block.get("dA", {}).get("heads")
-        if heads is not None and len(applied):
-            weight = _head_weight(heads)
-            weights = {pid: weight for pid in applied.patch_ids}
-        return FrameEdit(tokens, applied if len(applied) else None, block["id"], weights)
+        return frame_edit(tokens, applied, block["id"], block.get("dA", {}).get("heads"))
 
     # ------------------------------------------------------------------ decoders
 
@@ -265,8 +303,9 @@ class SequenceReplay:
         mods = None if fields is None else _modulators(fields, self.options.gains)
         step(self.state, self.params, self.dt, mods=mods, noise_amp=self.noise_amp, kernel=self.options.kernel)
 
-    def feed(self, record: dict) -> ReplayedFrame | None:
-        """Replay input frame ``record['frame']`` (must be the next one); None if not selected."""
+    def feed(self, record: dict, edited: FrameEdit | None = None) -> ReplayedFrame | None:
+        """Replay input frame ``record['frame']`` (must be the next one); None if not selected.
+        ``edited``: what edits applied here did to the frame (else read from its edit block)."""
         frame = record["frame"]
         if frame != self.next_frame:
             raise DataError(expected_found(f"frame {self.next_frame} (frames of a sequence follow 0, 1, 2, …)",
@@ -274,7 +313,7 @@ class SequenceReplay:
         self.next_frame += 1
         if self.options.past_selection(frame):
             return None
-        edit = self._frame_edit(record)
+        edit = edited if edited is not None else self._frame_edit(record)
         if self.options.decoder == "live":
             fields = None
             for _ in range(self.steps):
@@ -301,7 +340,7 @@ class SequenceReplay:
             values["patchDefects"] = built.patch_defects.tolist()
             out["metrics"] = values
         out["replay"] = _replay_block_for(self._block, edit_id)
-        return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
+        return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H, self.encoder)
 
 
 def _check_frame_record(record: dict) -> None:
@@ -376,10 +415,7 @@ class Replayer:
         """Whether replaying this frame reads its tokens (see the class docstring)."""
         if self.options.decoder == "tokens" or "edit" in record:
             return True
-        if self.applier is None:
-            return False
-        seed, frame = record.get("seed"), record.get("frame")
-        return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
+        return self.applier is not None and self._targeted(record)
 
     def feed(self, record: dict, tokens: EncodedTokens | None = None) -> ReplayedFrame | None:
         """Replay one input frame; ``tokens``, when given, are its token array still encoded
@@ -387,11 +423,13 @@ class Replayer:
         if tokens is not None and self._reads_tokens(record):
             record = dict(record)
             record["tokens"] = tokens.decode()
-        if self.options.validate and record.get("kind") == "PAT_FRAME":
+        edited = None
+        if (self.applier is not None and record.get("kind") == "PAT_FRAME" and isinstance(record.get("tokens"), list)
+                and self._targeted(record)):
+            edited, record = self._apply_edits(record)
+        elif self.options.validate and record.get("kind") == "PAT_FRAME":
             self._validate(record)
         _check_frame_record(record)
-        if self.applier is not None:
-            record = self.applier.apply(record) or record
         seed = record["seed"]
         cur = self.current
         if cur is None or seed != cur.seed or record["frame"] == 0:
@@ -402,7 +440,45 @@ class Replayer:
             cur = self.current = SequenceReplay(seed, record["sim"], self.options)
         elif record["sim"] != cur.sim:
             raise DataError("expected the same sim block on every frame of a sequence", path="sim")
-        return cur.feed(record)
+        return cur.feed(record, edited)
+
+    def _targeted(self, record: dict) -> bool:
+        """Whether an edit package may target this frame (its seed and frame; sims checked later)."""
+        seed, frame = record.get("seed"), record.get("frame")
+        return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
+
+    def _apply_edits(self, record: dict) -> tuple[FrameEdit | None, dict]:
+        """Validate a targeted frame and apply the edit packages to it, as pat-apply would.
+
+        Tokens of the common shape are checked and edited as columns, giving the FrameEdit
+        directly; other frames take the record path (only the tokens an edit names are
+        read and checked), giving the edited record. Returns (FrameEdit or None, record)."""
+        from pattools.io.token_columns import checked_columns
+
+        columns = checked_columns(record["tokens"])
+        if columns is None:
+            if self.options.validate:
+                self._validate(record)
+            _check_frame_record(record)
+            return None, self.applier.apply(record) or record
+        if self.options.validate:
+            from pattools.schema import validate
+
+            validate({**record, "tokens": []}, kind="PAT_FRAME", check_finite=False)
+        _check_frame_record(record)
+        done = self.applier.apply_columns_effective(record, columns)
+        if done is None:
+            return None, record
+        tokens, changes = done
+        block = record.get("edit")
+        batches = [] if block is None else [DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")]
+        ids = [] if block is None else [block["id"]]
+        heads = None if block is None else block.get("dA", {}).get("heads")
+        for edit, target, result in changes:
+            batches.append(result.effective.batch())
+            ids.append(edit.package.id)
+            heads = target.heads if target.heads is not None else heads
+        return frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads), record
 
     def finish(self) -> None:
         """Raise the first problem with an edit that matched no input frame."""
@@ -447,3 +523,10 @@ def replay_pairs(records: Iterable[tuple], options: ReplayOptions,
             yield a, b
     first.finish()
     second.finish()
+
+
+def _concat_batches(batches: list[DeltaBatch]) -> DeltaBatch:
+    out = batches[0]
+    for batch in batches[1:]:
+        out = out.concat(batch)
+    return out
