@@ -104,3 +104,67 @@ def test_random_values_accepted_exactly_when_schema_valid_or_declined(data):
     assert (columns is not None) == valid  # these mutations keep the shape: declined only when invalid
     if columns is not None:
         assert _same_columns(columns, TokenFrame.from_tokens(tokens))
+
+
+# --- from the CBOR bytes (pattools.kernels.token_parse) -------------------------------------
+
+from pattools.io import cbor as pcbor  # noqa: E402
+from pattools.io.token_columns import columns_from_bytes  # noqa: E402
+
+
+def _agree(data: bytes) -> TokenFrame | None:
+    """columns_from_bytes(data), after checking it never accepts what decoding the maps and
+    checked_columns would not, and that it then gives the same columns."""
+    fast = columns_from_bytes(data)
+    if fast is not None:
+        import cbor2
+
+        slow = checked_columns(cbor2.loads(data))
+        assert slow is not None and _same_columns(fast, slow)
+    return fast
+
+
+@pytest.mark.parametrize("layout", ["plain", "recon", "no code", "3 codes"])
+def test_bytes_give_the_columns_of_the_maps(layout):
+    tokens = make_frame(W=100, H=70, scale=16)["tokens"]
+    for i, token in enumerate(tokens):
+        if layout == "recon":
+            token["stats"]["reconMSE"] = [0.5, 1e-300, 3.0e38, 0.1][i % 4]
+        elif layout == "no code":
+            del token["code"]
+        elif layout == "3 codes":
+            token["code"]["rvq"] = token["code"]["rvq"][:3]
+        token["geom"]["phi_gf"] = [-0.0, 0.5, 65504.0 / 65536, 6e-8, -3.0][i % 5]  # half, single and double widths
+    assert _agree(pcbor.encode(tokens)) is not None
+
+
+def test_bytes_in_other_encodings_or_invalid_are_declined():
+    tokens = make_frame(W=64, H=64, scale=32)["tokens"]
+    import cbor2
+
+    assert columns_from_bytes(cbor2.dumps(tokens)) is None  # keys not in canonical order
+    bad = copy.deepcopy(tokens)
+    bad[1]["stats"]["rho"] = 1.5
+    assert columns_from_bytes(pcbor.encode(bad)) is None
+    bad = copy.deepcopy(tokens)
+    bad[2]["hdr"]["patchId"] = "é,0,32"
+    assert columns_from_bytes(pcbor.encode(bad)) is None
+    assert columns_from_bytes(pcbor.encode(tokens)[:-1]) is None
+    assert columns_from_bytes(pcbor.encode(tokens) + b"\x00") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_damaged_bytes_are_declined_or_read_as_the_maps_are(data):
+    tokens = make_frame(W=64, H=48, scale=16, rng=np.random.default_rng(data.draw(st.integers(0, 10**6))))["tokens"]
+    encoded = bytearray(pcbor.encode(tokens))
+    for _ in range(data.draw(st.integers(1, 3))):
+        encoded[data.draw(st.integers(0, len(encoded) - 1))] = data.draw(st.integers(0, 255))
+    try:
+        import cbor2
+
+        cbor2.loads(bytes(encoded))
+    except Exception:  # noqa: BLE001 - undecodable: the fast reader must decline too
+        assert columns_from_bytes(bytes(encoded)) is None
+        return
+    _agree(bytes(encoded))

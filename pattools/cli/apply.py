@@ -68,17 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.applier import EditApplier, load_edits
     from pattools.edit.bounds import Bounds
+    from pattools.io.frame_encoder import FrameEncoder
 
     bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
     edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
                                 stdin=streams.stdin, expand_shards=False)
     edits = load_edits(edit_records, bounds, clip=options.clip, validate=options.validate)
     applier = EditApplier(edits, lenient=options.lenient, recode=options.recode)
-    base.settle_long_lived()  # the loaded edits live all run: keep the collector off them
+    base.settle_long_lived(streams)  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
+    # Validated CBOR frames are read as token columns straight from their bytes (no maps).
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                          stdin=streams.stdin)
+                          stdin=streams.stdin, lazy_tokens=options.validate and fmt == "cbor")
+    encoder = FrameEncoder()
     pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
     pending_tokens = 0
     for record in frames:
@@ -86,17 +89,17 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             pending.append(record)
             pending_tokens += len(record.columns)
             if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
-                _write_stacked(applier, pending, writer)
+                _write_stacked(applier, pending, writer, encoder)
                 pending, pending_tokens = [], 0
             continue
-        _write_stacked(applier, pending, writer)
+        _write_stacked(applier, pending, writer, encoder)
         pending, pending_tokens = [], 0
         edited = applier.apply(record.value)
         if edited is not None:
             writer.write(edited)
         else:
             _pass_through(record, writer)
-    _write_stacked(applier, pending, writer)
+    _write_stacked(applier, pending, writer, encoder)
     streams.stdout.flush()
     tally = applier.tally
     if options.verbose:
@@ -114,10 +117,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
 
 
-def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
+def _write_stacked(applier, records: list, writer: RecordWriter, encoder) -> None:
     """Edit frames held as columns together and write them (edited ones encoded from columns)."""
-    from pattools.io import token_cbor
-
     if not records:
         return
     results = applier.apply_columns_many([(record.value, record.columns) for record in records])
@@ -125,7 +126,7 @@ def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
         if result is None:
             _pass_through(record, writer)
         else:
-            writer.write_encoded(token_cbor.encode_frame_record(*result))
+            writer.write_encoded(encoder.encode(*result))
 
 
 def _pass_through(record, writer: RecordWriter) -> None:

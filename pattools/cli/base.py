@@ -40,10 +40,11 @@ class Streams:
     stdin: BinaryIO
     stdout: BinaryIO
     stderr: TextIO
+    whole_process: bool = False  # the command owns the interpreter (not run in-process by a caller)
 
     @classmethod
     def system(cls) -> "Streams":
-        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr)
+        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, whole_process=True)
 
 
 class PatArgumentParser(argparse.ArgumentParser):
@@ -221,14 +222,17 @@ def _silence_stdout(streams: Streams) -> None:
             pass
 
 
-def settle_long_lived() -> None:
-    """Tell the cycle collector that everything alive now lives for the whole run.
+def settle_long_lived(streams: Streams) -> None:
+    """Tell the cycle collector that everything alive now lives for the whole run (only
+    when the command owns the process: in-process callers keep their collector as it is).
 
     Streaming commands allocate many short-lived containers; each full collection would
     otherwise re-scan whatever large structure was loaded up front (an edit file of
     thousands of targets). Freezing moves those objects out of the collector's view, and a
     larger first-generation threshold makes collections rarer (records rarely form cycles).
     """
+    if not streams.whole_process:
+        return
     import gc
 
     gc.freeze()

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import cbor2
 import numpy as np
 
 from pattools.errors import DataError
 from pattools.io import cbor
+
+if TYPE_CHECKING:
+    from pattools.tokens.frame import TokenFrame
 
 TOKENS_KEY = b"\x66tokens"  # the canonical encoding of the text "tokens"
 _EMPTY_ARRAY = b"\x80"
@@ -38,6 +41,13 @@ class EncodedTokens:
     """A frame's "tokens" value as it was encoded in the input."""
 
     data: bytes
+
+    def columns(self) -> TokenFrame | None:
+        """The tokens as checked columns when they are in a layout pattools writes and
+        schema-valid (pattools.io.token_columns.columns_from_bytes); else None: decode()."""
+        from pattools.io.token_columns import columns_from_bytes
+
+        return columns_from_bytes(self.data)
 
     def decode(self) -> list:
         """The token array, decoded strictly; a DataError's path starts at ``tokens``."""

@@ -63,8 +63,10 @@ def read_records(
     """Records of every input in order; ``-`` is stdin. Validates each unless told not to.
 
     ``lazy_tokens``: a CBOR record's top-level "tokens" value is not decoded: the record
-    holds an empty token array and ``encoded_tokens`` (pattools.io.lazy_tokens), and
-    validation covers the rest of the record only.
+    holds an empty token array and ``encoded_tokens`` (pattools.io.lazy_tokens). With
+    validation, a PAT_FRAME's tokens are then read as checked ``columns`` straight from
+    their bytes, and only where that is not possible decoded into the record (and
+    ``encoded_tokens`` is None) and validated as usual.
     """
     for name in inputs:
         if name == "-":
@@ -114,7 +116,18 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
                 raise DataError(f"expected a finite number, got {bad[1]}", input=name,
                                 record=index, path=bad[0])
         columns = None
-        if validate:
+        if validate and encoded_tokens is not None and value.get("kind") == "PAT_FRAME":
+            columns = encoded_tokens.columns()
+            if columns is None:  # another layout, or invalid: decode the maps and check them
+                try:
+                    value["tokens"] = encoded_tokens.decode()
+                except DataError as error:
+                    raise error.located(input=name, record=index) from None
+                encoded_tokens = None
+                columns = _validate(value, name, index)
+            else:
+                schema.validate(value, input=name, index=index, check_finite=False)  # tokens: [] here
+        elif validate:
             columns = _validate(value, name, index)
         if expand_shards and value.get("kind") == "PAT_SHARD":
             yield from _expand_shard(value, name, index, manifest_sim)

@@ -10,8 +10,12 @@ re-encode to exactly the bytes the maps encode to. Every schema bound is checked
 columns, and every float must be finite.
 
 It answers ``None`` for anything else, valid or not, and the caller validates with the
-schema as before: a frame accepted here is always schema-valid (tests/test_schemas.py
+schema as before: a frame accepted here is always schema-valid (tests/test_token_columns.py
 proves it on a mutation corpus), so error messages still come from the schema path.
+
+``columns_from_bytes`` does the same from a token array's CBOR bytes without building maps
+(pattools.kernels.token_parse), accepting exactly what decoding the bytes and
+``checked_columns`` would accept in the layouts pattools writes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from functools import lru_cache
 from itertools import chain, repeat
 from operator import eq, itemgetter
 
+import cbor2
 import numpy as np
 
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOKEN_SCALES, TOPO_FIELDS, TokenFrame
@@ -135,3 +140,112 @@ def _columns(tokens: list, with_code: bool) -> TokenFrame | None:
         rvq=rvq_col,
         recon_mse=values[count + n_geom + n_stats:] if with_recon else None,
     )
+
+
+# ------------------------------------------------------------------ from the CBOR bytes
+
+_GEOM_LOW = np.array([b[0] for b in _GEOM_BOUNDS])
+_GEOM_HIGH = np.array([b[1] for b in _GEOM_BOUNDS])
+_STATS_LOW = np.array([b[0] for b in _STATS_BOUNDS])
+_STATS_HIGH = np.array([b[1] for b in _STATS_BOUNDS])
+
+
+class _Layouts:
+    """The token layout of the last array read (frames of a stream share one)."""
+
+    last: tuple[bool, int | None] = (False, 5)
+    last_ids: tuple[bytes, list[str]] = (b"", [])
+
+
+def columns_from_bytes(data: bytes) -> TokenFrame | None:
+    """``checked_columns`` of the token array encoded in ``data`` (one CBOR array), read
+    without decoding maps; None where that would answer None or the bytes are in another
+    layout or encoding (decode and check the maps then)."""
+    count, start = _array_head(data)
+    if count <= 0:
+        return None
+    view = np.frombuffer(data, dtype=np.uint8)
+    layout = _Layouts.last
+    frame = _parse(view, start, count, layout)
+    if frame is None:
+        peeked = _peek_layout(data, start)
+        if peeked is None or peeked == layout:
+            return None
+        frame = _parse(view, start, count, peeked)
+        if frame is None:
+            return None
+        _Layouts.last = peeked
+    return frame if _columns_in_bounds(frame) else None
+
+
+def _array_head(data: bytes) -> tuple[int, int]:
+    """(item count, position after the head) of a definite array, or (-1, 0)."""
+    if not data:
+        return -1, 0
+    first = data[0]
+    if 0x80 <= first <= 0x97:
+        return first - 0x80, 1
+    size = {0x98: 1, 0x99: 2, 0x9A: 4, 0x9B: 8}.get(first)
+    if size is None or len(data) < 1 + size:
+        return -1, 0
+    return int.from_bytes(data[1:1 + size], "big"), 1 + size
+
+
+def _peek_layout(data: bytes, start: int) -> tuple[bool, int | None] | None:
+    """(has reconMSE, code width or None) of the first token, decoded on its own."""
+    from pattools.kernels.cbor_scan import SCAN_OK, scan_item
+
+    status, end, _, _ = scan_item(np.frombuffer(data, dtype=np.uint8), start, np.zeros(0, dtype=np.uint8))
+    if status != SCAN_OK:
+        return None
+    try:
+        token = cbor2.loads(data[start:end])
+        code = token.get("code")
+        dims = None if code is None else len(code["rvq"])
+        return "reconMSE" in token["stats"], dims
+    except Exception:  # noqa: BLE001 - any surprise: not a layout this reader takes
+        return None
+
+
+def _parse(view: np.ndarray, start: int, count: int, layout: tuple[bool, int | None]) -> TokenFrame | None:
+    from pattools.io.token_cbor import _program
+    from pattools.kernels.token_parse import PARSE_OK, parse_tokens
+
+    with_recon, dims = layout
+    program = _program(with_recon, dims)
+    status, end, floats, ints, texts, n_text = parse_tokens(program.ops, program.pool, view, start, count,
+                                                            program.floats, program.ints)
+    if status != PARSE_OK or end != len(view):
+        return None
+    ids = texts[:n_text].tobytes()
+    if ids == _Layouts.last_ids[0]:
+        pids = list(_Layouts.last_ids[1])
+    else:
+        pids = ids.decode("ascii").split("\n")
+        _Layouts.last_ids = (ids, list(pids))
+    g, st = len(GEOM_FIELDS), len(STATS_FIELDS)
+    return TokenFrame(
+        patch_ids=pids,
+        t=floats[:, 0].copy(),
+        scale=ints[:, 0].copy(),
+        geom=floats[:, 1:1 + g].copy(),
+        stats=floats[:, 1 + g:1 + g + st].copy(),
+        topo=ints[:, 1:1 + len(TOPO_FIELDS)].copy(),
+        rvq=None if dims is None else ints[:, 1 + len(TOPO_FIELDS):].copy(),
+        recon_mse=floats[:, -1].copy() if with_recon else None,
+    )
+
+
+def _columns_in_bounds(frame: TokenFrame) -> bool:
+    """The schema's bounds (finite floats were checked by the parser)."""
+    if not set(frame.scale.tolist()) <= _SCALES:
+        return False
+    if not ((frame.geom >= _GEOM_LOW) & (frame.geom <= _GEOM_HIGH)).all():
+        return False
+    if not ((frame.stats >= _STATS_LOW) & (frame.stats <= _STATS_HIGH)).all():
+        return False
+    if frame.recon_mse is not None and not (frame.recon_mse >= 0.0).all():
+        return False
+    if not ((frame.topo >= -1) & (frame.topo <= 1)).all():
+        return False
+    return frame.rvq is None or bool(((frame.rvq >= 0) & (frame.rvq <= 3)).all())

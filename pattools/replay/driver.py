@@ -28,7 +28,8 @@ from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.io.lazy_tokens import EncodedTokens
 from pattools.io import cbor
-from pattools.io.token_cbor import MapTemplate, encode_frame, encode_tokens, record_with_tokens
+from pattools.io.frame_encoder import FrameEncoder
+from pattools.io.token_cbor import encode_frame, record_with_tokens
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
@@ -105,31 +106,21 @@ class ReplayedFrame:
 
 
 class SequenceEncoder:
-    """Canonical CBOR of one sequence's output frames, the parts they share encoded once:
-    the envelope entries (kind, version, seed, sim) and the replay block of each edit id.
-    Gives the bytes of ``encode_frame(envelope, tokens, "cbor")``."""
+    """Output frames of one sequence: the shared envelope entries (FrameEncoder) and the
+    replay block of each edit id encoded once."""
 
-    def __init__(self, fixed: dict) -> None:
-        self.fixed = fixed
-        self._templates: dict[bool, MapTemplate] = {}
+    def __init__(self) -> None:
+        self._frames = FrameEncoder()
         self._blocks: dict[str | None, bytes] = {}
 
     def encode(self, envelope: dict, tokens: TokenFrame) -> bytes:
-        if envelope.keys() - self.fixed.keys() - {"frame", "replay", "metrics"}:
-            return encode_frame(envelope, tokens, "cbor")
-        with_metrics = "metrics" in envelope
-        template = self._templates.get(with_metrics)
-        if template is None:
-            spliced = ["frame", "replay", "tokens"] + (["metrics"] if with_metrics else [])
-            template = self._templates[with_metrics] = MapTemplate(self.fixed, spliced)
-        block = envelope["replay"]
+        block = envelope.get("replay")
+        if block is None:
+            return self._frames.encode(envelope, tokens)
         data = self._blocks.get(block["editId"])
         if data is None:
             data = self._blocks[block["editId"]] = cbor.encode(block)
-        values = {"frame": cbor.encode(envelope["frame"]), "replay": data, "tokens": encode_tokens(tokens)}
-        if with_metrics:
-            values["metrics"] = cbor.encode(envelope["metrics"])
-        return template.encode(values)
+        return self._frames.encode(envelope, tokens, {"replay": data})
 
 
 @dataclass
@@ -234,7 +225,7 @@ class SequenceReplay:
             raise DataError(str(err), path="sim") from None
         self.next_frame = 0
         self._block = _replay_block(options, None)
-        self.encoder = SequenceEncoder({"kind": "PAT_FRAME", "version": 1, "seed": seed, "sim": sim})
+        self.encoder = SequenceEncoder()
         self._last_delta: tuple | None = None  # (drives key, fields) of the last delta decode
 
     # ------------------------------------------------------------------ edits

@@ -1,0 +1,47 @@
+"""Canonical CBOR of PAT_FRAME records built from an envelope and token columns, with the
+entries the frames of a sequence share (kind, version, seed, sim) encoded once.
+
+Why: commands that write frame after frame of one sequence (pat-apply's edited frames,
+pat-replay's output) would otherwise re-encode and re-sort the same envelope entries for
+every frame. The bytes are those of ``token_cbor.encode_frame_record``.
+"""
+
+from __future__ import annotations
+
+from pattools.io import cbor
+from pattools.io.token_cbor import MapTemplate, encode_tokens
+from pattools.tokens.frame import TokenFrame
+
+SHARED_KEYS = ("kind", "version", "seed", "sim")
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal with equal types throughout (1, 1.0 and True encode differently)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(same_value(v, b[k]) for k, v in a.items())
+    if type(a) is list:
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+class FrameEncoder:
+    """Encodes PAT_FRAME records of any envelope; templates are kept per key set and
+    rebuilt when the shared entries change (a new sequence)."""
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[str, ...], tuple[dict, MapTemplate]] = {}
+
+    def encode(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> bytes:
+        """``envelope`` (without "tokens") plus ``tokens``; ``encoded`` may give the bytes of
+        some envelope values already encoded (the caller's own memo)."""
+        shared = {key: envelope[key] for key in SHARED_KEYS if key in envelope}
+        spliced = tuple(key for key in envelope if key not in shared) + ("tokens",)
+        known = self._templates.get(spliced)
+        if known is None or not same_value(known[0], shared):
+            known = self._templates[spliced] = (shared, MapTemplate(shared, spliced))
+        values = {"tokens": encode_tokens(tokens)}
+        for key in spliced[:-1]:
+            values[key] = encoded[key] if encoded is not None and key in encoded else cbor.encode(envelope[key])
+        return known[1].encode(values)
