@@ -230,13 +230,15 @@ class SequenceReplay:
 
     # ------------------------------------------------------------------ edits
 
-    def _frame_edit(self, record: dict) -> FrameEdit:
+    def _frame_edit(self, record: dict, columns: TokenFrame | None = None) -> FrameEdit:
         """Tokens, effective deltas, edit id and head-hint weights of one (edited) input frame."""
         block = record.get("edit")
         decoder = self.options.decoder
         if block is None and decoder != "tokens":
             return FrameEdit(None, None, None, None)
-        if decoder == "tokens":
+        if columns is not None:
+            tokens = columns
+        elif decoder == "tokens":
             try:
                 tokens = TokenFrame.from_tokens(record["tokens"])
             except ValueError as exc:
@@ -294,9 +296,11 @@ class SequenceReplay:
         mods = None if fields is None else _modulators(fields, self.options.gains)
         step(self.state, self.params, self.dt, mods=mods, noise_amp=self.noise_amp, kernel=self.options.kernel)
 
-    def feed(self, record: dict, edited: FrameEdit | None = None) -> ReplayedFrame | None:
+    def feed(self, record: dict, edited: FrameEdit | None = None,
+             columns: TokenFrame | None = None) -> ReplayedFrame | None:
         """Replay input frame ``record['frame']`` (must be the next one); None if not selected.
-        ``edited``: what edits applied here did to the frame (else read from its edit block)."""
+        ``edited``: what edits applied here did to the frame (else read from its edit block);
+        ``columns``: the frame's tokens as checked columns, when read so."""
         frame = record["frame"]
         if frame != self.next_frame:
             raise DataError(expected_found(f"frame {self.next_frame} (frames of a sequence follow 0, 1, 2, …)",
@@ -304,7 +308,7 @@ class SequenceReplay:
         self.next_frame += 1
         if self.options.past_selection(frame):
             return None
-        edit = edited if edited is not None else self._frame_edit(record)
+        edit = edited if edited is not None else self._frame_edit(record, columns)
         if self.options.decoder == "live":
             fields = None
             for _ in range(self.steps):
@@ -411,15 +415,18 @@ class Replayer:
     def feed(self, record: dict, tokens: EncodedTokens | None = None) -> ReplayedFrame | None:
         """Replay one input frame; ``tokens``, when given, are its token array still encoded
         (record["tokens"] is then a placeholder), decoded only if this replay reads them."""
+        columns = None  # the tokens as checked columns, read straight from their bytes
         if tokens is not None and self._reads_tokens(record):
-            record = dict(record)
-            record["tokens"] = tokens.decode()
+            columns = tokens.columns() if record.get("kind") == "PAT_FRAME" else None
+            if columns is None:
+                record = dict(record)
+                record["tokens"] = tokens.decode()
         edited = None
         if (self.applier is not None and record.get("kind") == "PAT_FRAME" and isinstance(record.get("tokens"), list)
                 and self._targeted(record)):
-            edited, record = self._apply_edits(record)
+            edited, record = self._apply_edits(record, columns)
         elif self.options.validate and record.get("kind") == "PAT_FRAME":
-            self._validate(record)
+            self._validate(record if columns is None else {**record, "tokens": []})
         _check_frame_record(record)
         seed = record["seed"]
         cur = self.current
@@ -431,22 +438,24 @@ class Replayer:
             cur = self.current = SequenceReplay(seed, record["sim"], self.options)
         elif record["sim"] != cur.sim:
             raise DataError("expected the same sim block on every frame of a sequence", path="sim")
-        return cur.feed(record, edited)
+        return cur.feed(record, edited, columns)
 
     def _targeted(self, record: dict) -> bool:
         """Whether an edit package may target this frame (its seed and frame; sims checked later)."""
         seed, frame = record.get("seed"), record.get("frame")
         return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
 
-    def _apply_edits(self, record: dict) -> tuple[FrameEdit | None, dict]:
+    def _apply_edits(self, record: dict, columns: TokenFrame | None) -> tuple[FrameEdit | None, dict]:
         """Validate a targeted frame and apply the edit packages to it, as pat-apply would.
 
-        Tokens of the common shape are checked and edited as columns, giving the FrameEdit
-        directly; other frames take the record path (only the tokens an edit names are
-        read and checked), giving the edited record. Returns (FrameEdit or None, record)."""
+        Tokens of the common shape (``columns`` when already read from their bytes) are
+        checked and edited as columns, giving the FrameEdit directly; other frames take the
+        record path (only the tokens an edit names are read and checked), giving the edited
+        record. Returns (FrameEdit or None, record)."""
         from pattools.io.token_columns import checked_columns
 
-        columns = checked_columns(record["tokens"])
+        if columns is None:
+            columns = checked_columns(record["tokens"])
         if columns is None:
             if self.options.validate:
                 self._validate(record)
