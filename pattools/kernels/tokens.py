@@ -11,15 +11,16 @@ cell order, exactly the sums of §1; step 5 (vortex plaquettes) and the reductio
 step 6 follow. The caller assembles tokens with numpy.
 
 Exactness: cosT/sinT are certified float32 roundings of libm's cos/sin (cells whose fast
-value lies within SINCOS_ERR of a float32 rounding boundary take libm's); φ, phi_gf and
-theta use libm's atan2; the hypot is the JavaScript engine's (``hypot_js``). The
-``*_reference`` kernels are the straightforward versions (libm everywhere, flat arrays,
-one scalar loop) kept for parity tests; both give identical bits. numpy's SIMD ufuncs
-(``np.arctan2``, ``np.hypot``) are never used: on some CPUs they differ from libm.
+value lies within SINCOS_ERR of a float32 rounding boundary take libm's); φ has libm's
+atan2 bits (``phase_angle``: a certified fast atan2 where it provably agrees with libm,
+libm elsewhere), phi_gf and theta use libm's atan2; the hypot is the JavaScript
+engine's (``hypot_js``). The ``*_reference`` kernels are the straightforward versions
+(libm everywhere, flat arrays, one scalar loop) kept for parity tests; both give
+identical bits. numpy's SIMD ufuncs (``np.arctan2``, ``np.hypot``) are never used: on
+some CPUs they differ from libm.
 
-Cost (one thread, bench/bench_tokens.py): a 96×96 frame takes ≈ 0.37 ms in build_frame,
-≈ 0.13 ms of it libm's atan2 (≈ 15 ns per cell, not vectorisable; glibc's atan2 is not
-correctly rounded either, so a faster certified one could not reproduce its bits).
+Cost (one thread, bench/bench_tokens.py): a 96×96 frame takes ≈ 0.25 ms in build_frame;
+φ ≈ 40 µs of it (libm's atan2 alone took ≈ 0.11 ms).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import numpy as np
 
 from pattools.kernels._jit import kernel, prange
 from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos
+from pattools.kernels.phase_angle import phase_angle_row
 from pattools.kernels.metrics import PAD, PI, TAU, fill_border, hypot_js, hypot_js_finite, rho_step_terms_into
 
 # columns of patch_reduce's float output
@@ -256,7 +258,7 @@ def phase_fields_into(
     """``phase_fields`` writing every element of caller-owned planes (reused across
     frames, so a frame allocates no large arrays). Rows run in ``n_bands`` parallel
     bands, each row in separate vectorisable loops (sincos, certification, stores) and
-    the libm atan2 loop."""
+    ``phase_angle_row``."""
     err = 2.0 * SINCOS_ERR
     for band in prange(n_bands):
         ok = np.empty(W, dtype=np.bool_)
@@ -264,6 +266,10 @@ def phase_fields_into(
         sbuf = np.empty(W)
         cf = np.empty(W, dtype=np.float32)
         sf = np.empty(W, dtype=np.float32)
+        kbuf = np.empty(W, dtype=np.int64)
+        wbuf = np.empty(W)
+        hbuf = np.empty(W)
+        lbuf = np.empty(W)
         for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
             row = y * W
             t_row = theta[row : row + W]
@@ -294,8 +300,7 @@ def phase_fields_into(
                 srow[x + PAD] = sbuf[x]
                 ct[x + 1] = cf[x]
                 st[x + 1] = sf[x]
-            for x in range(W):
-                ph[x + 1] = math.atan2(np.float64(sf[x]), np.float64(cf[x]))
+            phase_angle_row(sf, cf, t_row, ph[1 : W + 1], kbuf, wbuf, hbuf, lbuf, ok)
     if wrap:
         fill_border(cp, W, H, PAD)
         fill_border(sp, W, H, PAD)
