@@ -9,7 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pattools.edit.applier import EditApplier, load_edit
+from pattools.edit.applier import EditApplier, edited_envelope, load_edit
+from pattools.edit.block_cbor import EditBlockEncoder
+from pattools.io.cbor import encode
 from pattools.edit.apply import apply_target, apply_to_record, delta_columns, wrap_angle
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage
@@ -463,6 +465,13 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
         if a is not None:
             assert a[0] == b[0] and same_columns(a[1], b[1]) and a[1].heads == b[1].heads
     assert together.tally == one_by_one.tally
+    # the memoising edit-block encoder gives the bytes of the maps, memo hits included
+    blocks = EditBlockEncoder()
+    again = _applier(edits, recode=recode).apply_columns_many_effective(list(zip(records, columns)))
+    for _ in range(2):
+        for record, done in zip(records, again):
+            if done is not None:
+                assert blocks.block(done[1]) == encode(edited_envelope(record, done[1])["edit"])
     # and the record path (dict tokens) agrees with the column path
     by_record = _applier(edits, recode=recode)
     for record, result in zip(records, expected):
@@ -489,3 +498,18 @@ def test_stacked_application_reports_the_first_error_of_frame_order():
         for record, tokens in zip(records, columns):
             applier.apply_columns(record, tokens)
     assert str(stacked.value) == str(sequential.value) and "rvqDelta" in str(stacked.value)
+
+
+def test_edit_block_memo_keeps_signed_zeros_apart():
+    records = _records(4, frames=2)
+    sim = records[0]["sim"]
+    columns = [TokenFrame.from_tokens(r["tokens"]) for r in records]
+    columns[1].stats[0, 5] = -0.0  # attnMean: a zero delta on -0.0 and on 0.0 encode alike,
+    columns[0].stats[0, 5] = 0.0  # but the effective deltas below differ in sign
+    edit = edit_record([{"frame": f, "dpat": [{"patchId": "0,0,32", "stats": {"attnMean": d}}]}
+                        for f, d in ((0, 0.0), (1, -0.0))], seed=7, sim=sim)
+    blocks = EditBlockEncoder()
+    done = _applier([edit]).apply_columns_many_effective(list(zip(records, columns)))
+    encoded = [blocks.block(d[1]) for d in done]
+    assert encoded == [encode(edited_envelope(r, d[1])["edit"]) for r, d in zip(records, done)]
+    assert encoded[0] != encoded[1]

@@ -68,7 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.applier import EditApplier, load_edits
     from pattools.edit.bounds import Bounds
-    from pattools.io.frame_encoder import FrameEncoder
 
     bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
     edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
@@ -81,7 +80,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     # Validated CBOR frames are read as token columns straight from their bytes (no maps).
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
                           stdin=streams.stdin, lazy_tokens=options.validate and fmt == "cbor")
-    encoder = FrameEncoder()
+    encoder = _ColumnWriter(writer)
     pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
     pending_tokens = 0
     for record in frames:
@@ -117,16 +116,39 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
 
 
-def _write_stacked(applier, records: list, writer: RecordWriter, encoder) -> None:
+class _ColumnWriter:
+    """Writes frames edited on columns: envelope entries and edit blocks encoded by the
+    memoising encoders (pattools.io.frame_encoder, pattools.edit.block_cbor)."""
+
+    def __init__(self, writer: RecordWriter) -> None:
+        from pattools.edit.block_cbor import EditBlockEncoder
+        from pattools.io.frame_encoder import FrameEncoder
+
+        self.writer = writer
+        self.frames = FrameEncoder()
+        self.blocks = EditBlockEncoder()
+
+    def write(self, record: dict, tokens, changes: list) -> None:
+        from pattools.edit.applier import edited_envelope
+
+        if "edit" in record:  # an earlier edit block: extend it as maps
+            self.writer.write_encoded(self.frames.encode(edited_envelope(record, changes), tokens))
+            return
+        envelope = {name: value for name, value in record.items() if name != "tokens"}
+        envelope["edit"] = None  # encoded below
+        self.writer.write_encoded(self.frames.encode(envelope, tokens, {"edit": self.blocks.block(changes)}))
+
+
+def _write_stacked(applier, records: list, writer: RecordWriter, columns: _ColumnWriter) -> None:
     """Edit frames held as columns together and write them (edited ones encoded from columns)."""
     if not records:
         return
-    results = applier.apply_columns_many([(record.value, record.columns) for record in records])
+    results = applier.apply_columns_many_effective([(record.value, record.columns) for record in records])
     for record, result in zip(records, results):
         if result is None:
             _pass_through(record, writer)
         else:
-            writer.write_encoded(encoder.encode(*result))
+            columns.write(record.value, *result)
 
 
 def _pass_through(record, writer: RecordWriter) -> None:

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pattools import schema
 from pattools.edit.apply import apply_located, apply_to_record, edit_block, located
 from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch, EditPackage
+from pattools.edit.dpat import DeltaBatch, EditPackage, validated_package
 from pattools.errors import DataError, expected_found
 from pattools.io import Record
+from pattools.io.cbor import collector_paused
 from pattools.tokens.frame import TokenFrame
 
 
@@ -46,11 +46,11 @@ def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | 
               index: int | None = None) -> LoadedEdit:
     """Group an edit's targets by frame and bound their deltas now (an error comes before any output)."""
     frames: dict[int, FrameEdit] = {}
-    for t, target in enumerate(package.targets):
-        try:
-            batch, clips = target.batch.bounded(bounds, clip=clip)
-        except DataError as error:
-            raise error.located(input=input, record=index)
+    try:
+        bounded = package.bounded_batches(bounds, clip=clip)
+    except DataError as error:
+        raise error.located(input=input, record=index)
+    for t, (target, (batch, clips)) in enumerate(zip(package.targets, bounded)):
         known = frames.get(target.frame)
         if known is None:
             frames[target.frame] = FrameEdit(batch, clips, target.heads, t)
@@ -69,14 +69,17 @@ def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterat
             raise DataError(expected_found('"PAT_EDIT"', value.get("kind")), input=record.input,
                             record=record.index, path="kind")
         if validate:  # read_records has screened for NaN/Inf already
-            schema.validate(value, input=record.input, index=record.index, check_finite=False)
-        yield EditPackage.from_record(value, input=record.input, index=record.index), record.input, record.index
+            package = validated_package(value, input=record.input, index=record.index)
+        else:
+            package = EditPackage.from_record(value, input=record.input, index=record.index)
+        yield package, record.input, record.index
 
 
 def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
     """Every record of an edit file as a `LoadedEdit` (each must be a PAT_EDIT)."""
-    return [load_edit(package, bounds, clip=clip, input=name, index=index)
-            for package, name, index in edit_packages(records, validate=validate)]
+    with collector_paused():  # edits are large and acyclic: see collector_paused
+        return [load_edit(package, bounds, clip=clip, input=name, index=index)
+                for package, name, index in edit_packages(records, validate=validate)]
 
 
 @dataclass
@@ -143,13 +146,7 @@ class EditApplier:
         the edited envelope (with its edit block; tokens not included) and token columns,
         or None when no edit changed the record."""
         done = self.apply_columns_effective(record, tokens)
-        if done is None:
-            return None
-        edited, changes = done
-        envelope = {name: value for name, value in record.items() if name != "tokens"}
-        for edit, target, result in changes:
-            envelope["edit"] = edit_block(envelope.get("edit"), edit.package.id, result.applied, target.heads)
-        return envelope, edited
+        return None if done is None else (edited_envelope(record, done[1]), done[0])
 
     def apply_columns_effective(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
         """The edited columns and, for each edit that changed the frame (in order), the
@@ -170,23 +167,27 @@ class EditApplier:
         return current, changes
 
     def apply_columns_many(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[dict, TokenFrame] | None]:
-        """``apply_columns`` for each (record, columns) in order, the frames of each round
-        of edits applied together (pattools.edit.stacked). Results, tallies and the first
-        error are those of calling ``apply_columns`` frame after frame."""
+        """``apply_columns`` for each (record, columns) in order (see apply_columns_many_effective)."""
+        return [None if done is None else (edited_envelope(record, done[1]), done[0])
+                for (record, _), done in zip(items, self.apply_columns_many_effective(items))]
+
+    def apply_columns_many_effective(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
+        """``apply_columns_effective`` for each (record, columns) in order, the frames of
+        each round of edits applied together (pattools.edit.stacked). Results, tallies and
+        the first error are those of going frame after frame."""
         pairs = [list(self._targets(record)) for record, _ in items]
-        envelopes = [record for record, _ in items]
         tokens = [columns for _, columns in items]
-        changed = [False] * len(items)
+        changes: list[list] = [[] for _ in items]
         try:
             for k in range(max(map(len, pairs), default=0)):
-                self._round(k, pairs, envelopes, tokens, changed)
+                self._round(k, pairs, [record for record, _ in items], tokens, changes)
         except DataError:
             self._raise_first_error(items)
             raise
-        self.tally.frames_changed += sum(changed)
-        return [(envelopes[i], tokens[i]) if changed[i] else None for i in range(len(items))]
+        self.tally.frames_changed += sum(1 for c in changes if c)
+        return [(tokens[i], changes[i]) if changes[i] else None for i in range(len(items))]
 
-    def _round(self, k: int, pairs: list, envelopes: list[dict], tokens: list[TokenFrame], changed: list[bool]) -> None:
+    def _round(self, k: int, pairs: list, records: list[dict], tokens: list[TokenFrame], changes: list[list]) -> None:
         """Apply the k-th edit of every frame that has one."""
         groups: dict[tuple, list[tuple[int, Located]]] = {}
         for i, frame_pairs in enumerate(pairs):
@@ -194,7 +195,7 @@ class EditApplier:
                 continue
             edit, target = frame_pairs[k]
             key = layout_key(tokens[i]) if target.heads is None else None
-            with _located(edit, envelopes[i]):
+            with _located(edit, records[i]):
                 rows, batch, skipped = located(tokens[i], target.batch, lenient=self.lenient)
             self._count(target, skipped)
             groups.setdefault(key, []).append((i, Located(tokens[i], rows, batch)))
@@ -205,12 +206,10 @@ class EditApplier:
             else:
                 results = apply_stacked([item for _, item in members], recode=self.recode)
             for (i, _), result in zip(members, results):
-                if len(result.rows) == 0:
-                    continue
-                edit, target = pairs[i][k]
-                envelope = {name: value for name, value in envelopes[i].items() if name != "tokens"}
-                envelope["edit"] = edit_block(envelopes[i].get("edit"), edit.package.id, result.applied, target.heads)
-                envelopes[i], tokens[i], changed[i] = envelope, result.tokens, True
+                if len(result.rows):
+                    edit, target = pairs[i][k]
+                    tokens[i] = result.tokens
+                    changes[i].append((edit, target, result))
 
     def _raise_first_error(self, items: list[tuple[dict, TokenFrame]]) -> None:
         """Re-run frame by frame on a scratch applier to raise the error sequential application meets first."""
@@ -261,3 +260,11 @@ def _located(edit: LoadedEdit, record: dict):
     except DataError as error:
         error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
         raise error.located(input=edit.input, record=edit.index) from None
+
+
+def edited_envelope(record: dict, changes: list) -> dict:
+    """The record without its tokens, with the edit block after ``changes`` (in order)."""
+    envelope = {name: value for name, value in record.items() if name != "tokens"}
+    for edit, target, result in changes:
+        envelope["edit"] = edit_block(envelope.get("edit"), edit.package.id, result.applied, target.heads)
+    return envelope
