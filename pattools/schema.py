@@ -101,6 +101,15 @@ def validate(record: Any, *, kind: str | None = None, input: str | None = None,
         raise DataError(f"expected a finite number, got {bad[1]}", input=input, record=index, path=bad[0])
 
 
+def conforms(record: Any, kind: str) -> bool:
+    """Whether ``record`` is valid against the schema of ``kind`` (NaN/±Inf count as numbers)."""
+    try:
+        _compiled(kind)(record)
+    except Exception:  # whatever it is, validate() reports it
+        return False
+    return True
+
+
 @cache
 def _known_names() -> frozenset[str]:
     return frozenset(available_kinds()) | {"PAT_MANIFEST"}

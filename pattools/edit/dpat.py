@@ -13,10 +13,13 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from itertools import chain
 
 import numpy as np
 
+from pattools import schema
 from pattools.edit.bounds import Bounds
+from pattools.edit.dpat_columns import DPatColumns, dpat_columns
 from pattools.errors import DataError, expected_found
 from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
 
@@ -103,6 +106,19 @@ class DeltaBatch:
     @classmethod
     def from_dpats(cls, dpats: object, *, prefix: str = "dpat") -> "DeltaBatch":
         """Check and columnise DPat maps; errors carry ``<prefix>[j].<group>.<field>``."""
+        columns = dpat_columns(dpats) if type(dpats) is list else None
+        if columns is None:
+            return cls._walk(dpats, prefix)
+        return cls._of(columns, _row_paths(prefix, len(dpats)))
+
+    @classmethod
+    def _of(cls, c: DPatColumns, paths: list[str]) -> "DeltaBatch":
+        return cls(c.patch_ids, c.geom, c.geom_named, c.stats, c.stats_named, c.topo, c.topo_named, c.rvq,
+                   c.rvq_len, paths)
+
+    @classmethod
+    def _walk(cls, dpats: object, prefix: str) -> "DeltaBatch":
+        """``from_dpats`` one field at a time: for any shape, and naming the first bad field."""
         dpats = _array(dpats, prefix)
         n = len(dpats)
         geom = np.zeros((n, len(GEOM_FIELDS)))
@@ -152,11 +168,33 @@ class DeltaBatch:
         rvq = np.zeros((n, width), dtype=np.int64)
         for j, row in rvq_rows:
             rvq[j, : len(row)] = row
-        paths = [f"{prefix}[{j}]" for j in range(n)]
-        return cls(pids, geom, geom_named, stats, stats_named, topo, topo_named, rvq, rvq_len, paths)
+        return cls(pids, geom, geom_named, stats, stats_named, topo, topo_named, rvq, rvq_len, _row_paths(prefix, n))
+
+    def exceeds(self, bounds: Bounds) -> bool:
+        """Whether any delta these DPats name lies outside ``bounds``."""
+        for values, named, limit in ((self.stats, self.stats_named, bounds.stats),
+                                     (self.geom, self.geom_named, bounds.geom),
+                                     (self.topo, self.topo_named, bounds.topo)):
+            if (named & (np.abs(values) > limit)).any():
+                return True
+        over = np.abs(self.rvq) > bounds.rvq
+        return bool(over.any()) and bool((over & (np.arange(self.rvq.shape[1]) < self.rvq_len[:, None])).any())
+
+    def rows(self, start: int, stop: int, paths: list[str]) -> "DeltaBatch":
+        """DPats ``start:stop`` (views), with code deltas as wide as ``from_dpats`` gives them."""
+        rvq = self.rvq[start:stop]
+        if rvq.shape[1] > CODE_DIMS:
+            rvq = rvq[:, :max(CODE_DIMS, int(self.rvq_len[start:stop].max(initial=-1)))]
+        return DeltaBatch(
+            self.patch_ids[start:stop], self.geom[start:stop], self.geom_named[start:stop], self.stats[start:stop],
+            self.stats_named[start:stop], self.topo[start:stop], self.topo_named[start:stop], rvq,
+            self.rvq_len[start:stop], paths,
+        )
 
     def bounded(self, bounds: Bounds, *, clip: bool) -> tuple["DeltaBatch", int]:
         """These deltas within ``bounds``: an error at the first violation, or clipped (and counted)."""
+        if not self.exceeds(bounds):
+            return self, 0
         checks = [
             ("stats", STATS_FIELDS, self.stats, self.stats_named, bounds.stats),
             ("geom", GEOM_FIELDS, self.geom, self.geom_named, bounds.geom),
@@ -260,7 +298,18 @@ def _check_heads(value: object, path: str) -> list:
     return heads
 
 
-def _check_target(value: object, path: str) -> Target:
+_INDEX_SUFFIXES: list[str] = []  # "[0]", "[1]", …: built once, for many paths
+
+
+def _row_paths(prefix: str, count: int) -> list[str]:
+    """``<prefix>[j]`` for j < count."""
+    if count > len(_INDEX_SUFFIXES):
+        _INDEX_SUFFIXES.extend(f"[{j}]" for j in range(len(_INDEX_SUFFIXES), 2 * count))
+    return list(map(prefix.__add__, _INDEX_SUFFIXES[:count]))
+
+
+def _check_target(value: object, path: str, *, batch: bool = True) -> Target:
+    """The target at ``path``, its DPats checked too unless ``batch`` is false."""
     target = _object(value, path)
     _no_extra(target, ("frame", "dpat", "dA"), path)
     if "frame" not in target:
@@ -277,8 +326,57 @@ def _check_target(value: object, path: str) -> Target:
         if "heads" in dA:
             heads = _check_heads(dA["heads"], f"{path}.dA.heads")
     out = Target(frame, target["dpat"], heads, path=f"{path}.dpat")
-    out.batch  # validates every DPat now, with full paths
+    if batch:
+        out.batch  # validates every DPat now, with full paths
     return out
+
+
+# DPats columnised in one pass: few enough that their maps stay in cache from one
+# C-level sweep to the next, enough to spread the cost of the numpy calls.
+BLOCK_DPATS = 1024
+
+
+def _batch_together(targets: list[Target]) -> list[DeltaBatch] | None:
+    """Check and columnise the DPats of all ``targets`` a block at a time, giving each target its rows.
+
+    Answers the blocks' batches (all DPats, in order), or None when some DPat is not of a
+    plain shape (see dpat_columns); then each target left is checked on its own, and a
+    bad DPat raises.
+    """
+    lists = [target.dpat for target in targets]
+    if not all(type(x) is list for x in lists):
+        return _batch_alone(targets)
+    blocks = []
+    start = 0
+    while start < len(targets):
+        stop, count = start, 0
+        while stop < len(targets) and count < BLOCK_DPATS:
+            count += len(lists[stop])
+            stop += 1
+        block = _batch_block(targets[start:stop], lists[start:stop])
+        if block is None:
+            return _batch_alone(targets[start:])
+        blocks.append(block)
+        start = stop
+    return blocks
+
+
+def _batch_alone(targets: list[Target]) -> None:
+    for target in targets:
+        target.batch  # the first bad DPat raises, named by the walk
+
+
+def _batch_block(targets: list[Target], lists: list[list]) -> DeltaBatch | None:
+    columns = dpat_columns(list(chain.from_iterable(lists)))
+    if columns is None:
+        return None
+    paths = [_row_paths(target.path, len(dpats)) for target, dpats in zip(targets, lists)]
+    block = DeltaBatch._of(columns, list(chain.from_iterable(paths)))
+    start = 0
+    for target, rows in zip(targets, paths):
+        target._batch = block.rows(start, start + len(rows), rows)
+        start += len(rows)
+    return block
 
 
 @dataclass
@@ -292,17 +390,24 @@ class EditPackage:
     intents: list | None
     targets: list[Target]
     repro: dict
+    # Every target's DPats in consecutive batches, when all had a plain shape (see dpat_columns).
+    dpat_blocks: list[DeltaBatch] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_record(cls, record: object, *, input: str | None = None, index: int | None = None) -> "EditPackage":
         """Check a decoded record's values; a DataError names ``input``, ``index`` and the field."""
         try:
-            return cls._from_record(record)
+            try:
+                return cls._from_record(record, together=True)
+            except Exception:
+                # Checked target by target, the record fails too, at the first bad field in reading order.
+                return cls._from_record(record, together=False)
         except DataError as error:
             raise error.located(input=input, record=index)
 
     @classmethod
-    def _from_record(cls, record: object) -> "EditPackage":
+    def _from_record(cls, record: object, *, together: bool) -> "EditPackage":
+        """The package; ``together`` checks all DPats in one pass after the targets' other fields."""
         record = _object(record, "")
         _no_extra(record, ("kind", "version", "id", "prompt", "seed", "sim", "intents", "targets", "repro"), "")
         for name in ("kind", "version", "id", "seed", "sim", "targets", "repro"):
@@ -336,8 +441,17 @@ class EditPackage:
         intents = record.get("intents")
         if intents is not None:
             _array(intents, "intents")
-        targets = [_check_target(t, f"targets[{i}]") for i, t in enumerate(_array(record["targets"], "targets"))]
-        return cls(ident, prompt, seed, sim, intents, targets, repro)
+        targets = [_check_target(t, f"targets[{i}]", batch=not together)
+                   for i, t in enumerate(_array(record["targets"], "targets"))]
+        blocks = _batch_together(targets) if together else None
+        return cls(ident, prompt, seed, sim, intents, targets, repro, blocks)
+
+    def bounded_batches(self, bounds: Bounds, *, clip: bool) -> list[tuple[DeltaBatch, int]]:
+        """``target.batch.bounded(bounds, clip=clip)`` for each target in order, in one check when
+        nothing exceeds ``bounds`` and all DPats were columnised together."""
+        if self.dpat_blocks is not None and not any(block.exceeds(bounds) for block in self.dpat_blocks):
+            return [(target.batch, 0) for target in self.targets]
+        return [target.batch.bounded(bounds, clip=clip) for target in self.targets]
 
     def to_record(self) -> dict:
         out: dict = {"kind": "PAT_EDIT", "version": 1, "id": self.id}
@@ -355,3 +469,22 @@ class EditPackage:
     def repro_of(sim: dict) -> dict:
         """The ``repro`` block that restates ``sim`` (for editors building packages)."""
         return {name: sim[name] for name in REPRO_FIELDS if name in sim}
+
+
+def validated_package(record: dict, *, input: str | None = None, index: int | None = None) -> EditPackage:
+    """``schema.validate`` (no NaN walk) then ``EditPackage.from_record``, reading each target once.
+
+    Same package, or same error, as those two calls in that order. When the record's
+    values check out and every DPat had a plain shape (which the DPat schema accepts), the
+    targets are schema-valid too (their other fields were checked at least as strictly as
+    the schema checks them), so the schema only has to see the record without them.
+    Otherwise it sees the whole record, first, as before.
+    """
+    try:
+        package = EditPackage.from_record(record, input=input, index=index)
+    except Exception:
+        schema.validate(record, input=input, index=index, check_finite=False)
+        raise
+    if package.dpat_blocks is None or not schema.conforms({**record, "targets": []}, "PAT_EDIT"):
+        schema.validate(record, input=input, index=index, check_finite=False)
+    return package
