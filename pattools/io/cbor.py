@@ -132,8 +132,8 @@ def _decode_next(decoder: cbor2.CBORDecoder, name: str, index: int) -> object:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large item is built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large, acyclic structure is built.
 
     Decoded items hold no reference cycles (tags 28/29, which could make them, are refused),
     so the collector finds nothing in them; yet while a large item is built it walks the
@@ -201,7 +201,7 @@ class _Spill:
     def decode(self, name: str, index: int) -> object:
         """The item, or the DataError the buffered loop would have raised for it."""
         decoder = _make_decoder(self, read_size=CHUNK_BYTES)  # type: ignore[arg-type]
-        with _collector_paused():
+        with collector_paused():
             value = _decode_next(decoder, name, index)
         if value is _END:
             if self.source.failure is not None:
