@@ -368,34 +368,40 @@ def rho_terms(
 
 
 @kernel
-def _column_sums(plane, y, W, v3, v5, v7) -> None:
-    """Column sums of 3/5/7 rows around row y of a padded plane (every padded column)."""
+def _column_sums(plane, y, W, v) -> None:
+    """Column sums of 3/5/7 rows around row y of a padded plane (every padded column)
+    into v[0], v[1], v[2]."""
     P = 2 * PAD + W
     r0 = y + PAD
     for px in range(P):
         a = plane[r0 - 1, px] + plane[r0, px] + plane[r0 + 1, px]
         b = a + plane[r0 - 2, px] + plane[r0 + 2, px]
-        v3[px] = a
-        v5[px] = b
-        v7[px] = b + plane[r0 - 3, px] + plane[r0 + 3, px]
+        v[0, px] = a
+        v[1, px] = b
+        v[2, px] = b + plane[r0 - 3, px] + plane[r0 + 3, px]
+
+
+# The row loops below read the column sums and the ring weights from one 2-D array each
+# (v, wts): LLVM then needs few enough run-time overlap checks to vectorise them.
 
 
 @kernel
-def _ring_sums(plane, y, W, v3, v5, v7, w1, w2, w3, out) -> None:
+def _ring_sums(plane, y, W, v, wts, out) -> None:
     """Σ_r w_r·(ring-r sum) for row y of a padded plane, as box-sum differences:
-    column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]."""
+    column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]
+    (wts[r − 1, x] = w_r of cell x)."""
     r0 = y + PAD
-    _column_sums(plane, y, W, v3, v5, v7)
+    _column_sums(plane, y, W, v)
     for x in range(W):
         c = x + PAD
-        b3 = v3[c - 1] + v3[c] + v3[c + 1]
-        b5 = v5[c - 2] + v5[c - 1] + v5[c] + v5[c + 1] + v5[c + 2]
-        b7 = v7[c - 3] + v7[c - 2] + v7[c - 1] + v7[c] + v7[c + 1] + v7[c + 2] + v7[c + 3]
-        out[x] = w1[x] * (b3 - plane[r0, c]) + w2[x] * (b5 - b3) + w3[x] * (b7 - b5)
+        b3 = v[0, c - 1] + v[0, c] + v[0, c + 1]
+        b5 = v[1, c - 2] + v[1, c - 1] + v[1, c] + v[1, c + 1] + v[1, c + 2]
+        b7 = v[2, c - 3] + v[2, c - 2] + v[2, c - 1] + v[2, c] + v[2, c + 1] + v[2, c + 2] + v[2, c + 3]
+        out[x] = wts[0, x] * (b3 - plane[r0, c]) + wts[1, x] * (b5 - b3) + wts[2, x] * (b7 - b5)
 
 
 @kernel
-def _ring_sums_and_step(plane, y, W, v3, v5, v7, w1, w2, w3, out, step_k, step_out) -> None:
+def _ring_sums_and_step(plane, y, W, v, wts, out, step_k, step_out) -> None:
     """``_ring_sums``, and from the same box sums the lattice step's ring sum of this
     field, ((a7·B7 + a5·B5) + a3·B3) − k1·f with step_k = (a3, a5, a7, k1): exactly
     ``kernels.lattice._ring_sum`` (same column and row sums, same order)."""
@@ -404,14 +410,14 @@ def _ring_sums_and_step(plane, y, W, v3, v5, v7, w1, w2, w3, out, step_k, step_o
     a5 = step_k[1]
     a7 = step_k[2]
     k1 = step_k[3]
-    _column_sums(plane, y, W, v3, v5, v7)
+    _column_sums(plane, y, W, v)
     for x in range(W):
         c = x + PAD
         f = plane[r0, c]
-        b3 = v3[c - 1] + v3[c] + v3[c + 1]
-        b5 = v5[c - 2] + v5[c - 1] + v5[c] + v5[c + 1] + v5[c + 2]
-        b7 = v7[c - 3] + v7[c - 2] + v7[c - 1] + v7[c] + v7[c + 1] + v7[c + 2] + v7[c + 3]
-        out[x] = w1[x] * (b3 - f) + w2[x] * (b5 - b3) + w3[x] * (b7 - b5)
+        b3 = v[0, c - 1] + v[0, c] + v[0, c + 1]
+        b5 = v[1, c - 2] + v[1, c - 1] + v[1, c] + v[1, c + 1] + v[1, c + 2]
+        b7 = v[2, c - 3] + v[2, c - 2] + v[2, c - 1] + v[2, c] + v[2, c + 1] + v[2, c + 2] + v[2, c + 3]
+        out[x] = wts[0, x] * (b3 - f) + wts[1, x] * (b5 - b3) + wts[2, x] * (b7 - b5)
         step_out[x] = ((a7 * b7 + a5 * b5) + a3 * b3) - k1 * f
 
 
@@ -443,12 +449,11 @@ def rho_step_terms_into(
     for band in prange(n_bands):
         acc_c = np.empty(W)
         acc_s = np.empty(W)
-        w1 = np.full(W, s1)
-        w2 = np.full(W, s2)
-        w3 = np.full(W, s3)
-        v3 = np.empty(P)
-        v5 = np.empty(P)
-        v7 = np.empty(P)
+        wts = np.empty((3, W))
+        wts[0, :] = s1
+        wts[1, :] = s2
+        wts[2, :] = s3
+        v = np.empty((3, P))
         ok = np.empty(W, dtype=np.bool_)
         tu = np.empty(W + 2)
         tm = np.empty(W + 2)
@@ -457,16 +462,16 @@ def rho_step_terms_into(
             if not wrap:
                 for x in range(W):
                     a, b, c = cell_weights(x, y, W, H, wrap)
-                    w1[x] = a
-                    w2[x] = b
-                    w3[x] = c
+                    wts[0, x] = a
+                    wts[1, x] = b
+                    wts[2, x] = c
             row = y * W
             if with_step:
-                _ring_sums_and_step(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c, step_k, step_c[row : row + W])
-                _ring_sums_and_step(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s, step_k, step_s[row : row + W])
+                _ring_sums_and_step(cp, y, W, v, wts, acc_c, step_k, step_c[row : row + W])
+                _ring_sums_and_step(sp, y, W, v, wts, acc_s, step_k, step_s[row : row + W])
             else:
-                _ring_sums(cp, y, W, v3, v5, v7, w1, w2, w3, acc_c)
-                _ring_sums(sp, y, W, v3, v5, v7, w1, w2, w3, acc_s)
+                _ring_sums(cp, y, W, v, wts, acc_c)
+                _ring_sums(sp, y, W, v, wts, acc_s)
             rho_row = rho[row : row + W]
             for x in range(W):
                 h = hypot_js_finite(acc_c[x], acc_s[x])
