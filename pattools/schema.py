@@ -69,19 +69,23 @@ def available_kinds() -> list[str]:
 
 
 @cache
-def _compiled(name: str) -> Callable[[Any], Any]:
+def _compiled(name: str, trusted: tuple[str, ...] = ()) -> Callable[[Any], Any]:
     schema = dict(load_schema(name))
     # fastjsonschema speaks draft 7 for this subset; $defs pointers resolve as plain JSON pointers.
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    if trusted:
+        schema["properties"] = {**schema["properties"], **{key: {} for key in trusted}}
     return fastjsonschema.compile(schema, use_default=False)
 
 
 def validate(record: Any, *, kind: str | None = None, input: str | None = None,
-             index: int | None = None, check_finite: bool = True) -> None:
+             index: int | None = None, check_finite: bool = True, trusted: tuple[str, ...] = ()) -> None:
     """Validate one record (against its own ``kind`` unless ``kind`` is given).
 
     ``check_finite=False`` skips the NaN/±Inf walk when the caller has already screened
     the record's encoded bytes (see ``pattools.io.cbor.may_hold_nonfinite``).
+    ``trusted``: top-level fields whose values the caller knows to be valid (equal, types
+    included, to values validated before); they must still be present where required.
     """
     if not isinstance(record, dict):
         raise DataError(f"expected a record (map), got {describe(record)}", input=input, record=index)
@@ -92,7 +96,7 @@ def validate(record: Any, *, kind: str | None = None, input: str | None = None,
             input=input, record=index, path="kind",
         )
     try:
-        _compiled(name)(record)
+        _compiled(name, trusted)(record)
     except fastjsonschema.JsonSchemaValueException as exc:
         path, message = explain(exc)
         raise DataError(message, input=input, record=index, path=path) from None

@@ -341,3 +341,20 @@ def test_declared_size_reads_a_bounded_number_of_headers(monkeypatch):
     assert pcbor.declared_size(far) == 5 + 10**5  # the string lies past the headers read
     monkeypatch.setattr(pcbor, "DECLARED_SIZE_HEADERS", 10**6)
     assert pcbor.declared_size(far) == 5 + 5000 + 9 + (1 << 40)
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+@pytest.mark.parametrize("field, value, message", [
+    ("wrap", 1, "sim.wrap: expected a boolean"),  # 1 == True, but not a boolean
+    ("W", 96.5, "sim.W: expected an integer"),
+    ("preset", "other", "sim.preset"),
+])
+def test_a_sim_equal_to_a_validated_one_only_in_value_is_still_checked(lazy, field, value, message):
+    """The reader skips re-validating a sim block identical (types included) to the last one."""
+    first = make_frame(frame=0, W=96, H=96)
+    second = make_frame(frame=1, W=96, H=96)
+    second["sim"] = dict(second["sim"], **{field: value})
+    data = pcbor.encode(first) + pcbor.encode(first) + pcbor.encode(second)
+    with pytest.raises(DataError) as caught:
+        list(read_records(["-"], stdin=io.BytesIO(data), lazy_tokens=lazy))
+    assert f"record 2: {message}" in str(caught.value)

@@ -195,8 +195,10 @@ class EditApplier:
                 continue
             edit, target = frame_pairs[k]
             key = layout_key(tokens[i]) if target.heads is None else None
-            with _located(edit, records[i]):
+            try:
                 rows, batch, skipped = located(tokens[i], target.batch, lenient=self.lenient)
+            except DataError as error:  # (not a context manager: this runs per frame)
+                raise _frame_error(error, edit, records[i]) from None
             self._count(target, skipped)
             groups.setdefault(key, []).append((i, Located(tokens[i], rows, batch)))
         for key, members in groups.items():
@@ -258,8 +260,12 @@ def _located(edit: LoadedEdit, record: dict):
     try:
         yield
     except DataError as error:
-        error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
-        raise error.located(input=edit.input, record=edit.index) from None
+        raise _frame_error(error, edit, record) from None
+
+
+def _frame_error(error: DataError, edit: LoadedEdit, record: dict) -> DataError:
+    error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
+    return error.located(input=edit.input, record=edit.index)
 
 
 def edited_envelope(record: dict, changes: list) -> dict:

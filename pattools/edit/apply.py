@@ -18,7 +18,7 @@ result), which is far below anything replay or score resolve.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -96,6 +96,8 @@ class Effective:
     topo_named: np.ndarray
     rvq: np.ndarray | None  # None when the frame has no codes
     rvq_named: np.ndarray
+    _keys: list[bytes] | None = field(default=None, repr=False, compare=False)
+    _source: tuple["Effective", int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.patch_ids)
@@ -103,7 +105,19 @@ class Effective:
     def slice(self, lo: int, hi: int) -> "Effective":
         return Effective(self.patch_ids[lo:hi], self.geom[lo:hi], self.geom_named[lo:hi], self.stats[lo:hi],
                          self.stats_named[lo:hi], self.topo[lo:hi], self.topo_named[lo:hi],
-                         None if self.rvq is None else self.rvq[lo:hi], self.rvq_named[lo:hi])
+                         None if self.rvq is None else self.rvq[lo:hi], self.rvq_named[lo:hi],
+                         _source=(self, lo))
+
+    def row_keys(self) -> list[bytes]:
+        """Per row, bytes that determine its DPat exactly (values, masks, whether codes
+        exist), to key memos (-0.0 and 0.0 differ). Slices share their source's keys."""
+        if self._keys is None:
+            if self._source is not None:
+                source, lo = self._source
+                self._keys = source.row_keys()[lo:lo + len(self)]
+            else:
+                self._keys = _row_bytes(self)
+        return self._keys
 
     def dpats(self) -> list[dict]:
         return _applied_dpats(self.patch_ids, (self.geom, self.geom_named), (self.stats, self.stats_named),
@@ -122,6 +136,17 @@ class Effective:
             np.where(self.topo_named, self.topo, 0).astype(np.int64), self.topo_named.copy(), rvq,
             np.where(with_codes, dims, -1).astype(np.int64), [f"edit.applied[{j}]" for j in range(n)],
         )
+
+
+def _row_bytes(effective: Effective) -> list[bytes]:
+    n = len(effective)
+    has_codes = np.full(n, effective.rvq is not None)
+    parts = [has_codes, effective.geom, effective.geom_named, effective.stats, effective.stats_named,
+             effective.topo, effective.topo_named, effective.rvq_named]
+    if effective.rvq is not None:
+        parts.append(effective.rvq)
+    matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
+    return matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
 
 
 class ApplyResult:

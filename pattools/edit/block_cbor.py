@@ -11,25 +11,11 @@ are those of ``cbor.encode(edited_envelope(...)["edit"])`` (tests/test_apply.py)
 
 from __future__ import annotations
 
-import numpy as np
-
 from pattools.edit.apply import Effective
 from pattools.io import cbor
 from pattools.io.token_cbor import encode_array, encode_map_with
 
 MEMO_LIMIT = 1 << 16  # DPat encodings kept; the memo starts over when full
-
-
-def _row_keys(effective: Effective) -> list[bytes]:
-    """The bytes of each row's values and masks, one bytes object per touched token."""
-    n = len(effective)
-    has_codes = np.full(n, effective.rvq is not None)
-    parts = [has_codes, effective.geom, effective.geom_named, effective.stats, effective.stats_named,
-             effective.topo, effective.topo_named, effective.rvq_named]
-    if effective.rvq is not None:
-        parts.append(effective.rvq)
-    matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
-    return matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
 
 
 class EditBlockEncoder:
@@ -42,7 +28,7 @@ class EditBlockEncoder:
         """The encoded DPat map of each touched token, in token order."""
         out = []
         memo = self._memo
-        for i, key in enumerate(zip(effective.patch_ids, _row_keys(effective))):
+        for i, key in enumerate(zip(effective.patch_ids, effective.row_keys())):
             data = memo.get(key)
             if data is None:
                 if len(memo) >= MEMO_LIMIT:

@@ -106,6 +106,7 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
     else:
         items = ((value, raw, None, None) for value, raw in
                  jsonl.iter_lines(stream, name, max_record_bytes=max_record_bytes, prefix=first))
+    validator = _Validator()
     for index, (value, raw, screen, encoded_tokens) in enumerate(items):
         if not isinstance(value, dict):
             raise DataError("expected a record (map), got " + type(value).__name__,
@@ -124,31 +125,49 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
                 except DataError as error:
                     raise error.located(input=name, record=index) from None
                 encoded_tokens = None
-                columns = _validate(value, name, index)
+                columns = validator.record(value, name, index)
             else:
-                schema.validate(value, input=name, index=index, check_finite=False)  # tokens: [] here
+                validator.frame_envelope(value, name, index)
         elif validate:
-            columns = _validate(value, name, index)
+            columns = validator.record(value, name, index)
         if expand_shards and value.get("kind") == "PAT_SHARD":
             yield from _expand_shard(value, name, index, manifest_sim)
         else:
             yield Record(value, name, index, raw, framing, columns, encoded_tokens)
 
 
-def _validate(value: dict, name: str, index: int) -> TokenFrame | None:
-    """Schema-check one screened record; a PAT_FRAME whose tokens pass the columnar check
-    (pattools.io.token_columns) has only its envelope checked by the schema, and its
-    token columns are returned."""
-    columns = None
-    if value.get("kind") == "PAT_FRAME":
+class _Validator:
+    """Schema checks of one stream's screened records. A PAT_FRAME's tokens that pass the
+    columnar check (pattools.io.token_columns) leave only its envelope to the schema, and
+    a sim block equal (types included) to the last one validated is not walked again."""
+
+    def __init__(self) -> None:
+        self.sim: dict | None = None
+
+    def record(self, value: dict, name: str, index: int) -> TokenFrame | None:
+        """Validate ``value``; a PAT_FRAME's token columns when the columnar check took them."""
+        if value.get("kind") != "PAT_FRAME":
+            schema.validate(value, input=name, index=index, check_finite=False)
+            return None
         from pattools.io.token_columns import checked_columns  # numpy: only when frames are read
 
         columns = checked_columns(value.get("tokens"))
-    if columns is None:
-        schema.validate(value, input=name, index=index, check_finite=False)
-    else:
-        schema.validate({**value, "tokens": []}, input=name, index=index, check_finite=False)
-    return columns
+        if columns is None:
+            schema.validate(value, input=name, index=index, check_finite=False)
+            self.sim = value.get("sim")
+        else:
+            self.frame_envelope(value, name, index)
+        return columns
+
+    def frame_envelope(self, value: dict, name: str, index: int) -> None:
+        """Validate a PAT_FRAME without its tokens (checked elsewhere)."""
+        from pattools.io.frame_encoder import same_value
+
+        sim = value.get("sim")
+        trusted = ("sim",) if self.sim is not None and same_value(sim, self.sim) else ()
+        envelope = value if value.get("tokens") == [] else {**value, "tokens": []}
+        schema.validate(envelope, input=name, index=index, check_finite=False, trusted=trusted)
+        self.sim = sim
 
 
 def _expand_shard(shard: dict, name: str, index: int, manifest_sim: dict | None) -> Iterator[Record]:

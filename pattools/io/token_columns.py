@@ -144,12 +144,6 @@ def _columns(tokens: list, with_code: bool) -> TokenFrame | None:
 
 # ------------------------------------------------------------------ from the CBOR bytes
 
-_GEOM_LOW = np.array([b[0] for b in _GEOM_BOUNDS])
-_GEOM_HIGH = np.array([b[1] for b in _GEOM_BOUNDS])
-_STATS_LOW = np.array([b[0] for b in _STATS_BOUNDS])
-_STATS_HIGH = np.array([b[1] for b in _STATS_BOUNDS])
-
-
 class _Layouts:
     """The token layout of the last array read (frames of a stream share one)."""
 
@@ -175,7 +169,7 @@ def columns_from_bytes(data: bytes) -> TokenFrame | None:
         if frame is None:
             return None
         _Layouts.last = peeked
-    return frame if _columns_in_bounds(frame) else None
+    return frame
 
 
 def _array_head(data: bytes) -> tuple[int, int]:
@@ -213,8 +207,10 @@ def _parse(view: np.ndarray, start: int, count: int, layout: tuple[bool, int | N
 
     with_recon, dims = layout
     program = _program(with_recon, dims)
-    status, end, floats, ints, texts, n_text = parse_tokens(program.ops, program.pool, view, start, count,
-                                                            program.floats, program.ints)
+    if count * program.const_bytes > len(view) - start:  # more tokens than the bytes can hold
+        return None
+    bounds = _slot_bounds(with_recon, dims)
+    status, end, floats, ints, texts, n_text = parse_tokens(program.ops, program.pool, view, start, count, *bounds)
     if status != PARSE_OK or end != len(view):
         return None
     ids = texts[:n_text].tobytes()
@@ -224,7 +220,7 @@ def _parse(view: np.ndarray, start: int, count: int, layout: tuple[bool, int | N
         pids = ids.decode("ascii").split("\n")
         _Layouts.last_ids = (ids, list(pids))
     g, st = len(GEOM_FIELDS), len(STATS_FIELDS)
-    return TokenFrame(
+    return TokenFrame(  # contiguous columns: kernels downstream take C arrays
         patch_ids=pids,
         t=floats[:, 0].copy(),
         scale=ints[:, 0].copy(),
@@ -236,16 +232,15 @@ def _parse(view: np.ndarray, start: int, count: int, layout: tuple[bool, int | N
     )
 
 
-def _columns_in_bounds(frame: TokenFrame) -> bool:
-    """The schema's bounds (finite floats were checked by the parser)."""
-    if not set(frame.scale.tolist()) <= _SCALES:
-        return False
-    if not ((frame.geom >= _GEOM_LOW) & (frame.geom <= _GEOM_HIGH)).all():
-        return False
-    if not ((frame.stats >= _STATS_LOW) & (frame.stats <= _STATS_HIGH)).all():
-        return False
-    if frame.recon_mse is not None and not (frame.recon_mse >= 0.0).all():
-        return False
-    if not ((frame.topo >= -1) & (frame.topo <= 1)).all():
-        return False
-    return frame.rvq is None or bool(((frame.rvq >= 0) & (frame.rvq <= 3)).all())
+@lru_cache(maxsize=16)
+def _slot_bounds(with_recon: bool, dims: int | None) -> tuple[np.ndarray, ...]:
+    """The schema's bounds per float and int column of a layout (the parser's columns:
+    t, geom, stats[, reconMSE]; scale, topo[, rvq]): float low/high, int low/high, and
+    which int columns must be powers of two (scale: 8, 16, 32 or 64)."""
+    floats = [(-_BIG, _BIG)] + list(_GEOM_BOUNDS) + list(_STATS_BOUNDS) + ([(0.0, _BIG)] if with_recon else [])
+    ints = [(min(_SCALES), max(_SCALES))] + [(-1, 1)] * len(TOPO_FIELDS) + [(0, 3)] * (dims or 0)
+    power_of_two = np.zeros(len(ints), dtype=np.bool_)
+    power_of_two[0] = True
+    return (np.array([b[0] for b in floats]), np.array([b[1] for b in floats]),
+            np.array([b[0] for b in ints], dtype=np.int64), np.array([b[1] for b in ints], dtype=np.int64),
+            power_of_two)

@@ -37,10 +37,15 @@ def _half(bits: int) -> float:
 
 @kernel
 def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: int, count: int,
-                 n_floats: int, n_ints: int) -> tuple:
+                 float_low: np.ndarray, float_high: np.ndarray, int_low: np.ndarray, int_high: np.ndarray,
+                 int_power_of_two: np.ndarray) -> tuple:
     """Run ``program`` backwards over ``count`` tokens of ``data`` from ``pos``:
-    (status, end, floats[count, n_floats], ints[count, n_ints], texts, text_length), the
-    patchIds written to ``texts`` one after another, separated by PID_SEPARATOR."""
+    (status, end, floats[count, F], ints[count, I], texts, text_length), the patchIds
+    written to ``texts`` one after another, separated by PID_SEPARATOR. Float column c must
+    lie in [float_low[c], float_high[c]], int column c in [int_low[c], int_high[c]] (and be
+    a power of two where int_power_of_two[c]); otherwise PARSE_FAIL."""
+    n_floats = len(float_low)
+    n_ints = len(int_low)
     floats = np.empty((count, n_floats))
     ints = np.empty((count, n_ints), dtype=np.int64)
     texts = np.empty(max(1, len(data)), dtype=np.uint8)
@@ -145,4 +150,11 @@ def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: i
                 pos += length
             else:
                 return fail
+            if op == OP_FLOAT:
+                if not float_low[a] <= floats[i, a] <= float_high[a]:
+                    return fail
+            elif op == OP_INT:
+                v = ints[i, a]
+                if v < int_low[a] or v > int_high[a] or (int_power_of_two[a] and v & (v - 1) != 0):
+                    return fail
     return PARSE_OK, pos, floats, ints, texts, n_text
