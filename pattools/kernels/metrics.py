@@ -265,7 +265,16 @@ SPAN_MAX = 7.0
 @kernel
 def phase_span_ok(theta: np.ndarray) -> bool:
     """True when all phases are finite and max − min ≤ SPAN_MAX (stored lattice phases
-    lie in [0, f32(2π)]), so every phase difference can use ``wrapd_near``."""
+    lie in [0, f32(2π)]), so every phase difference can use ``wrapd_near``.
+
+    A vectorised count of the phases outside [0, SPAN_MAX] settles the usual case (none:
+    the span is at most SPAN_MAX); only otherwise does the min/max pass run."""
+    outside = 0
+    for i in range(theta.size):
+        v = np.float64(theta[i])
+        outside += 0 if (v >= 0.0) & (v <= SPAN_MAX) else 1
+    if outside == 0:
+        return True
     lo = np.inf
     hi = -np.inf
     for i in range(theta.size):
