@@ -223,6 +223,11 @@ class SequenceReplay:
             use_threads_for_grid(self.W, self.H)
         except UsageError as err:
             raise DataError(str(err), path="sim") from None
+        from pattools.tokens.lattice_frames import LatticeFrames
+
+        # unmodulated steps and frames share work as in pat-export (same bytes as step + build_frame)
+        self.run = LatticeFrames(self.state, self.params, self.dt, noise_amp=self.noise_amp,
+                                 kernel=options.kernel, scale=self.scale)
         self.next_frame = 0
         self._block = _replay_block(options, None)
         self.encoder = SequenceEncoder()
@@ -293,8 +298,11 @@ class SequenceReplay:
     def _step(self, fields: ModFields | None) -> None:
         from pattools.lattice.driver import step
 
-        mods = None if fields is None else _modulators(fields, self.options.gains)
-        step(self.state, self.params, self.dt, mods=mods, noise_amp=self.noise_amp, kernel=self.options.kernel)
+        if fields is None:
+            self.run.step()
+            return
+        step(self.state, self.params, self.dt, mods=_modulators(fields, self.options.gains), noise_amp=self.noise_amp,
+             kernel=self.options.kernel)
 
     def feed(self, record: dict, edited: FrameEdit | None = None,
              columns: TokenFrame | None = None) -> ReplayedFrame | None:
@@ -327,8 +335,10 @@ class SequenceReplay:
 
         t = (frame + 1) * self.steps * self.dt
         st = self.state
-        built = build_frame(st.phases, st.energy, self.W, self.H, self.scale, t, wrap=self.wrap,
-                            aact=None if fields is None else fields.aact)
+        if fields is None:
+            built = self.run.frame(t)
+        else:
+            built = build_frame(st.phases, st.energy, self.W, self.H, self.scale, t, wrap=self.wrap, aact=fields.aact)
         out = {"kind": "PAT_FRAME", "version": 1, "seed": self.seed, "frame": frame, "sim": self.sim}
         if self.options.metrics or "metrics" in record:
             values = built.metrics.to_dict()
