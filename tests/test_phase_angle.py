@@ -93,3 +93,17 @@ def test_table_is_atan_to_double_double():
     seventh = pa._atan_fixed(1, 7, 200)
     half = pa._atan_fixed(128, 256, 200)
     assert abs(Fraction(third + seventh - half, 1 << 200)) < Fraction(1, 1 << 190)
+
+
+def test_most_stored_phases_take_the_fast_path():
+    if not pa.FAST_PATH:
+        return  # not glibc: every cell takes libm by design
+    rng = np.random.default_rng(13)
+    n = 4096
+    theta = (rng.random(n) * pa.TWO_PI_F32).astype(np.float32)
+    sf = np.sin(theta.astype(np.float64)).astype(np.float32)
+    cf = np.cos(theta.astype(np.float64)).astype(np.float32)
+    ok = np.empty(n, dtype=np.bool_)
+    scratch = (np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n))
+    pa.phase_angle_row(sf, cf, theta, np.empty(n), *scratch, ok)
+    assert ok.mean() > 0.85

@@ -13,7 +13,8 @@ Inputs are the float32 pairs of ``tokens.phase_fields_into``: (sinT, cosT) =
 (f32(sin θ), f32(cos θ)). The fast value is used only for phases 0 ≤ θ ≤ f32(2π) (what
 the lattice stores) with both components non-zero, and for that domain
 bench/verify_phase_angle.py compares every float32 θ (≈ 1.09·10⁹ phases) with libm:
-identical bits (glibc 2.36). Other phases always take libm.
+identical bits (glibc 2.36). Other phases always take libm, and so does every cell when
+the C library is not glibc (``FAST_PATH``).
 
 Method, for y = sinT, x = cosT (float32, so the products below are exact): n = min(|x|,
 |y|), m = max(|x|, |y|), u = n/m ∈ (0, 1]; c = k/256 with k = round(256u); then
@@ -28,6 +29,7 @@ integers at import (≈ 8 ms). The octant is put back with π/2 or π as double-
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -68,6 +70,19 @@ def _atan_fixed(k: int, steps: int, bits: int) -> int:
     return total
 
 
+def _is_glibc() -> bool:
+    try:
+        return os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc")
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+# glibc's atan2 is correctly rounded, or (2.35 to 2.40, no multi-precision fallback)
+# within the measured margin of it; another C library's need not be: there every cell
+# calls libm. (Read when the kernel is compiled.)
+FAST_PATH = _is_glibc()
+
+
 def _double_double(fixed: int) -> tuple[float, float]:
     """(hi, lo) = (RN(v), RN(v − hi)) of v = fixed·2^-_BITS."""
     value = Fraction(fixed, 1 << _BITS)
@@ -94,6 +109,10 @@ def phase_angle_row(sf: np.ndarray, cf: np.ndarray, theta: np.ndarray, out: np.n
     ``theta`` the row's phases, the rest scratch rows of the same length). Separate
     loops so that LLVM vectorises the arithmetic and the table gathers."""
     n_cells = out.shape[0]
+    if not FAST_PATH:
+        for x in range(n_cells):
+            out[x] = math.atan2(np.float64(sf[x]), np.float64(cf[x]))
+        return
     for x in range(n_cells):
         ay = abs(np.float64(sf[x]))
         ax = abs(np.float64(cf[x]))
