@@ -9,8 +9,13 @@ Schema calls NaN a number). Errors become one-line DataErrors with a field path.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import marshal
 import math
+import os
+import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any, Callable
@@ -75,7 +80,54 @@ def _compiled(name: str, trusted: tuple[str, ...] = ()) -> Callable[[Any], Any]:
     schema["$schema"] = "http://json-schema.org/draft-07/schema#"
     if trusted:
         schema["properties"] = {**schema["properties"], **{key: {} for key in trusted}}
-    return fastjsonschema.compile(schema, use_default=False)
+    return _validator(schema)
+
+
+def _validator(schema: dict) -> Callable[[Any], Any]:
+    """fastjsonschema's validator for ``schema``, its compiled code kept on disk.
+
+    Why: generating and compiling a record schema's validator (≈ 150 KB of Python for
+    PAT_FRAME) took 50–100 ms of every command's start; unmarshalled from the cache it
+    takes a few. The file is named by a hash of the schema, the fastjsonschema version and
+    the interpreter's bytecode tag, and written atomically; without a writable cache
+    directory the validator is compiled in memory as before.
+    """
+    text = json.dumps(schema, sort_keys=True)
+    key = f"{fastjsonschema.VERSION}\n{sys.implementation.cache_tag}\n{text}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    directory = _validator_cache()
+    path = None if directory is None else directory / f"validator_{digest}.marshal"
+    code = None
+    if path is not None and path.is_file():
+        try:
+            code = marshal.loads(path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            code = None
+    if code is None:
+        source = fastjsonschema.compile_to_code(schema, use_default=False)
+        entry = re.search(r"^def (\w+)\(", source, re.M).group(1)  # the first function validates the root
+        code = compile(f"{source}\n\nentry = {entry}\n", f"<validator {digest}>", "exec")
+        if path is not None:
+            try:
+                temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                temporary.write_bytes(marshal.dumps(code))
+                os.replace(temporary, path)
+            except OSError:
+                pass
+    namespace: dict = {}
+    exec(code, namespace)
+    return namespace["entry"]
+
+
+@cache
+def _validator_cache() -> Path | None:
+    """The directory for generated validators (beside the package's bytecode), or None."""
+    directory = Path(__file__).resolve().parent / "__pycache__" / "validators"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return directory if os.access(directory, os.W_OK) else None
 
 
 def validate(record: Any, *, kind: str | None = None, input: str | None = None,

@@ -15,17 +15,21 @@ import sys
 
 import numpy as np
 
-GROUPS = ("lattice", "tokens", "replay")
+GROUPS = ("lattice", "tokens", "replay", "io")
 
 
 def warm_lattice() -> None:
     from pattools.lattice.driver import step
     from pattools.lattice.init import create_state
     from pattools.lattice.params import LatticeParams
+    from pattools.tokens.lattice_frames import LatticeFrames
 
     params = LatticeParams.preset()
     state = create_state(16, 16, 1, params)
     step(state, params, 0.03)
+    run = LatticeFrames(state, params, 0.03, scale=8)  # pat-export's shared step and token pass
+    run.frame(0.03)
+    run.step()
 
 
 def warm_tokens() -> None:
@@ -52,7 +56,32 @@ def warm_replay() -> None:
     decode_delta(drive, drive, geometry, 16, 16)
 
 
-WARMERS = {"lattice": warm_lattice, "tokens": warm_tokens, "replay": warm_replay}
+def warm_io() -> None:
+    """The frame readers' kernels and every record schema's validator (kept on disk)."""
+    import io
+
+    from pattools import schema
+    from pattools.errors import DataError
+    from pattools.io.lazy_tokens import iter_items_lazy
+    from pattools.io.token_cbor import encode_frame
+    from pattools.tokens.frame import TokenFrame
+
+    for kind in schema.available_kinds():
+        schema.conforms({}, kind)  # compiles (or loads) the validator
+    schema.conforms({}, "PAT_MANIFEST")
+    try:  # the reader's variant for frames whose sim block was validated before
+        schema.validate({}, kind="PAT_FRAME", trusted=("sim",))
+    except DataError:
+        pass
+    tokens = TokenFrame.empty(2)
+    tokens.patch_ids = ["0,0,8", "8,0,8"]
+    tokens.scale[:] = 8
+    data = encode_frame({"kind": "PAT_FRAME", "version": 1}, tokens, "cbor")
+    for _value, _raw, _screen, encoded in iter_items_lazy(io.BytesIO(data), "warm-up", max_record_bytes=len(data)):
+        encoded.columns()
+
+
+WARMERS = {"lattice": warm_lattice, "tokens": warm_tokens, "replay": warm_replay, "io": warm_io}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     # The lattice step is the longest compile: give it a process, the rest share the other.
     procs = [subprocess.Popen([sys.executable, "-m", "pattools.warmup", *groups])
-             for groups in (["lattice"], ["tokens", "replay"])]
+             for groups in (["lattice"], ["tokens", "replay", "io"])]
     return max(proc.wait() for proc in procs)
 
 

@@ -123,3 +123,23 @@ def test_error_messages_name_the_field():
     frame["kind"] = "PAT_FOO"
     with pytest.raises(DataError, match="kind: expected a known kind"):
         schema.validate(frame)
+
+
+def test_validators_are_kept_on_disk_and_a_damaged_file_is_recompiled(tmp_path, monkeypatch):
+    monkeypatch.setattr(schema, "_validator_cache", lambda: tmp_path)
+    definition = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                  "properties": {"n": {"type": "integer", "minimum": 0}}, "required": ["n"]}
+    first = schema._validator(definition)
+    files = list(tmp_path.glob("validator_*.marshal"))
+    assert len(files) == 1
+    for validator in (first, schema._validator(definition)):  # compiled, then loaded
+        validator({"n": 1})
+        with pytest.raises(Exception):
+            validator({"n": -1})
+    files[0].write_bytes(b"not marshal data")
+    again = schema._validator(definition)
+    again({"n": 2})
+    with pytest.raises(Exception):
+        again({})
+    monkeypatch.setattr(schema, "_validator_cache", lambda: None)  # nowhere to keep it: compiled in memory
+    schema._validator(definition)({"n": 3})
