@@ -28,7 +28,7 @@ from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.io.lazy_tokens import EncodedTokens
 from pattools.io import cbor
-from pattools.io.frame_encoder import FrameEncoder
+from pattools.io.frame_encoder import FrameEncoder, same_value
 from pattools.io.token_cbor import encode_frame, record_with_tokens
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
@@ -381,22 +381,27 @@ class Replayer:
         if edits:
             self.applier = EditApplier(edits, lenient=options.lenient)
         self.current: SequenceReplay | None = None
+        self._validated_sim: dict | None = None
 
     def _validate(self, record: dict) -> None:
         """Schema-check the envelope, plus the tokens whose values this replay reads."""
         from pattools.schema import validate
 
+        sim = record.get("sim")
+        # a sim block equal (types included) to the last one validated is not walked again
+        trusted = ("sim",) if self._validated_sim is not None and same_value(sim, self._validated_sim) else ()
         tokens = record.get("tokens")
         if not isinstance(tokens, list) or self.options.decoder == "tokens":
-            validate(record, kind="PAT_FRAME", check_finite=False)
-            return
-        envelope = dict(record)
-        envelope["tokens"] = self._targeted_tokens(record, tokens)
-        try:
-            validate(envelope, kind="PAT_FRAME", check_finite=False)
-        except DataError:
-            validate(record, kind="PAT_FRAME", check_finite=False)  # the path of the first bad field
-            raise
+            validate(record, kind="PAT_FRAME", check_finite=False, trusted=trusted)
+        else:
+            envelope = dict(record)
+            envelope["tokens"] = self._targeted_tokens(record, tokens)
+            try:
+                validate(envelope, kind="PAT_FRAME", check_finite=False, trusted=trusted)
+            except DataError:
+                validate(record, kind="PAT_FRAME", check_finite=False)  # the path of the first bad field
+                raise
+        self._validated_sim = sim
 
     def _targeted_tokens(self, record: dict, tokens: list) -> list:
         """The tokens an edit package applied here will read (those it names), in order."""
@@ -472,9 +477,7 @@ class Replayer:
             _check_frame_record(record)
             return None, self.applier.apply(record) or record
         if self.options.validate:
-            from pattools.schema import validate
-
-            validate({**record, "tokens": []}, kind="PAT_FRAME", check_finite=False)
+            self._validate({**record, "tokens": []})
         _check_frame_record(record)
         done = self.applier.apply_columns_effective(record, columns)
         if done is None:
