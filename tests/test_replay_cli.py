@@ -293,3 +293,18 @@ def test_validation_checks_tokens_an_edit_reads(edited_case, tmp_path):
     path = tmp_path / "other.cbor"
     path.write_bytes(encode(package))
     assert run_cli(replay_cli, ["--edit", str(path)], _stream(bad))[0] == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda p: p.update(seed=77), "no frames of seed 77 in the input (seeds seen: 4)"),
+    (lambda p: p["targets"].append({"frame": 99, "dpat": []}), "targets[2].frame: frame 99 of seed 4 is not in the input"),
+    (lambda p: p.update(sim=dict(p["sim"], dt=0.05), repro=dict(p["repro"], dt=0.05)), "sim.dt: expected 0.03"),
+])
+def test_edits_that_match_no_input_frame_are_reported(edited_case, tmp_path, change, message):
+    exported, _ = edited_case
+    package = edit_package(records(exported)[0]["sim"], 4)
+    change(package)
+    path = tmp_path / "e.cbor"
+    path.write_bytes(encode(package))
+    code, _, err = run_cli(replay_cli, ["--edit", str(path)], exported)
+    assert code == 1 and message in err, err

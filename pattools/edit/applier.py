@@ -121,6 +121,11 @@ class EditApplier:
             edit.seen_frames.add(frame)
             yield edit, target
 
+    def observe(self, record: dict) -> None:
+        """Note a record no edit targets (its seed and sim), for ``unmatched``."""
+        for _ in self._targets(record):
+            raise RuntimeError("observe() was given a record an edit targets")
+
     def _count(self, target: FrameEdit, skipped: int) -> None:
         self.tally.clips += target.clips
         self.tally.skipped += skipped

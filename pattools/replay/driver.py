@@ -427,9 +427,43 @@ class Replayer:
             return True
         return self.applier is not None and self._targeted(record)
 
-    def feed(self, record: dict, tokens: EncodedTokens | None = None) -> ReplayedFrame | None:
+    def prepare(self, window: list[tuple]) -> dict[int, tuple]:
+        """Apply the edit packages to the targeted frames of a window of input tuples
+        (record, name, index, encoded tokens) many frames at once (pattools.edit.stacked);
+        {position in window: (columns, result)} for ``feed(..., prepared=...)``. Anything
+        unusual (maps instead of encoded tokens, a data error) is left to ``feed``, which
+        then meets every error in input order."""
+        if self.applier is None:
+            return {}
+        positions, items = [], []
+        for position, (record, _name, _index, *encoded) in enumerate(window):
+            tokens = encoded[0] if encoded else None
+            if (tokens is None or record.get("kind") != "PAT_FRAME" or not isinstance(record.get("sim"), dict)
+                    or not self._targeted(record)):
+                continue
+            columns = tokens.columns()
+            if columns is not None:
+                positions.append(position)
+                items.append((record, columns))
+        if len(items) < 2:
+            return {}
+        try:
+            results = self.applier.apply_columns_many_effective(items)
+        except (DataError, KeyError, TypeError, ValueError):
+            return {}
+        return {position: (columns, done) for position, (_, columns), done in zip(positions, items, results)}
+
+    def feed(self, record: dict, tokens: EncodedTokens | None = None,
+             prepared: tuple | None = None) -> ReplayedFrame | None:
         """Replay one input frame; ``tokens``, when given, are its token array still encoded
-        (record["tokens"] is then a placeholder), decoded only if this replay reads them."""
+        (record["tokens"] is then a placeholder), decoded only if this replay reads them;
+        ``prepared``: its (columns, edit result) from ``prepare``."""
+        if prepared is not None:
+            columns, done = prepared
+            if self.options.validate:
+                self._validate({**record, "tokens": []})
+            _check_frame_record(record)
+            return self._feed_checked(record, None if done is None else self._frame_edit_of(record, done), columns)
         columns = None  # the tokens as checked columns, read straight from their bytes
         if tokens is not None and self._reads_tokens(record):
             columns = tokens.columns() if record.get("kind") == "PAT_FRAME" else None
@@ -443,6 +477,11 @@ class Replayer:
         elif self.options.validate and record.get("kind") == "PAT_FRAME":
             self._validate(record if columns is None else {**record, "tokens": []})
         _check_frame_record(record)
+        if self.applier is not None and edited is None and not self._targeted(record):
+            self.applier.observe(record)  # seeds and sims seen, for unmatched()
+        return self._feed_checked(record, edited, columns)
+
+    def _feed_checked(self, record: dict, edited: FrameEdit | None, columns: TokenFrame | None) -> ReplayedFrame | None:
         seed = record["seed"]
         cur = self.current
         if cur is None or seed != cur.seed or record["frame"] == 0:
@@ -480,8 +519,11 @@ class Replayer:
             self._validate({**record, "tokens": []})
         _check_frame_record(record)
         done = self.applier.apply_columns_effective(record, columns)
-        if done is None:
-            return None, record
+        return (None if done is None else self._frame_edit_of(record, done)), record
+
+    @staticmethod
+    def _frame_edit_of(record: dict, done: tuple) -> FrameEdit:
+        """The FrameEdit of edits applied on columns: (edited columns, changes)."""
         tokens, changes = done
         block = record.get("edit")
         batches = [] if block is None else [DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")]
@@ -491,7 +533,7 @@ class Replayer:
             batches.append(result.effective.batch())
             ids.append(edit.package.id)
             heads = target.heads if target.heads is not None else heads
-        return frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads), record
+        return frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads)
 
     def finish(self) -> None:
         """Raise the first problem with an edit that matched no input frame."""
@@ -505,14 +547,30 @@ def replay_frames(records: Iterable[tuple], options: ReplayOptions,
                   edits: list[LoadedEdit] | None = None) -> Iterator[ReplayedFrame]:
     """Replayed frames of (record, input name, index[, encoded tokens]) tuples, in order."""
     replayer = Replayer(options, edits)
-    for record, name, index, *encoded in records:
-        try:
-            out = replayer.feed(record, *encoded)
-        except DataError as err:
-            raise err.located(input=name, record=index)
-        if out is not None:
-            yield out
+    for window in _windows(records, WINDOW if replayer.applier is not None else 1):
+        prepared = replayer.prepare(window)
+        for position, (record, name, index, *encoded) in enumerate(window):
+            try:
+                out = replayer.feed(record, *encoded, prepared=prepared.get(position))
+            except DataError as err:
+                raise err.located(input=name, record=index)
+            if out is not None:
+                yield out
     replayer.finish()
+
+
+WINDOW = 64  # input frames whose edits apply together (read ahead)
+
+
+def _windows(items: Iterable, size: int) -> Iterator[list]:
+    window: list = []
+    for item in items:
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
 
 
 def replay_pairs(records: Iterable[tuple], options: ReplayOptions,
