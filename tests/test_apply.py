@@ -513,3 +513,25 @@ def test_edit_block_memo_keeps_signed_zeros_apart():
     encoded = [blocks.block(d[1]) for d in done]
     assert encoded == [encode(edited_envelope(r, d[1])["edit"]) for r, d in zip(records, done)]
     assert encoded[0] != encoded[1]
+
+
+@PROPS
+@given(stream_and_edits())
+def test_delta_columns_of_results_equal_delta_columns_of_their_dpats(case):
+    """The replay sums effective deltas straight from apply results; pat-apply | pat-replay
+    sums them from the edit block's DPat maps: the same columns."""
+    from pattools.edit.apply import delta_columns_of
+
+    records, columns, edits = case
+    applier = _applier(edits)
+    for record, tokens in zip(records, columns):
+        done = applier.apply_columns_effective(record, tokens)
+        if done is None:
+            continue
+        edited, changes = done
+        dpats = [dp for _, _, result in changes for dp in result.applied]
+        expected = delta_columns(edited, dpats)
+        got = delta_columns_of(edited, [result for _, _, result in changes])
+        for name in ("dgeom", "dstats", "dtopo", "drvq", "geom_named", "stats_named", "topo_named", "rvq_named",
+                     "touched"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), name

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pattools.edit.apply import apply_target, delta_columns
+from pattools.edit.apply import DeltaColumns, apply_target, delta_columns, delta_columns_of
 from pattools.edit.bounds import Bounds
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.dpat import DeltaBatch, EditPackage
@@ -131,6 +131,7 @@ class FrameEdit:
     applied: DeltaBatch | None  # None: no delta at all
     edit_id: str | None
     weights: dict[str, float] | None  # head-hint weight by patchId (None: all 1)
+    deltas: DeltaColumns | None = None  # delta_columns(tokens, applied), when known already
 
 
 def frame_edit(tokens: TokenFrame | None, applied: DeltaBatch, edit_id: str, heads: list | None) -> FrameEdit:
@@ -266,7 +267,7 @@ class SequenceReplay:
         if self.options.decoder == "delta":
             if edit.applied is None:
                 return None
-            cols = delta_columns(tokens, edit.applied)
+            cols = edit.deltas if edit.deltas is not None else delta_columns(tokens, edit.applied)
             a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants)
             if weights is not None:
                 a, q = a * weights, q * weights
@@ -533,7 +534,10 @@ class Replayer:
             batches.append(result.effective.batch())
             ids.append(edit.package.id)
             heads = target.heads if target.heads is not None else heads
-        return frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads)
+        edit = frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads)
+        if block is None and edit.applied is not None:
+            edit.deltas = delta_columns_of(tokens, [result for _, _, result in changes])
+        return edit
 
     def finish(self) -> None:
         """Raise the first problem with an edit that matched no input frame."""
