@@ -57,3 +57,42 @@ def test_two_threads():
         _plain_and_shared(64, 50, noise=0.05, frames=8)
     finally:
         numba.set_num_threads(before)
+
+
+def test_sin_only_is_odd_holds_where_it_says_so():
+    import math
+
+    from pattools.kernels.lattice_sincos import sin_only, sin_only_is_odd
+
+    rng = np.random.default_rng(3)
+    xs = list(rng.uniform(-63.0, 63.0, 20000))
+    for k in range(-39, 40, 2):  # around odd multiples of π/2, where the reduction ties
+        centre = k * math.pi / 2
+        xs += [centre + step * math.ulp(centre) for step in range(-64, 64)]
+    flagged = 0
+    for x in xs:
+        if sin_only_is_odd(x):
+            assert sin_only(-x) == -sin_only(x), x
+        else:
+            flagged += 1
+    assert flagged > 0
+
+
+def test_layer_rows_with_missing_sines_take_the_canonical_update():
+    from pattools.kernels.lattice import _layer_row
+    from pattools.kernels.lattice_sincos import sin_only
+
+    rng = np.random.default_rng(4)
+    W = 256
+    th = (rng.random(W) * 6.28).astype(np.float32)
+    om = ((rng.random(W) - 0.5) * 0.2).astype(np.float32)
+    phi0 = (rng.random(W) * 6.28).astype(np.float32)
+    okv = np.empty(W, dtype=np.bool_)
+    computed = phi0.copy()
+    _layer_row(computed, om, th, W, 0.4, 0.03, okv, np.zeros(0))
+    sines = np.array([sin_only(np.float64(p) - np.float64(t)) for p, t in zip(phi0, th)])
+    sines[::7] = np.nan  # as where the reduction would tie: those cells take the canonical update
+    given = phi0.copy()
+    _layer_row(given, om, th, W, 0.4, 0.03, okv, sines)
+    assert np.array_equal(computed.view(np.uint32), given.view(np.uint32))
+    assert not okv[::7].any()

@@ -48,7 +48,7 @@ from pattools.kernels.lattice_exact import (
     theta_value, wrapstore,
 )
 from pattools.kernels.lattice_rng import U32, init_draws, noise_row_states, xs32
-from pattools.kernels.lattice_sincos import SINCOS_ERR, sin_only, sincos
+from pattools.kernels.lattice_sincos import SINCOS_ERR, sin_only, sin_only_is_odd, sincos
 
 __all__ = [
     "N_COEF", "COEF_DT", "COEF_KBASE", "COEF_K1", "COEF_K2", "COEF_K3", "COEF_SW",
@@ -179,22 +179,41 @@ def _theta_row(th, om, ptr, st, ct, sp, cp, mb, W, coef, tnew, okv):
 
 
 @kernel
-def _layer_row(phi, om, th, W, pull, dt, okv):
-    """S1 or S2 for one row (slices), in place; uncertified cells take the canonical update."""
+def _layer_cell(p, o, sn, pull, dt, e0, adt, apull):
+    """(new φ, certified) of one layer cell, with sn = sin_only(θ − φ)."""
+    v = p + (o + pull * sn) * dt
+    eps = e0 + _ROUND * (abs(p) + adt * (abs(o) + apull))
+    return _wrap_certified(v, eps)
+
+
+@kernel
+def _layer_row(phi, om, th, W, pull, dt, okv, sines):
+    """S1 or S2 for one row (slices), in place; uncertified cells take the canonical update.
+
+    With ``sines`` (sin_only(φ − θ) of these cells from the previous step's energy
+    update; empty: computed here), sin_only(θ − φ) is its negation wherever
+    ``sin_only_is_odd``; elsewhere a NaN makes the cell uncertified, so it takes the
+    canonical update."""
     adt = abs(dt)
     apull = abs(pull)
     e0 = 2.0 * adt * apull * (SINCOS_ERR + 4.0 * _U)
     bad = 0
-    for x in range(W):
-        t = np.float64(th[x])
-        p = np.float64(phi[x])
-        o = np.float64(om[x])
-        v = p + (o + pull * sin_only(t - p)) * dt
-        eps = e0 + _ROUND * (abs(p) + adt * (abs(o) + apull))
-        a, ok = _wrap_certified(v, eps)
-        phi[x] = a if ok else phi[x]  # an uncertified cell keeps its old φ for the recomputation
-        okv[x] = ok
-        bad += 0 if ok else 1
+    if sines.size > 0:
+        for x in range(W):
+            p = np.float64(phi[x])
+            d = np.float64(th[x]) - p
+            sn = -sines[x] if sin_only_is_odd(d) else np.nan
+            a, ok = _layer_cell(p, np.float64(om[x]), sn, pull, dt, e0, adt, apull)
+            phi[x] = a if ok else phi[x]  # an uncertified cell keeps its old φ for the recomputation
+            okv[x] = ok
+            bad += 0 if ok else 1
+    else:
+        for x in range(W):
+            p = np.float64(phi[x])
+            a, ok = _layer_cell(p, np.float64(om[x]), sin_only(np.float64(th[x]) - p), pull, dt, e0, adt, apull)
+            phi[x] = a if ok else phi[x]
+            okv[x] = ok
+            bad += 0 if ok else 1
     if bad:
         for x in range(W):
             if not okv[x]:
@@ -203,8 +222,10 @@ def _layer_row(phi, om, th, W, pull, dt, okv):
 
 
 @kernel
-def _energy_row(en, ps, ph, tnew, W, coef, okv):
-    """S5 for one row (slices), in place; uncertified cells take the canonical update."""
+def _energy_row(en, ps, ph, tnew, W, coef, okv, sines_s, sines_h):
+    """S5 for one row (slices), in place; uncertified cells take the canonical update.
+    Leaves sin_only(φS − θ), sin_only(φH − θ) of the new state (the final θ and layers)
+    in ``sines_s``, ``sines_h`` for the next step's layer updates."""
     dt = coef[COEF_DT]
     adt = abs(dt)
     e_diff = coef[COEF_E_DIFF]
@@ -225,6 +246,8 @@ def _energy_row(en, ps, ph, tnew, W, coef, okv):
         a, ok = _clamp_certified(v, eps, e_max)
         en[x] = a if ok else en[x]
         okv[x] = ok
+        sines_s[x] = ss
+        sines_h[x] = sh
         bad += 0 if ok else 1
     if bad:
         for x in range(W):
@@ -237,7 +260,7 @@ def _energy_row(en, ps, ph, tnew, W, coef, okv):
 @kernel
 def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
           sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu, gains, amax, umax,
-          noise_rows, pre_s, pre_c, sp_plane, cp_plane):
+          noise_rows, pre_s, pre_c, sp_plane, cp_plane, sines, sines_given):
     y0 = (b * H) // n_bands
     y1 = ((b + 1) * H) // n_bands
     if y0 >= y1:
@@ -253,6 +276,9 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
     cpv = np.empty(W)
     mb = np.ones(W)
     okv = np.empty(W, np.bool_)
+    keep_sines = sines.shape[0] > 0
+    sines_band = np.empty((0 if keep_sines else 2, W))  # the energy update's sines when not kept
+    no_sines = np.empty(0)
 
     dt = coef[COEF_DT]
     k1 = coef[COEF_K1]
@@ -318,7 +344,12 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
             if has_mods:
                 w = w * (1.0 + gk * np.float64(aact[i]) * np.float64(aact[j])
                          - bk * np.float64(uact[i]) * np.float64(uact[j]))
-            sj, cj = sincos(np.float64(theta[j]))
+            if presummed:  # the planes hold sincos(θ_j) already
+                yj = j // W
+                sj = sp_plane[yj + 3, j - yj * W + 3]
+                cj = cp_plane[yj + 3, j - yj * W + 3]
+            else:
+                sj, cj = sincos(np.float64(theta[j]))
             st[x] += w * sj
             ct[x] += w * cj
         tnew = theta_out[base:base + W]
@@ -338,32 +369,40 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
                 amp = noise_amp_at(base + x, noise_amp, has_mods, aact, uact, gains)
                 tnew[x] = noise_theta(tnew[x], s / U32, amp, dt)
         # S1, S2 from the old θ (still in theta), then S5 from the new θ and layers
+        row_s = sines[0, base:base + W] if keep_sines else sines_band[0]
+        row_h = sines[1, base:base + W] if keep_sines else sines_band[1]
+        use = sines_given and keep_sines
         recomputed += _layer_row(phi_s[base:base + W], omega_s[base:base + W], th, W,
-                                 coef[COEF_SURF_PULL], dt, okv)
+                                 coef[COEF_SURF_PULL], dt, okv, row_s if use else no_sines)
         recomputed += _layer_row(phi_h[base:base + W], omega_h[base:base + W], th, W,
-                                 coef[COEF_HYP_PULL], dt, okv)
+                                 coef[COEF_HYP_PULL], dt, okv, row_h if use else no_sines)
         recomputed += _energy_row(energy[base:base + W], phi_s[base:base + W], phi_h[base:base + W], tnew, W,
-                                  coef, okv)
+                                  coef, okv, row_s, row_h)
     return recomputed
 
 
 @kernel(parallel=True)
 def step_fast(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
               W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
-              gains, amax, umax, noise_rows, n_bands, pre_s, pre_c, sp_plane, cp_plane):
+              gains, amax, umax, noise_rows, n_bands, pre_s, pre_c, sp_plane, cp_plane, sines, sines_given):
     """One step; θ_new goes to theta_out, then into theta. Returns the recomputed count.
 
     Without modulators, the ring part of the coupling sums may come precomputed: the
     float64 W·H vectors ``pre_s``, ``pre_c`` (``_ring_sum`` of sin θ and cos θ, which
     ``metrics.rho_step_terms_into`` forms from the same box sums; consumed: the
     small-world edges are added in place) with the padded sin/cos planes of θ
-    (``sp_plane``, ``cp_plane``: ``_load_row``'s values, PAD = 3). Empty ``pre_s``:
-    computed here."""
+    (``sp_plane``, ``cp_plane``: ``_load_row``'s values, PAD = 3, also read for the
+    edges' sources). Empty ``pre_s``: computed here.
+
+    ``sines`` (float64 [2, W·H], or no rows) receives the energy update's
+    sin_only(φS − θ), sin_only(φH − θ) of the new state; when ``sines_given`` it holds
+    them for the current state, from the previous step, and the layer updates use them
+    (see ``_layer_row``)."""
     counts = np.zeros(n_bands, np.int64)
     for b in prange(n_bands):
         counts[b] = _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, energy,
                           theta_out, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
-                          gains, amax, umax, noise_rows, pre_s, pre_c, sp_plane, cp_plane)
+                          gains, amax, umax, noise_rows, pre_s, pre_c, sp_plane, cp_plane, sines, sines_given)
     # one parallel region per step: the copy is a serial loop (a memcpy), not a second parfor
     for i in range(W * H):
         theta[i] = theta_out[i]

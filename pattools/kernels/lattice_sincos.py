@@ -86,3 +86,12 @@ def sin_only(x):
     if not (abs(x) <= SINCOS_LIMIT):
         s = np.nan
     return s
+
+
+@kernel
+def sin_only_is_odd(x):
+    """True when sin_only(−x) is exactly −sin_only(x): every step of sin_only is odd in x
+    except the reduction's rounding, q(x) = floor(fl(v + ½)) with v = fl(x/π), and
+    q(−x) = −ceil(fl(v − ½)); the two agree unless v ± ½ straddles an integer."""
+    v = x * _ONE_OVER_PI
+    return np.ceil(v - 0.5) == np.floor(v + 0.5)

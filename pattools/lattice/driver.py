@@ -24,6 +24,7 @@ _EMPTY = np.zeros(0, dtype=np.float32)
 _NO_GAINS = np.zeros(6, dtype=np.float64)
 _NO_ROWS = np.zeros(1, dtype=np.int64)
 _NO_RING = (np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros((0, 0)))
+_NO_SINES = np.zeros((0, 0))
 
 
 def coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarray:
@@ -77,18 +78,35 @@ def ring_sum_weights(params: LatticeParams) -> np.ndarray:
     return np.array([k1 - k2, k2 - k3, k3, k1], dtype=np.float64)
 
 
-def step_with_ring_sums(state: LatticeState, params: LatticeParams, dt: float, ring: tuple, *,
-                        noise_amp: float = 0.0) -> None:
-    """``step`` (fast kernel, no modulators) given ``ring`` = (ring sum of sin θ, of cos θ,
-    padded sin θ plane, padded cos θ plane) of the current θ, as
-    ``tokens.build.build_frame_and_ring_sums`` leaves them with ``ring_sum_weights(params)``.
-    The ring sums are consumed (the small-world edges are added in place); the bytes are
-    ``step``'s."""
-    _step(state, params, dt, None, noise_amp, "fast", ring)
+def step_sharing(state: LatticeState, params: LatticeParams, dt: float, *, noise_amp: float = 0.0,
+                 ring: tuple | None = None, sines: np.ndarray, sines_given: bool) -> None:
+    """``step`` (fast kernel, no modulators) with work shared across frames and steps;
+    the bytes are ``step``'s.
+
+    ``ring`` = (ring sum of sin θ, of cos θ, padded sin θ plane, padded cos θ plane) of
+    the current θ, as ``tokens.build.build_frame_and_ring_sums`` leaves them with
+    ``ring_sum_weights(params)`` (consumed: the small-world edges are added in place).
+    ``sines`` (float64 [2, W·H]) receives sines of the new state for the next step, and
+    holds those of the current state when ``sines_given`` (the previous step wrote them
+    and nothing has changed the state since)."""
+    _check_shared(state, ring, sines)
+    _step(state, params, dt, None, noise_amp, "fast", ring, sines, sines_given)
+
+
+def _check_shared(state: LatticeState, ring: tuple | None, sines: np.ndarray) -> None:
+    """The kernel indexes these without bounds checks: their shapes must be exact."""
+    n = state.W * state.H
+    padded = (state.H + 6, state.W + 6)
+    if sines.shape != (2, n) or sines.dtype != np.float64:
+        raise ValueError(f"sines must be float64 [2, {n}], got {sines.dtype} {sines.shape}")
+    if ring is not None:
+        pre_s, pre_c, sp, cp = ring
+        if pre_s.shape != (n,) or pre_c.shape != (n,) or sp.shape != padded or cp.shape != padded:
+            raise ValueError("ring sums must be [W·H] and the sin/cos planes [H + 6, W + 6]")
 
 
 def _step(state: LatticeState, params: LatticeParams, dt: float, mods: Modulators | None, noise_amp: float,
-          kernel: str, ring: tuple | None) -> None:
+          kernel: str, ring: tuple | None, sines: np.ndarray = None, sines_given: bool = False) -> None:
     from pattools.kernels import lattice as K
 
     if kernel not in KERNELS:
@@ -129,5 +147,6 @@ def _step(state: LatticeState, params: LatticeParams, dt: float, mods: Modulator
         umax = float(np.max(np.abs(uact))) if has_mods else 0.0
         bands = max(1, min(state.H, K.thread_count()))
         pre_s, pre_c, sp, cp = _NO_RING if ring is None else ring
-        K.step_fast(*args, amax, umax, noise_rows, bands, pre_s, pre_c, sp, cp)
+        K.step_fast(*args, amax, umax, noise_rows, bands, pre_s, pre_c, sp, cp,
+                    _NO_SINES if sines is None else sines, sines_given)
     state.steps += 1

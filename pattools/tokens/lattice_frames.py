@@ -6,13 +6,17 @@ same θ. The token pass computes sin θ and cos θ of every cell (padded float64
 and, for ρ, their 3×3, 5×5 and 7×7 box sums; the fast lattice step needs exactly those
 sines and cosines and, for its coupling ring sums, the same box sums (same additions in
 the same order). So the ρ pass also writes the step's ring sums, and the next step reads
-them and the planes instead of recomputing them: the bytes are those of ``step``
-followed by ``build_frame``.
+them and the planes instead of recomputing them. Likewise a step's energy update
+computes sin(φS − θ) and sin(φH − θ) of the new state, and the next step's layer
+updates need their negations. The bytes are those of ``step`` followed by
+``build_frame``.
 """
 
 from __future__ import annotations
 
-from pattools.lattice.driver import ring_sum_weights, step, step_with_ring_sums
+import numpy as np
+
+from pattools.lattice.driver import ring_sum_weights, step, step_sharing
 from pattools.lattice.params import LatticeParams
 from pattools.lattice.state import LatticeState
 from pattools.tokens.build import BuiltFrame, Workspace, build_frame, build_frame_and_ring_sums
@@ -33,17 +37,24 @@ class LatticeFrames:
         self.weights = ring_sum_weights(params)
         self.workspace = Workspace(state.W, state.H) if self.shared else None
         self.ring_for: int | None = None  # state.steps the workspace's ring sums belong to
+        self.sines = np.empty((2, state.W * state.H)) if self.shared else None
+        self.sines_for: int | None = None  # state.steps the sines belong to
 
     def step(self) -> None:
         """One lattice step (``driver.step``)."""
         state = self.state
-        if self.ring_for is not None and self.ring_for == state.steps:
-            ws = self.workspace
-            self.ring_for = None  # consumed
-            step_with_ring_sums(state, self.params, self.dt, (ws.step_s, ws.step_c, ws.sp, ws.cp),
-                                noise_amp=self.noise_amp)
-        else:
+        if not self.shared:
             step(state, self.params, self.dt, noise_amp=self.noise_amp, kernel=self.kernel)
+            return
+        ring = None
+        if self.ring_for == state.steps:
+            ws = self.workspace
+            ring = (ws.step_s, ws.step_c, ws.sp, ws.cp)
+        given = self.sines_for == state.steps
+        self.ring_for = self.sines_for = None  # consumed (and overwritten)
+        step_sharing(state, self.params, self.dt, noise_amp=self.noise_amp, ring=ring, sines=self.sines,
+                     sines_given=given)
+        self.sines_for = state.steps
 
     def frame(self, t: float) -> BuiltFrame:
         """``build_frame`` of the current state with ``hdr.t = t``."""
