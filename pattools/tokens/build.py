@@ -154,12 +154,14 @@ def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H:
     """``build_frame(phases, energy, W, H, scale, t, wrap=wrap)`` on the planes of ``ws``,
     which afterwards also hold what the next lattice step from these phases needs:
     ``ws.sp``/``ws.cp`` (sin θ, cos θ) and, in ``ws.step_s``/``ws.step_c``, the ring sums
-    of both with ring_k = (a3, a5, a7, k1) (``driver.step_with_ring_sums``)."""
+    of both with ring_k = (a3, a5, a7, k1) (``driver.step_sharing``)."""
     W = int(W)
     H = int(H)
     s = check_scale(scale)
     theta = check_grid(phases, W, H, "phases")
     e = check_grid(energy, W, H, "energy")
+    if ws.key != (W, H) or np.shape(ring_k) != (4,):
+        raise ValueError(f"expected a {W}x{H} workspace and 4 ring weights")
     if ws.step_s.size != W * H:
         ws.step_s = np.empty(W * H)
         ws.step_c = np.empty(W * H)
