@@ -65,7 +65,20 @@ def step(
     kernel: str = "fast",
 ) -> None:
     """Advance ``state`` in place by one step of ``dt``."""
-    _step(state, params, dt, mods, noise_amp, kernel, None)
+    if kernel not in KERNELS:
+        raise UsageError(f"unknown lattice kernel {kernel!r} (expected one of {', '.join(KERNELS)})")
+    _step(state, step_coefficients(params, dt, noise_amp), mods, kernel)
+
+
+def step_coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarray:
+    """``coefficients`` after checking dt and the noise amplitude (UsageError)."""
+    dt = float(dt)
+    noise_amp = float(noise_amp)
+    if not math.isfinite(dt):
+        raise UsageError(f"dt must be a finite number, got {dt!r}")
+    if not math.isfinite(noise_amp) or noise_amp < 0.0:
+        raise UsageError(f"noise amplitude must be a finite number ≥ 0, got {noise_amp!r}")
+    return coefficients(params, dt, noise_amp)
 
 
 def ring_sum_weights(params: LatticeParams) -> np.ndarray:
@@ -78,19 +91,20 @@ def ring_sum_weights(params: LatticeParams) -> np.ndarray:
     return np.array([k1 - k2, k2 - k3, k3, k1], dtype=np.float64)
 
 
-def step_sharing(state: LatticeState, params: LatticeParams, dt: float, *, noise_amp: float = 0.0,
-                 ring: tuple | None = None, sines: np.ndarray, sines_given: bool) -> None:
-    """``step`` (fast kernel, no modulators) with work shared across frames and steps;
-    the bytes are ``step``'s.
+def step_sharing(state: LatticeState, coef: np.ndarray, *, ring: tuple | None = None, sines: np.ndarray,
+                 sines_given: bool, bands: int | None = None) -> None:
+    """``step`` (fast kernel, no modulators; ``coef`` = ``step_coefficients(params, dt,
+    noise_amp)``) with work shared across frames and steps; the bytes are ``step``'s.
 
     ``ring`` = (ring sum of sin θ, of cos θ, padded sin θ plane, padded cos θ plane) of
     the current θ, as ``tokens.build.build_frame_and_ring_sums`` leaves them with
     ``ring_sum_weights(params)`` (consumed: the small-world edges are added in place).
     ``sines`` (float64 [2, W·H]) receives sines of the new state for the next step, and
     holds those of the current state when ``sines_given`` (the previous step wrote them
-    and nothing has changed the state since)."""
+    and nothing has changed the state since). ``bands``: row bands (default: one per
+    numba thread)."""
     _check_shared(state, ring, sines)
-    _step(state, params, dt, None, noise_amp, "fast", ring, sines, sines_given)
+    _step(state, coef, None, "fast", ring, sines, sines_given, bands)
 
 
 def _check_shared(state: LatticeState, ring: tuple | None, sines: np.ndarray) -> None:
@@ -105,22 +119,13 @@ def _check_shared(state: LatticeState, ring: tuple | None, sines: np.ndarray) ->
             raise ValueError("ring sums must be [W·H] and the sin/cos planes [H + 6, W + 6]")
 
 
-def _step(state: LatticeState, params: LatticeParams, dt: float, mods: Modulators | None, noise_amp: float,
-          kernel: str, ring: tuple | None, sines: np.ndarray = None, sines_given: bool = False) -> None:
+def _step(state: LatticeState, coef: np.ndarray, mods: Modulators | None, kernel: str, ring: tuple | None = None,
+          sines: np.ndarray | None = None, sines_given: bool = False, bands: int | None = None) -> None:
     from pattools.kernels import lattice as K
 
-    if kernel not in KERNELS:
-        raise UsageError(f"unknown lattice kernel {kernel!r} (expected one of {', '.join(KERNELS)})")
-    dt = float(dt)
-    noise_amp = float(noise_amp)
-    if not math.isfinite(dt):
-        raise UsageError(f"dt must be a finite number, got {dt!r}")
-    if not math.isfinite(noise_amp) or noise_amp < 0.0:
-        raise UsageError(f"noise amplitude must be a finite number ≥ 0, got {noise_amp!r}")
     n = state.W * state.H
     if state.scratch is None or state.scratch.size != n:
         state.scratch = np.empty(n, dtype=np.float32)
-    coef = coefficients(params, dt, noise_amp)
     if mods is None:
         has_mods = False
         aact = uact = lapa = divu = _EMPTY
@@ -139,13 +144,14 @@ def _step(state: LatticeState, params: LatticeParams, dt: float, mods: Modulator
         state.noise_state = to_int32(int(final))
     else:
         noise_rows = _NO_ROWS
-        if noise_amp > 0.0:
+        if coef[K.COEF_NOISE] > 0.0:
             start = state.noise_state & 0xFFFFFFFF or 123456789
             noise_rows, final = K.noise_row_states(start, state.W, state.H)
             state.noise_state = to_int32(int(final))
         amax = float(np.max(np.abs(aact))) if has_mods else 0.0
         umax = float(np.max(np.abs(uact))) if has_mods else 0.0
-        bands = max(1, min(state.H, K.thread_count()))
+        if bands is None:
+            bands = max(1, min(state.H, K.thread_count()))
         pre_s, pre_c, sp, cp = _NO_RING if ring is None else ring
         K.step_fast(*args, amax, umax, noise_rows, bands, pre_s, pre_c, sp, cp,
                     _NO_SINES if sines is None else sines, sines_given)

@@ -150,11 +150,12 @@ def build_frame(
 
 
 def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H: int, scale: int, t: float,
-                              wrap: bool, ws: Workspace, ring_k: np.ndarray) -> BuiltFrame:
+                              wrap: bool, ws: Workspace, ring_k: np.ndarray, bands: int | None = None) -> BuiltFrame:
     """``build_frame(phases, energy, W, H, scale, t, wrap=wrap)`` on the planes of ``ws``,
     which afterwards also hold what the next lattice step from these phases needs:
     ``ws.sp``/``ws.cp`` (sin θ, cos θ) and, in ``ws.step_s``/``ws.step_c``, the ring sums
-    of both with ring_k = (a3, a5, a7, k1) (``driver.step_sharing``)."""
+    of both with ring_k = (a3, a5, a7, k1) (``driver.step_sharing``). ``bands``: row
+    bands of the parallel kernels (default: one per numba thread)."""
     W = int(W)
     H = int(H)
     s = check_scale(scale)
@@ -165,7 +166,8 @@ def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H:
     if ws.step_s.size != W * H:
         ws.step_s = np.empty(W * H)
         ws.step_c = np.empty(W * H)
-    red, counts, metrics, esums = _fast_terms(theta, e, _NO_AACT, False, W, H, bool(wrap), s, None, ws, ring_k)
+    red, counts, metrics, esums = _fast_terms(theta, e, _NO_AACT, False, W, H, bool(wrap), s, None, ws, ring_k,
+                                              bands)
     arousal, valence = affect_from_parts(metrics, esums, W, H)
     t_col, scale_col, geom, stats, topo, rvq = token_columns(red, counts, arousal, valence, float(t), s)
     frame = TokenFrame(patch_ids=_patch_ids(W, H, s), t=t_col, scale=scale_col, geom=geom, stats=stats, topo=topo,
@@ -173,10 +175,10 @@ def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H:
     return BuiltFrame(tokens=frame, patch_defects=counts, metrics=metrics)
 
 
-def _fast_terms(theta, e, a, has_a, W, H, wrap, s, metrics, ws, ring_k) -> tuple:
+def _fast_terms(theta, e, a, has_a, W, H, wrap, s, metrics, ws, ring_k, bands=None) -> tuple:
     """(red, counts, metrics, energy sums) from ``kernels.tokens.frame_reduce``."""
     red, counts, msums, esums = kt.frame_reduce(
-        theta, e, a, has_a, W, H, wrap, s, km.band_count(H), metrics is None,
+        theta, e, a, has_a, W, H, wrap, s, km.band_count(H) if bands is None else bands, metrics is None,
         ws.cp, ws.sp, ws.ctp, ws.stp, ws.php, ws.rho, ws.ex, ws.ey, ws.dsign, ring_k, ws.step_s, ws.step_c)
     if metrics is None:
         metrics = metrics_from_sums(msums, W, H)

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pattools.lattice.driver import ring_sum_weights, step, step_sharing
+from pattools.kernels.metrics import band_count
+from pattools.lattice.driver import ring_sum_weights, step, step_coefficients, step_sharing
 from pattools.lattice.params import LatticeParams
 from pattools.lattice.state import LatticeState
 from pattools.tokens.build import BuiltFrame, Workspace, build_frame, build_frame_and_ring_sums
@@ -34,6 +35,8 @@ class LatticeFrames:
         self.kernel = kernel
         self.scale = scale
         self.shared = kernel == "fast"
+        self.coef = step_coefficients(params, dt, noise_amp)
+        self.bands = band_count(state.H)  # the caller has set the thread count (results do not depend on it)
         self.weights = ring_sum_weights(params)
         self.workspace = Workspace(state.W, state.H) if self.shared else None
         self.ring_for: int | None = None  # state.steps the workspace's ring sums belong to
@@ -52,8 +55,7 @@ class LatticeFrames:
             ring = (ws.step_s, ws.step_c, ws.sp, ws.cp)
         given = self.sines_for == state.steps
         self.ring_for = self.sines_for = None  # consumed (and overwritten)
-        step_sharing(state, self.params, self.dt, noise_amp=self.noise_amp, ring=ring, sines=self.sines,
-                     sines_given=given)
+        step_sharing(state, self.coef, ring=ring, sines=self.sines, sines_given=given, bands=self.bands)
         self.sines_for = state.steps
 
     def frame(self, t: float) -> BuiltFrame:
@@ -62,6 +64,6 @@ class LatticeFrames:
         if not self.shared:
             return build_frame(state.phases, state.energy, state.W, state.H, self.scale, t, wrap=state.wrap)
         built = build_frame_and_ring_sums(state.phases, state.energy, state.W, state.H, self.scale, t, state.wrap,
-                                          self.workspace, self.weights)
+                                          self.workspace, self.weights, self.bands)
         self.ring_for = state.steps
         return built
