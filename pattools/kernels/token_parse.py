@@ -35,6 +35,18 @@ def _half(bits: int) -> float:
     return -value if bits & 0x8000 else value
 
 
+_INT64_MAX = np.uint64(2**63 - 1)
+
+
+@kernel
+def _unsigned(data: np.ndarray, pos: int, size: int) -> np.uint64:
+    """The big-endian unsigned integer in ``data[pos:pos + size]`` (size ≤ 8)."""
+    value = np.uint64(0)
+    for c in range(size):
+        value = (value << np.uint64(8)) | np.uint64(data[pos + c])
+    return value
+
+
 @kernel
 def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: int, count: int,
                  float_low: np.ndarray, float_high: np.ndarray, int_low: np.ndarray, int_high: np.ndarray,
@@ -85,10 +97,7 @@ def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: i
                 elif initial == 0xFA:
                     if pos + 4 > n:
                         return fail
-                    bits = np.uint32(0)
-                    for c in range(4):
-                        bits = (bits << np.uint32(8)) | np.uint32(data[pos + c])
-                    single_bits[0] = bits
+                    single_bits[0] = np.uint32(_unsigned(data, pos, 4))
                     value = np.float64(single[0])
                     if not math.isfinite(value):
                         return fail
@@ -97,10 +106,7 @@ def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: i
                 elif initial == 0xFB:
                     if pos + 8 > n:
                         return fail
-                    bits64 = np.uint64(0)
-                    for c in range(8):
-                        bits64 = (bits64 << np.uint64(8)) | np.uint64(data[pos + c])
-                    double_bits[0] = bits64
+                    double_bits[0] = _unsigned(data, pos, 8)
                     if not math.isfinite(double[0]):
                         return fail
                     floats[i, a] = double[0]
@@ -117,11 +123,10 @@ def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: i
                     size = 1 << (info - 24)
                     if pos + size > n:
                         return fail
-                    value = 0
-                    for c in range(size):
-                        value = (value << 8) | np.int64(data[pos + c])
-                    if value < 0:  # beyond int64
+                    wide = _unsigned(data, pos, size)
+                    if wide > _INT64_MAX:
                         return fail
+                    value = np.int64(wide)
                     pos += size
                 ints[i, a] = -1 - value if major == 1 else value
             elif op == OP_TEXT:
@@ -132,9 +137,10 @@ def parse_tokens(program: np.ndarray, pool: np.ndarray, data: np.ndarray, pos: i
                     size = 1 << (length - 24)
                     if pos + size > n:
                         return fail
-                    length = 0
-                    for c in range(size):
-                        length = (length << 8) | np.int64(data[pos + c])
+                    wide = _unsigned(data, pos, size)
+                    if wide > _INT64_MAX:
+                        return fail
+                    length = np.int64(wide)
                     pos += size
                 if length < 0 or pos + length > n:
                     return fail
