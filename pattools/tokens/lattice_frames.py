@@ -24,7 +24,11 @@ from pattools.tokens.build import BuiltFrame, Workspace, build_frame, build_fram
 
 
 class LatticeFrames:
-    """Steps ``state`` and builds its token frames at ``scale`` (no attention, no heads)."""
+    """Steps ``state`` and builds its token frames at ``scale`` (no attention, no heads).
+
+    What one call leaves for the next is tied to ``state.steps``: between calls the state
+    may be advanced by ``driver.step`` (which counts its steps), but not changed otherwise.
+    """
 
     def __init__(self, state: LatticeState, params: LatticeParams, dt: float, *, noise_amp: float = 0.0,
                  kernel: str = "fast", scale: int = 32) -> None:
