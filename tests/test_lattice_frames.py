@@ -96,3 +96,25 @@ def test_layer_rows_with_missing_sines_take_the_canonical_update():
     _layer_row(given, om, th, W, 0.4, 0.03, okv, sines)
     assert np.array_equal(computed.view(np.uint32), given.view(np.uint32))
     assert not okv[::7].any()
+
+
+def test_modulated_steps_in_between_are_noticed():
+    # pat-replay interleaves LatticeFrames steps with modulated driver.step calls
+    from tests.test_lattice_step import random_mods
+
+    W, H = 36, 28
+    mods = random_mods(W * H, 9)
+    plain = create_state(W, H, 6, P)
+    shared = create_state(W, H, 6, P)
+    run = LatticeFrames(shared, P, 0.03, scale=8)
+    for frame in range(10):
+        modulated = frame % 3 == 1
+        for state in (plain, shared):
+            if modulated:
+                step(state, P, 0.03, mods=mods)
+        if not modulated:
+            step(plain, P, 0.03)
+            run.step()
+        assert_same(plain, shared, f"frame {frame}")
+        expected = build_frame(plain.phases, plain.energy, W, H, 8, 0.5)
+        assert run.frame(0.5).tokens.to_tokens() == expected.tokens.to_tokens()
