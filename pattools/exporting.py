@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pattools import __version__
 from pattools.io import cbor, token_cbor
-from pattools.io.shards import shard_is_complete, shard_stem, write_manifest, write_shard
+from pattools.io.shard_target import prepare_export_directory
+from pattools.io.shards import shard_stem, shard_verifies, write_shard
 from pattools.tokens.frame import TokenFrame
 
 ProgressHook = Callable[[int], None]
@@ -145,11 +146,13 @@ def segments(config: ExportConfig) -> list[range]:
 
 def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: bool = False,
                              progress: ProgressHook | None = None) -> int:
-    """Write one seed's shards (atomically, checksum last); returns the number of shards written."""
+    """Write one seed's shards (atomically, checksum last); returns the number of shards written.
+
+    ``resume``: keep the shards whose checksum verifies (all others are written)."""
     directory = Path(out)
     _remove_stale_temporaries(directory, seed)
     parts = segments(config)
-    done = {index for index in range(len(parts)) if resume and shard_is_complete(directory, seed, index)}
+    done = {index for index in range(len(parts)) if resume and shard_verifies(directory, shard_stem(seed, index))}
     if len(done) == len(parts):
         if progress is not None:
             progress(config.frames)
@@ -165,8 +168,11 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
                                                  progress=progress):
         if envelope is None:
             continue
-        items.append(token_cbor.encode_frame_record({"seed": seed, "frame": frame}, tokens))
-        frames.append({"seed": seed, "frame": frame})
+        item = {"seed": seed, "frame": frame}
+        if "metrics" in envelope:
+            item["metrics"] = envelope["metrics"]
+        items.append(token_cbor.encode_frame_record(item, tokens))
+        frames.append({"seed": seed, "frame": frame, "tokenCount": len(tokens)})
         index = segment_of[frame]
         if frame == parts[index][-1]:
             shard = {
@@ -175,7 +181,7 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
                 "provenance": {"codebookSHA": CODEBOOK_SHA},
             }
             encoded = token_cbor.encode_map_with(shard, {"items": token_cbor.encode_array(items)})
-            write_shard(directory, dict(shard, items=frames), encoded=encoded)
+            write_shard(directory, shard, encoded, frames)
             written += 1
             items = []
             frames = []
@@ -195,16 +201,18 @@ def manifest(config: ExportConfig, seeds: list[int], *, provenance: bool = False
     document = {
         "version": 1, "W": config.W, "H": config.H, "frames": config.frames, "scale": config.scale,
         "shardSize": config.shard_size, "seeds": sorted(seeds), "sim": config.sim_block(),
-        "codebookSHA": CODEBOOK_SHA, "codebookDesc": CODEBOOK_DESC,
+        "metrics": config.metrics, "codebookSHA": CODEBOOK_SHA, "codebookDesc": CODEBOOK_DESC,
     }
     if provenance:
         document["provenance"] = {"tool": f"pattools {__version__}", "commit": _commit_id()}
     return document
 
 
-def write_export_manifest(config: ExportConfig, seeds: list[int], out: str, *, provenance: bool = False) -> None:
-    Path(out).mkdir(parents=True, exist_ok=True)
-    write_manifest(Path(out), manifest(config, seeds, provenance=provenance))
+def prepare_output(config: ExportConfig, seeds: list[int], out: str, *, resume: bool, force: bool, part: bool,
+                   provenance: bool = False) -> None:
+    """Refuse to mix two exports in ``out`` (pattools.io.shard_target), then write the manifest."""
+    prepare_export_directory(out, manifest(config, seeds, provenance=provenance), resume=resume, force=force,
+                             part=part)
 
 
 def _commit_id() -> str | None:

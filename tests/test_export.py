@@ -104,7 +104,7 @@ def test_shard_directory_layout(serial_dir, serial_stream):
     assert shard["kind"] == "PAT_SHARD" and shard["count"] == 1 and shard["items"][0]["frame"] == 4
     assert shard["provenance"]["codebookSHA"] == manifest["codebookSHA"]
     import hashlib
-    digest = (serial_dir / "pat_9-0002.cbor.sha256").read_text().split()[0]
+    digest = (serial_dir / "pat_9-0002.sha256").read_text().split()[0]
     assert digest == hashlib.sha256((serial_dir / "pat_9-0002.cbor").read_bytes()).hexdigest()
     # the directory reads back as the same frames as the stream (without --metrics)
     from_dir = _records(run("pat-cat", str(serial_dir), check=True).stdout)
@@ -142,7 +142,7 @@ def test_resume_after_kill_completes_identically(tmp_path):
     proc.wait()
     done = len(list(out.glob("*.sha256")))
     assert 3 <= done < 100, "the export finished before it could be interrupted"
-    assert not [p for p in out.iterdir() if p.name.endswith(".cbor") and not (out / (p.name + ".sha256")).exists()
+    assert not [p for p in out.iterdir() if p.name.endswith(".cbor") and not (out / (p.stem + ".sha256")).exists()
                 and p.stat().st_size == 0]
     run("pat-export", *args, "--out", str(out), "--resume", check=True)
     assert _tree(out) == _tree(reference)

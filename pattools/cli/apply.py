@@ -79,7 +79,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     writer = RecordWriter(streams.stdout, fmt)
     # Validated CBOR frames are read as token columns straight from their bytes (no maps).
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                          stdin=streams.stdin, lazy_tokens=options.validate and fmt == "cbor")
+                          stdin=streams.stdin, lazy_tokens=options.validate and fmt == "cbor",
+                          shards=base.shard_reading(options, streams, NAME))
     encoder = _ColumnWriter(writer)
     pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
     pending_tokens = 0

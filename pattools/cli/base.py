@@ -79,6 +79,36 @@ def add_inputs(parser: argparse.ArgumentParser, *, help_text: str | None = None)
         help=help_text or "PAT stream (CBOR sequence or JSONL, sniffed), shard file or shard directory; "
                           "'-' or nothing reads stdin",
     )
+    add_shard_reading(parser)
+
+
+def add_shard_reading(parser: argparse.ArgumentParser) -> None:
+    """--no-verify and --assume: how shard directories and shard files are read."""
+    group = parser.add_argument_group("shard input")
+    group.add_argument("--no-verify", dest="verify_checksums", action="store_false", default=True,
+                       help="do not verify shard checksums (.sha256) when reading a shard directory "
+                            "(the manifest's other checks stay)")
+    group.add_argument("--assume", type=_assume, default={}, metavar="NAME=VALUE,...",
+                       help="values the original program's shards do not record, used only where the data lacks "
+                            "them: W, H (a lone shard file without its manifest.json), dt, stepsPerFrame "
+                            "(default: its exporter's dt 0.03 and 1 step per frame, said on stderr)")
+
+
+def _assume(text: str) -> dict:
+    from pattools.io.shard_reader import parse_assume
+
+    try:
+        return parse_assume(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def shard_reading(options: argparse.Namespace, streams: "Streams", name: str):
+    """The ShardReading of --no-verify/--assume; its notices go to stderr unless -q."""
+    from pattools.io.shard_reader import ShardReading
+
+    return ShardReading(verify=getattr(options, "verify_checksums", True), assume=getattr(options, "assume", {}),
+                        notice=lambda message: warn(streams, name, message, options))
 
 
 def add_format(parser: argparse.ArgumentParser, *, choices: Sequence[str] = ("cbor", "jsonl"),

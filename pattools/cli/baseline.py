@@ -120,7 +120,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         bounds=Bounds.from_file(options.bounds) if options.bounds else None,
     )
     records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                           shards=base.shard_reading(options, streams, NAME))
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     sequences = 0
     for seq in read_sequences(records, keep=lambda frame: in_range(frame, options.frames)):

@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                           shards=base.shard_reading(options, streams, NAME))
     seeds = set(options.seeds) if options.seeds is not None else None
     selected = (record for record in records if _selected(record.value, seeds, options.frames))
     if options.count or options.summary:

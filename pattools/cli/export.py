@@ -21,7 +21,9 @@ NOTES = (
     "Frame f holds tokens after (f+1)*stepsPerFrame steps; hdr.t is that simulation time.\n"
     "Defaults and flag spellings (--spf, --stepsPerFrame, --shardSize) are the original exporter's.\n"
     "With --out, each seed's frames go to pat_<seed>-<segment:04d>.cbor shards (+ .json sidecar and\n"
-    ".cbor.sha256), written atomically; --resume skips shards whose checksum verifies."
+    ".sha256 checksum, which sha256sum -c verifies), written atomically. A directory holding an export\n"
+    "is refused unless --resume (same flags: shards whose checksum verifies are kept), another --part\n"
+    "of the same export, or --force (the old export is replaced whole)."
 )
 
 
@@ -85,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--shard-size", "--shardSize", dest="shard_size", type=base.positive_int, default=16,
                      help="frames per shard with --out (default 16)")
     out.add_argument("--resume", action="store_true",
-                     help="with --out: skip shards whose .sha256 verifies (continue an interrupted export)")
+                     help="with --out: complete the export in DIR made with the same flags, keeping shards whose "
+                          "checksum verifies (refused, naming the field, when a defining flag differs)")
+    out.add_argument("--force", action="store_true",
+                     help="with --out: replace the export in DIR whole (its shards that the new export does not "
+                          "describe are removed; the others rewritten)")
     out.add_argument("--provenance", action="store_true",
                      help="record the pattools version and commit id in the manifest (off: outputs stay comparable)")
     scale_out = parser.add_argument_group("scaling out")
@@ -117,11 +123,16 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         seeds = all_seeds[index - 1::count]
     if options.resume and not options.out:
         raise UsageError("--resume needs --out")
+    if options.force and not options.out:
+        raise UsageError("--force needs --out")
+    if options.force and options.resume:
+        raise UsageError("--force and --resume exclude each other (--force rewrites, --resume keeps)")
     parallel = options.jobs > 1 or options.scheduler
     total = len(seeds) * config.frames
     with frame_progress(streams, total, len(seeds), quiet=options.quiet) as tick:
         if options.out:
-            exporting.write_export_manifest(config, all_seeds, options.out, provenance=options.provenance)
+            exporting.prepare_output(config, all_seeds, options.out, resume=options.resume, force=options.force,
+                                     part=options.part is not None, provenance=options.provenance)
             if parallel:
                 tasks = [(config, seed, options.out, options.resume) for seed in seeds]
                 for _ in run_ordered(exporting.export_seed_to_directory, tasks, jobs=options.jobs,

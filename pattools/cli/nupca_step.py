@@ -97,7 +97,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         config_name=options.config,
     )
     records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                           shards=base.shard_reading(options, streams, NAME))
     writer = RecordWriter(streams.stdout, fmt)
     _state, summary = runner.run(records, state, writer, run_options)
     if summary.dropped_nonfinite:

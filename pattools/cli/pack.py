@@ -96,7 +96,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     used: set[int] = set()
     index = pack.EditIndex(edits)
     frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                          stdin=streams.stdin)
+                          stdin=streams.stdin, shards=base.shard_reading(options, streams, NAME))
 
     def packed():
         for seq in read_sequences(frames, keep_records=True):

@@ -152,7 +152,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     # Token arrays stay encoded until a frame's replay reads them (pattools.io.lazy_tokens).
     records = ((r.value, r.input, r.index, r.encoded_tokens) for r in read_records(
         options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        lazy_tokens=True))
+        lazy_tokens=True, shards=base.shard_reading(options, streams, NAME)))
     if not options.verify:
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:

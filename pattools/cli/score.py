@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--table", action="store_true", help="also print a table to stderr")
     base.add_format(parser)
     base.add_validation(parser)
+    base.add_shard_reading(parser)
     base.add_verbosity(parser)
     return parser
 
@@ -107,7 +108,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         if name is None:
             return None
         return load_sequences(read_records([name], validate=options.validate,
-                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin),
+                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                                           shards=base.shard_reading(options, streams, NAME)),
                               keep_records)
 
     edits = load_edits(read_records([options.edit], validate=options.validate,

@@ -3,6 +3,10 @@
 Decoding is strict: any tag, a duplicate map key, a non-string map key, nesting deeper
 than 64 and an item larger than the record-size limit are data errors, and they are found
 by the C decoder (or by checking declared lengths) before the item costs memory.
+
+One exception, for data the original exporter wrote: a map entry ``heads: undefined``
+(CBOR simple value 23) means the entry is absent (``absent_undefined_heads``). ``undefined``
+anywhere else stays what it is, and the schema refuses it.
 """
 
 from __future__ import annotations
@@ -60,6 +64,33 @@ def decode_one(data: bytes) -> object:
     return items[0][0]
 
 
+# "heads" followed by undefined: the original writes it in every token (DESIGN.md §2)
+_UNDEFINED_HEADS = b"\x65heads\xf7"
+
+
+def absent_undefined_heads(value: object, raw: bytes) -> object:
+    """``value`` (decoded from ``raw``) with every ``heads: undefined`` map entry removed.
+
+    The bytes are screened first, so data without that entry costs one substring search.
+    """
+    if _UNDEFINED_HEADS in raw:
+        _drop_undefined_heads(value)
+    return value
+
+
+def _drop_undefined_heads(value: object) -> None:
+    if type(value) is dict:
+        if value.get("heads", None) is cbor2.undefined:
+            del value["heads"]
+        for item in value.values():
+            if type(item) in (dict, list):
+                _drop_undefined_heads(item)
+    elif type(value) is list:
+        for item in value:
+            if type(item) in (dict, list):
+                _drop_undefined_heads(item)
+
+
 def _make_decoder(buffer: BinaryIO, read_size: int = 65536) -> cbor2.CBORDecoder:
     return cbor2.CBORDecoder(
         buffer,
@@ -95,7 +126,8 @@ def iter_items(
             end = view.tell()
             if end - start > max_record_bytes:
                 raise _oversize(name, index, end - start, max_record_bytes)
-            yield value, buffer[start:end]
+            raw = buffer[start:end]
+            yield absent_undefined_heads(value, raw), raw
             index += 1
             start = end
         if start == len(buffer):
@@ -104,7 +136,8 @@ def iter_items(
         # The item at ``start`` runs past the buffer: decode it once while reading on.
         spill = _Spill(source, buffer[start:], max_record_bytes)
         value = spill.decode(name, index)
-        yield value, spill.item()
+        raw = spill.item()
+        yield absent_undefined_heads(value, raw), raw
         index += 1
         buffer = spill.after()
 

@@ -119,7 +119,7 @@ def iter_items_lazy(stream: BinaryIO, name: str, *, max_record_bytes: int,
 def _decode(data: bytes, name: str | None, index: int | None) -> object:
     """One item, strictly; errors name ``name`` and ``index`` (or are left to the caller)."""
     try:
-        return cbor2.loads(data, **_STRICT)
+        return cbor.absent_undefined_heads(cbor2.loads(data, **_STRICT), data)
     except Exception:  # noqa: BLE001 - the full reader below names the problem
         pass
     try:

@@ -2,13 +2,15 @@
 first byte), a shard file, or a shard directory (manifest.json + pat_<seed>-<segment>.cbor).
 
 Shards expand into PAT_FRAME records whose ``sim`` comes from the shard or the manifest,
-so every consumer sees one record shape.
+so every consumer sees one record shape; directories are read as their manifest describes
+them, checksums verified (pattools.io.shard_reader).
 """
 
 from __future__ import annotations
 
+import io
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -16,7 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pattools import schema
 from pattools.errors import DataError
 from pattools.io import cbor, jsonl
-from pattools.io.shards import SHARD_PATTERN, read_manifest, sim_from_manifest
+from pattools.io.shard_reader import DirectoryPlan, ShardEntry, ShardReading, expand_items, lone_shard_sim
 
 if TYPE_CHECKING:
     from pattools.io.lazy_tokens import EncodedTokens
@@ -59,8 +61,12 @@ def read_records(
     stdin: BinaryIO | None = None,
     expand_shards: bool = True,
     lazy_tokens: bool = False,
+    shards: ShardReading | None = None,
 ) -> Iterator[Record]:
     """Records of every input in order; ``-`` is stdin. Validates each unless told not to.
+
+    ``shards``: how shard data is read (checksums, --assume values, notices); by default
+    checksums are verified and notices dropped.
 
     ``lazy_tokens``: a CBOR record's top-level "tokens" value is not decoded: the record
     holds an empty token array and ``encoded_tokens`` (pattools.io.lazy_tokens). With
@@ -68,15 +74,16 @@ def read_records(
     their bytes, and only where that is not possible decoded into the record (and
     ``encoded_tokens`` is None) and validated as usual.
     """
+    reading = shards if shards is not None else ShardReading()
     for name in inputs:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
-            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand_shards, None,
-                                        lazy_tokens)
+            expand = _lone_shards(None, reading) if expand_shards else None
+            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand, lazy_tokens)
             continue
         path = Path(name)
         if path.is_dir():
-            yield from _read_shard_directory(path, name, validate, max_record_bytes)
+            yield from _read_shard_directory(path, name, validate, max_record_bytes, reading)
             continue
         try:
             stream = open(path, "rb")
@@ -87,11 +94,16 @@ def read_records(
         except PermissionError:
             raise DataError("permission denied", input=name) from None
         with stream:
-            yield from _read_stream(stream, name, validate, max_record_bytes, expand_shards, None, lazy_tokens)
+            expand = _lone_shards(path, reading) if expand_shards else None
+            yield from _read_stream(stream, name, validate, max_record_bytes, expand, lazy_tokens)
+
+
+Expander = Callable[[dict, str, int], Iterator[Record]]
 
 
 def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: int,
-                 expand_shards: bool, manifest_sim: dict | None, lazy_tokens: bool = False) -> Iterator[Record]:
+                 expand: Expander | None, lazy_tokens: bool = False) -> Iterator[Record]:
+    """Records of one stream; a PAT_SHARD becomes its frames through ``expand`` (if given)."""
     first = stream.read(1)
     if not first:
         return
@@ -130,8 +142,8 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
                 validator.frame_envelope(value, name, index)
         elif validate:
             columns = validator.record(value, name, index)
-        if expand_shards and value.get("kind") == "PAT_SHARD":
-            yield from _expand_shard(value, name, index, manifest_sim)
+        if expand is not None and value.get("kind") == "PAT_SHARD":
+            yield from expand(value, name, index)
         else:
             yield Record(value, name, index, raw, framing, columns, encoded_tokens)
 
@@ -170,43 +182,40 @@ class _Validator:
         self.sim = sim
 
 
-def _expand_shard(shard: dict, name: str, index: int, manifest_sim: dict | None) -> Iterator[Record]:
-    sim = shard.get("sim", manifest_sim)
-    if sim is None:
-        raise DataError("expected a sim block (read the shard directory: its manifest has one), got nothing",
-                        input=name, record=index, path="sim")
-    items = shard.get("items")
-    if not isinstance(items, list):
-        raise DataError("expected an array of frames", input=name, record=index, path="items")
-    for position, item in enumerate(items):
-        if not isinstance(item, dict) or "frame" not in item or "tokens" not in item:
-            raise DataError("expected a map with seed, frame and tokens", input=name, record=index,
-                            path=f"items[{position}]")
-        frame = {
-            "kind": "PAT_FRAME",
-            "version": 1,
-            "seed": item.get("seed", shard.get("seed")),
-            "frame": item["frame"],
-            "sim": sim,
-            "tokens": item["tokens"],
-        }
-        yield Record(frame, f"{name}: items[{position}]", index)
+def _lone_shards(path: Path | None, reading: ShardReading) -> Expander:
+    """Expands shards read outside a directory: their own sim, or (the original's) one
+    from a manifest.json beside the file or from --assume."""
+
+    def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
+        sim = shard["sim"] if "sim" in shard else lone_shard_sim(shard, path, name, index, reading)
+        for item_name, frame, columns in expand_items(shard, name, index, sim):
+            yield Record(frame, item_name, index, columns=columns)
+
+    return expand
 
 
-def _read_shard_directory(path: Path, name: str, validate: bool, max_record_bytes: int) -> Iterator[Record]:
-    manifest = read_manifest(path, validate=validate)
-    sim = sim_from_manifest(manifest)
-    shards = []
-    for entry in path.iterdir():
-        match = SHARD_PATTERN.fullmatch(entry.name)
-        if match:
-            shards.append((int(match.group(1)), int(match.group(2)), entry))
-    shards.sort(key=lambda item: (item[0], item[1]))
-    for _seed, _segment, shard_path in shards:
-        shard_name = str(Path(name) / shard_path.name)
-        with open(shard_path, "rb") as stream:
-            for record in _read_stream(stream, shard_name, validate, max_record_bytes, True, sim):
-                if record.value.get("kind") != "PAT_FRAME":
-                    raise DataError(f"expected a PAT_SHARD, got {record.value.get('kind')!r}",
-                                    input=shard_name, record=record.index, path="kind")
-                yield record
+def _read_shard_directory(path: Path, name: str, validate: bool, max_record_bytes: int,
+                          reading: ShardReading) -> Iterator[Record]:
+    plan = DirectoryPlan(path, name, validate, reading)
+    for entry in plan.entries:
+        data = plan.load(entry)
+        shard_name = plan.shard_name(entry)
+        seen = 0
+        for record in _read_stream(io.BytesIO(data), shard_name, validate, max_record_bytes,
+                                   _directory_shards(plan, entry)):
+            if record.input == shard_name:  # not a frame of an expanded shard
+                raise DataError(f"expected a PAT_SHARD, got {record.value.get('kind')!r}",
+                                input=shard_name, record=record.index, path="kind")
+            seen += 1
+            yield record
+        if seen == 0 and plan.manifest["frames"] > 0:
+            raise DataError("expected one PAT_SHARD record, got none", input=shard_name)
+
+
+def _directory_shards(plan: DirectoryPlan, entry: ShardEntry) -> Expander:
+    def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
+        plan.check_shard(entry, shard, name, index)
+        for item_name, frame, columns in expand_items(shard, name, index, plan.sim):
+            yield Record(frame, item_name, index, columns=columns)
+
+    return expand

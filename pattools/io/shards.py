@@ -1,28 +1,58 @@
-"""Shard directories: manifest, file naming, sim block from a manifest, shard writing.
+"""Shard directories: file naming, manifest, checksum files, sidecars, writing one shard.
 
-Layout (compatible with the original exporter): ``manifest.json``; per seed and segment
-``pat_<seed>-<segment:04d>.cbor`` holding one PAT_SHARD record, a JSON sidecar
-``pat_<seed>-<segment:04d>.json`` and a ``.sha256`` file with the shard's checksum.
+Layout (compatible with the original exporter, docs in README "Shard directories"):
+``manifest.json`` describes the whole export; per seed and segment
+``pat_<seed>-<segment:04d>.cbor`` holds one PAT_SHARD record, with a JSON sidecar
+``pat_<seed>-<segment:04d>.json`` in the original's shape and a checksum file
+``pat_<seed>-<segment:04d>.sha256`` holding ``<hex>  <shard file>`` (``sha256sum -c``
+verifies it; its first 64 characters are what the original writes there, the bare hex).
+
+Reading a directory is pattools.io.shard_reader; refusing to mix two exports in one
+directory is pattools.io.shard_target.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from pathlib import Path
 
 from pattools import schema
 from pattools.errors import DataError
-from pattools.io import cbor, jsonl
+from pattools.io import jsonl
 from pattools.io.atomic import write_atomic
 
 SHARD_PATTERN = re.compile(r"pat_(\d+)-(\d+)\.cbor")
+# checksum files of pattools before the original's naming was adopted
+OLD_CHECKSUM_PATTERN = re.compile(r"pat_(\d+)-(\d+)\.cbor\.sha256")
 MANIFEST_NAME = "manifest.json"
+# what the original exporter runs with and does not record in its manifest
 EXPORT_DEFAULTS = {"dt": 0.03, "stepsPerFrame": 1}
+# manifest fields that describe a run, not the export's data (ignored when comparing)
+MANIFEST_OPERATIONAL = ("provenance", "createdAt", "commit")
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def shard_stem(seed: int, segment: int) -> str:
     return f"pat_{seed}-{segment:04d}"
+
+
+def segment_count(frames: int, shard_size: int) -> int:
+    return math.ceil(frames / shard_size)
+
+
+def segment_frames(segment: int, frames: int, shard_size: int) -> range:
+    """The frame numbers of one segment."""
+    return range(segment * shard_size, min((segment + 1) * shard_size, frames))
+
+
+def described_stems(manifest: dict) -> list[tuple[int, int, str]]:
+    """(seed, segment, stem) of every shard a manifest describes, in reading order
+    (increasing seed, then segment)."""
+    count = segment_count(manifest["frames"], manifest.get("shardSize", manifest["frames"] or 1))
+    return [(seed, segment, shard_stem(seed, segment))
+            for seed in sorted(manifest["seeds"]) for segment in range(count)]
 
 
 def read_manifest(directory: Path, *, validate: bool = True) -> dict:
@@ -32,6 +62,8 @@ def read_manifest(directory: Path, *, validate: bool = True) -> dict:
         data = path.read_bytes()
     except FileNotFoundError:
         raise DataError("expected a shard directory with manifest.json, got none", input=str(directory)) from None
+    except OSError as err:
+        raise DataError(f"cannot read ({err.strerror})", input=name) from None
     manifest = jsonl.decode_document(data, name)
     if validate:
         schema.validate(manifest, kind="PAT_MANIFEST", input=name)
@@ -40,58 +72,84 @@ def read_manifest(directory: Path, *, validate: bool = True) -> dict:
     return manifest
 
 
-def sim_from_manifest(manifest: dict) -> dict:
-    """The manifest's sim block, or one built from an original exporter's manifest fields."""
-    if "sim" in manifest:
-        return manifest["sim"]
+def original_sim(W: int, H: int, scale: int, dt: float, steps_per_frame: int) -> dict:
+    """The sim block of an export by the original exporter (its preset, no noise, torus)."""
     return {
-        "preset": "andres-net-export",
-        "W": manifest["W"],
-        "H": manifest["H"],
-        "dt": manifest.get("dt", EXPORT_DEFAULTS["dt"]),
-        "stepsPerFrame": manifest.get("stepsPerFrame", EXPORT_DEFAULTS["stepsPerFrame"]),
-        "scale": manifest["scale"],
-        "wrap": True,
-        "noiseAmp": 0.0,
-        "noiseSeed": 0,
-        "params": {},
+        "preset": "andres-net-export", "W": W, "H": H, "dt": float(dt), "stepsPerFrame": steps_per_frame,
+        "scale": scale, "wrap": True, "noiseAmp": 0.0, "noiseSeed": 0, "params": {},
     }
+
+
+def same_data(a: object, b: object) -> bool:
+    """Equal values of equal types throughout, map key order aside (1 and 1.0 differ: they
+    encode differently; so do 0.0 and -0.0)."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(same_data(a[key], b[key]) for key in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(map(same_data, a, b))
+    if type(a) is float and a == 0.0 == b:
+        return math.copysign(1.0, a) == math.copysign(1.0, b)
+    return a == b
 
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_shard(directory: Path, shard: dict, *, encoded: bytes | None = None) -> bytes:
-    """Write one PAT_SHARD with its sidecar and checksum, each atomically; returns the shard bytes.
+def checksum_text(digest: str, shard_name: str) -> bytes:
+    """A checksum file's content: ``sha256sum`` format, one line."""
+    return f"{digest}  {shard_name}\n".encode()
 
-    The checksum file is written last, so a shard whose .sha256 verifies is complete.
-    ``encoded``: the shard's canonical CBOR when the caller has it already (pat-export
-    writes the items' tokens from columns); ``shard["items"]`` then gives only each frame.
+
+def parse_checksum(text: bytes, shard_name: str, name: str) -> str:
+    """The hex digest in a checksum file: ``<hex>  <file>`` (ours, sha256sum) or the bare
+    ``<hex>`` the original writes; a file name there must be the shard's."""
+    fields = text.decode("ascii", errors="replace").split()
+    if not fields or not _HEX.fullmatch(fields[0].lower()) or len(fields) > 2:
+        raise DataError("expected '<64 hex digits>  <shard file>' or the bare digest, got "
+                        f"{text[:80]!r}", input=name)
+    if len(fields) == 2 and fields[1].lstrip("*") != shard_name:
+        raise DataError(f"expected the checksum of {shard_name}, got one for {fields[1]!r}", input=name)
+    return fields[0].lower()
+
+
+def sidecar(shard: dict, frames: list[dict], digest: str) -> dict:
+    """The JSON sidecar: the original's fields (shard, seed, segment, count,
+    frames [{seed, frame, tokenCount}], provenance) plus ours (kind, version, sim, sha256)."""
+    document = {key: value for key, value in shard.items() if key not in ("items", "provenance")}
+    document["frames"] = frames
+    document["provenance"] = shard["provenance"]
+    document["sha256"] = digest
+    return document
+
+
+def write_shard(directory: Path, shard: dict, encoded: bytes, frames: list[dict]) -> None:
+    """Write one PAT_SHARD (its canonical CBOR ``encoded``), its sidecar and its checksum,
+    each atomically. ``frames``: the sidecar's ``[{seed, frame, tokenCount}]``.
+
+    The checksum file is written last, so a shard whose checksum verifies is complete.
     """
     stem = shard_stem(shard["seed"], shard["segment"])
-    data = cbor.encode(shard) if encoded is None else encoded
-    digest = sha256_hex(data)
-    sidecar = {key: value for key, value in shard.items() if key != "items"}
-    sidecar["frames"] = [item["frame"] for item in shard["items"]]
-    sidecar["sha256"] = digest
-    write_atomic(directory / f"{stem}.cbor", data)
-    write_atomic(directory / f"{stem}.json", jsonl.encode_pretty(sidecar))
-    write_atomic(directory / f"{stem}.cbor.sha256", f"{digest}  {stem}.cbor\n".encode())
-    return data
+    digest = sha256_hex(encoded)
+    write_atomic(directory / f"{stem}.cbor", encoded)
+    write_atomic(directory / f"{stem}.json", jsonl.encode_pretty(sidecar(shard, frames, digest)))
+    write_atomic(directory / f"{stem}.sha256", checksum_text(digest, f"{stem}.cbor"))
 
 
-def shard_is_complete(directory: Path, seed: int, segment: int) -> bool:
-    """True when the shard exists and its .sha256 matches its bytes (for --resume)."""
-    stem = shard_stem(seed, segment)
+def shard_verifies(directory: Path, stem: str) -> bool:
+    """True when the shard, its sidecar and its checksum file exist and the checksum
+    matches the shard's bytes (what --resume trusts)."""
     try:
         data = (directory / f"{stem}.cbor").read_bytes()
-        recorded = (directory / f"{stem}.cbor.sha256").read_text().split()[0]
+        recorded = parse_checksum((directory / f"{stem}.sha256").read_bytes(), f"{stem}.cbor", stem)
         (directory / f"{stem}.json").stat()
-    except (FileNotFoundError, IndexError):
+    except (OSError, DataError):
         return False
     return sha256_hex(data) == recorded
 
 
 def write_manifest(directory: Path, manifest: dict) -> None:
     write_atomic(directory / MANIFEST_NAME, jsonl.encode_pretty(manifest))
+
