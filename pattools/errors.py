@@ -76,4 +76,6 @@ def describe(value: object) -> str:
         return "object"
     if isinstance(value, (bytes, bytearray)):
         return "byte string"
+    if type(value).__name__ == "UndefinedType":  # cbor2's undefined (only io imports cbor2)
+        return "CBOR undefined"
     return type(value).__name__

@@ -70,8 +70,8 @@ def _check_same_export(directory: Path, out: str, manifest: dict, *, resume: boo
         raise UsageError(f"{out} holds this export already; --resume completes it (keeping shards whose "
                          "checksum verifies), --force rewrites it")
     if resume:
-        raise UsageError(f"--resume: {difference}: the export in {out} was made with other flags "
-                         "(--force replaces it)")
+        raise UsageError(f"--resume: the export in {out} was made with other flags ({difference}); "
+                         "--force replaces it")
     raise UsageError(f"{out} holds another export ({difference}); --force replaces it, or choose another --out")
 
 
