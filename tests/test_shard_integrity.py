@@ -151,6 +151,8 @@ def test_resume_with_other_flags_is_refused(copy):
                          (["--param", "Kbase=1.1"], "sim.params")):
         result = _export(copy, "--resume", *extra, code=2)
         assert field in result.stderr.decode() and "--force" in result.stderr.decode()
+    other_part = _export(copy, "--part", "1/2", "--frames", "2", code=2)  # a part of another export
+    assert "frames: the export has 4, these flags give 2" in other_part.stderr.decode()
     assert _tree(copy) == before
     again = _export(copy, code=2)  # the same export, neither --resume nor --force
     assert "--resume" in again.stderr.decode() and "--force" in again.stderr.decode()

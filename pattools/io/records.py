@@ -196,7 +196,7 @@ def _lone_shards(path: Path | None, reading: ShardReading) -> Expander:
 
 def _read_shard_directory(path: Path, name: str, validate: bool, max_record_bytes: int,
                           reading: ShardReading) -> Iterator[Record]:
-    plan = DirectoryPlan(path, name, validate, reading)
+    plan = DirectoryPlan(path, name, reading)
     for entry in plan.entries:
         data = plan.load(entry)
         shard_name = plan.shard_name(entry)

@@ -175,15 +175,13 @@ class DirectoryPlan:
     """A shard directory checked against its manifest: what to read, in order, and the
     checks each shard must pass."""
 
-    def __init__(self, path: Path, name: str, validate: bool, reading: ShardReading) -> None:
+    def __init__(self, path: Path, name: str, reading: ShardReading) -> None:
         self.path = path
         self.name = name
         self.reading = reading
         self.manifest_name = str(Path(name) / MANIFEST_NAME)
-        self.manifest = read_manifest(path, validate=validate)
-        for key in ("frames", "seeds"):
-            if key not in self.manifest:
-                raise DataError("expected a field", input=self.manifest_name, path=key)
+        # validated even with --no-validate: it decides what is read
+        self.manifest = read_manifest(path)
         self.sim = manifest_sim(self.manifest, self.manifest_name, reading)
         self.shard_size = self.manifest.get("shardSize", self.manifest["frames"] or 1)
         self.entries = [ShardEntry(*entry) for entry in described_stems(self.manifest)]
