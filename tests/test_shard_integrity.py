@@ -216,3 +216,12 @@ def test_out_that_is_a_file(tmp_path):
     result = _export(target, code=1)
     assert "expected a directory for --out" in result.stderr.decode()
     assert target.read_text() == "x"
+
+
+def test_items_without_the_metrics_the_manifest_promises(copy):
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["metrics"] = True
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = _refused_read(copy, "pat_1-0000.cbor", "items[0].metrics",
+                           "expected a metrics block (manifest.json says metrics true), got none")
+    assert result.stdout == b""

@@ -258,9 +258,11 @@ class DirectoryPlan:
                 raise DataError(f"expected {value} (from its name and manifest.json), got {shard.get(key)!r}",
                                 input=name, record=index, path=key)
         if "sim" in shard and not same_data(shard["sim"], self.sim):
-            raise DataError(f"expected the sim block of manifest.json, got another ({_first_difference(shard['sim'], self.sim)})",
+            difference = _first_difference(shard["sim"], self.sim)
+            raise DataError(f"expected the sim block of manifest.json, got another ({difference})",
                             input=name, record=index, path="sim")
-        codebook = shard.get("provenance", {}).get("codebookSHA") if isinstance(shard.get("provenance"), dict) else None
+        provenance = shard.get("provenance")
+        codebook = provenance.get("codebookSHA") if isinstance(provenance, dict) else None
         if codebook is not None and "codebookSHA" in self.manifest and codebook != self.manifest["codebookSHA"]:
             raise DataError("expected the codebookSHA of manifest.json, got another", input=name, record=index,
                             path="provenance.codebookSHA")
@@ -285,10 +287,9 @@ class DirectoryPlan:
                                 f"{item.get('seed')!r} frame {item.get('frame')!r}", input=name, record=index,
                                 path=f"items[{position}]")
             if ("metrics" in item) != metrics:
-                state = "carries" if metrics else "does not carry"
-                raise DataError(f"expected a metrics block as manifest.json says (metrics {str(metrics).lower()}: "
-                                f"items {state} one), got {'none' if metrics else 'one'}", input=name,
-                                record=index, path=f"items[{position}].metrics")
+                wanted = "a metrics block (manifest.json says metrics true), got none" if metrics else \
+                    "no metrics block (manifest.json says metrics false), got one"
+                raise DataError(f"expected {wanted}", input=name, record=index, path=f"items[{position}].metrics")
 
 
 def _first_difference(a: object, b: object, path: str = "sim") -> str:
