@@ -1,4 +1,4 @@
-"""Data the original andres-net exporter wrote reads as it is (DESIGN.md §2).
+"""Data the original andres-net exporter wrote reads as it is (README "Shard directories").
 
 tests/data/original_shards/ is a directory exactly as the original wrote it
 (``--seeds 1234,77 --W 64 --H 48 --frames 20 --scale 32 --shardSize 8``), and

@@ -1,5 +1,5 @@
 """Shard directories you can trust: the manifest is the truth when reading, and a writer
-never mixes two configurations (DESIGN.md §2). Each integrity case checks the exit code,
+never mixes two configurations (README "Shard directories"). Each integrity case checks the exit code,
 the message, and that no wrong frame reached stdout."""
 
 from __future__ import annotations

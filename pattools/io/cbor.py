@@ -64,7 +64,7 @@ def decode_one(data: bytes) -> object:
     return items[0][0]
 
 
-# "heads" followed by undefined: the original writes it in every token (DESIGN.md §2)
+# "heads" followed by undefined: the original writes it in every token (README "Shard directories")
 _UNDEFINED_HEADS = b"\x65heads\xf7"
 
 

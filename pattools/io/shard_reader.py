@@ -1,4 +1,4 @@
-"""Reading shard directories and shard files: the manifest is the truth (DESIGN.md §2).
+"""Reading shard directories and shard files: the manifest is the truth (README "Shard directories").
 
 A directory yields exactly the frames its manifest describes, or a DataError naming the
 shard and the problem: a described shard missing (an interrupted export, --parts not all
