@@ -77,7 +77,7 @@ def manifest_sim(manifest: dict, name: str, reading: ShardReading) -> dict:
                 raise DataError(f"expected sim.{key} equal to {key} {manifest.get(key)!r}, got {sim.get(key)!r}",
                                 input=name, path=f"sim.{key}")
         return sim
-    dt, steps = _timing(reading, f"{name}: no sim block (an export by the original program)", name)
+    dt, steps = _timing(reading, f"{name}: no sim (the original exporter's defaults)", name)
     return original_sim(manifest["W"], manifest["H"], manifest["scale"], dt, steps)
 
 
@@ -88,8 +88,8 @@ def _timing(reading: ShardReading, what: str, key: str) -> tuple[float, int]:
     if dt is None or steps is None:
         dt = EXPORT_DEFAULTS["dt"] if dt is None else dt
         steps = EXPORT_DEFAULTS["stepsPerFrame"] if steps is None else steps
-        reading.say_once(key, f"{what}: assuming dt={dt:g}, stepsPerFrame={steps} (the original exporter's "
-                              "defaults); state others with --assume dt=...,stepsPerFrame=...")
+        reading.say_once(key, f"{what}: assuming dt={dt:g}, stepsPerFrame={steps}; "
+                              "--assume dt=...,stepsPerFrame=... states others")
     return dt, steps
 
 
@@ -105,7 +105,7 @@ def lone_shard_sim(shard: dict, path: Path | None, name: str, index: int, readin
         if scale is None:
             raise DataError("expected tokens with hdr.scale to tell the shard's scale, got none",
                             input=name, record=index, path="items")
-        dt, steps = _timing(reading, f"{name}: a shard of the original program", "lone")
+        dt, steps = _timing(reading, f"{name}: a shard of the original exporter", "lone")
         return original_sim(reading.assume["W"], reading.assume["H"], scale, dt, steps)
     raise DataError("expected a sim block or the grid: a shard written by the original program does not record "
                     "its grid; put its manifest.json beside it or give --assume W=...,H=...",
