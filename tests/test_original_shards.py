@@ -180,3 +180,20 @@ def test_sha256_of_the_original_verifies_bare_hex(tmp_path):
     result = run("pat-cat", "-q", str(target))
     assert result.returncode == 1 and b"pat_1234-0002.cbor: checksum mismatch" in result.stderr
     assert [r["frame"] for r in _records(result.stdout) if r["seed"] == 1234] == list(range(16))
+
+
+def test_half_and_single_floats_decode(tmp_path):
+    import numpy as np
+
+    shard = cbor2.loads((ORIGINAL / "pat_77-0000.cbor").read_bytes())
+    token = shard["items"][0]["tokens"][1]
+    single = float(np.float32(0.1))
+    token["stats"]["energy"] = 0.5  # a half float, as the original's encoder writes it
+    token["geom"]["gradPhi"] = single  # a single float
+    data = cbor2.dumps(shard, canonical=True)  # shortest float forms
+    assert b"\xf9\x38\x00" in data and b"\xfa" + np.float32(0.1).tobytes()[::-1] in data
+    (tmp_path / "pat_77-0000.cbor").write_bytes(data)
+    got = _records(run("pat-cat", "--assume", "W=64,H=48", "-q", str(tmp_path / "pat_77-0000.cbor"),
+                       check=True).stdout)
+    assert got[0]["tokens"][1]["stats"]["energy"] == 0.5
+    assert got[0]["tokens"][1]["geom"]["gradPhi"] == single
