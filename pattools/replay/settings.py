@@ -64,11 +64,11 @@ class DecoderConstants:
     """
 
     kRho: float = 10.0
-    kEnt: float = 10.0
-    kGrad: float = 10.0
+    kEnt: float = 20.0
+    kGrad: float = 20.0
     kA: float = 10.0
     kAttn: float = 10.0
-    kPhase: float = -2.0
+    kPhase: float = -6.0
     kEnergy: float = 16.0
     kKappa: float = 10.0
     kRough: float = 4.0
