@@ -45,8 +45,13 @@ class DecoderConstants:
     tests/data/edit_study/train.json: 96×96, scale 16, seeds 1–3, 8 frames × 8 steps, edits
     on frames 1–7; heuristic mean faithfulness per kind):
     - ``kPhase`` is negative: a positive lag makes a synchronised patch's phase drift down
-      (+2: "raise phase" −0.52…−0.63; −2: +0.54…+0.61).
-    - ``kGrad = kEnt``: entropyRate is gradPhi/π, so both names get the same drive.
+      (+2: "raise phase" −0.52…−0.63; −2: +0.54…+0.61). −6 rather than −2: the heuristic
+      effect over the seed-to-seed spread of a region's phase goes 0.27 → 0.82 and the
+      mean EditReward 0.536 → 0.890 (−10: 1.15, but more drift, reward 0.885); the strongest
+      in-bounds nudge (π/4) then turns a region's phase by more than a full turn.
+    - ``kGrad = kEnt``: entropyRate is gradPhi/π, so both names get the same drive. 20
+      rather than 10: gradient effect/spread 1.06 → 2.27, entropy 2.74 → 3.75, EditReward
+      0.145 → 0.274 and 0.185 → 0.224; the step-scale ordering stays 180/180.
     - energy: the step has no energy input without the wind term (not modelled), but
       energy grows with ``sin(φS − θ) + ½ sin(φH − θ)``: slowing the field against its
       surface layers (a positive lag) raises it. kEnergy 6 → 0.249, 10 → 0.378, 16 → 0.525
@@ -59,7 +64,8 @@ class DecoderConstants:
       steer (0 under every design): it has no outside to put the opposite defects in.
     - arousal/valence (frame-wide): coupling down raises arousal and lowers valence
       (kAffect 10: 0.538 / 0.300; 20: 0.639 / 0.372).
-    - kRho = kEnt = kA = kAttn = 10 as the spec starts.
+    - kRho = kA = kAttn = 10 as the spec starts (kRho 20 moves rho only 0.050 → 0.053:
+      the coupling factor saturates at tanh 1).
     Held-out figures (heldout.json): bench/edit_authority.py and the README.
     """
 

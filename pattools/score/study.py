@@ -14,7 +14,6 @@ over the kind's prompts).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,9 @@ class PromptSet:
 
     @classmethod
     def load(cls, path: str | Path) -> "PromptSet":
-        data = json.loads(Path(path).read_text())
+        from pattools.io.jsonl import decode_document
+
+        data = decode_document(Path(path).read_bytes(), str(path))
         g = data["grid"]
         return cls(data["name"], int(g["W"]), int(g["H"]), int(g["scale"]), int(g["frames"]),
                    int(g["stepsPerFrame"]), int(data["firstTarget"]), tuple(int(s) for s in data["seeds"]),
