@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,21 +104,31 @@ def checker(width: int, height: int) -> np.ndarray:
     return np.where((x + y) % 2 == 0, 1.0, -1.0).reshape(-1)
 
 
+@lru_cache(maxsize=8)
+def _winding_template(scale: int) -> tuple[int, np.ndarray]:
+    """azimuth·g on the window of offsets (dy, dx) ∈ [−reach, reach]² around a centre."""
+    inner, outer = float(scale), 1.5 * float(scale)
+    reach = int(math.ceil(outer))
+    dy, dx = np.mgrid[-reach:reach + 1, -reach:reach + 1].astype(np.float64)
+    g = np.clip((outer - np.hypot(dx, dy)) / (outer - inner), 0.0, 1.0)
+    template = np.arctan2(dy, dx) * g
+    template.setflags(write=False)
+    return reach, template
+
+
 def winding_field(wind: np.ndarray, geometry: SplatGeometry, width: int, height: int, scale: int) -> np.ndarray:
     """Σ_p w_p·azimuth_p(x, y)·g(d): a lag (local frequency shift) that grows with the
     angle around patch p's centre, so it winds the phase by sign(w_p) around that centre.
     g is 1 out to one patch from the centre and falls linearly to 0 at 1.5 patches, so the
     opposite defect the winding leaves at the cut's end lands outside the patch."""
-    inner, outer = float(scale), 1.5 * float(scale)
-    out = np.zeros(width * height)
-    y, x = np.mgrid[0:height, 0:width]
+    reach, template = _winding_template(scale)
+    out = np.zeros((height, width))
     for t in np.flatnonzero(wind != 0.0).tolist():
-        dx = (x - geometry.cx[t]).astype(np.float64)
-        dy = (y - geometry.cy[t]).astype(np.float64)
-        d = np.hypot(dx, dy)
-        g = np.clip((outer - d) / (outer - inner), 0.0, 1.0)
-        out += (wind[t] * np.arctan2(dy, dx) * g).reshape(-1)
-    return out
+        cx, cy = int(geometry.cx[t]), int(geometry.cy[t])
+        x0, x1 = max(0, cx - reach), min(width, cx + reach + 1)
+        y0, y1 = max(0, cy - reach), min(height, cy + reach + 1)
+        out[y0:y1, x0:x1] += wind[t] * template[y0 - cy + reach:y1 - cy + reach, x0 - cx + reach:x1 - cx + reach]
+    return out.reshape(-1)
 
 
 def decode_delta(
