@@ -28,7 +28,7 @@ decoders (--decoder):
           and a winding drive w = kChir*dchirality. a and q are splatted as Gaussians
           (sigma = scale/2): A from max(a,0), U from max(-a,0); lapA = splat(q)
           + checkerboard*splat(r) + sum of w*azimuth around each patch centre (weight 1 out
-          to one patch, 0 from 1.5 patches); Aact = tanh A, Uact = tanh U, divU = 0. Coupling
+          to half a patch, 0 from 3/4 of a patch); Aact = tanh A, Uact = tanh U, divU = 0. Coupling
           rises where coherence should rise; a uniform lag shifts a patch's frequency (its
           phase, and its energy through the surface layers); a checkerboard lag roughens the
           phase (curvature); an azimuthal lag winds it around the patch centre (chirality).

@@ -33,6 +33,8 @@ S_RHO, S_ENERGY, S_ENT, S_AROUSAL, S_VALENCE, S_ATTN = 0, 1, 2, 3, 4, 5
 C_A, C_PHI, C_ENT, C_KAPPA = 0, 1, 3, 4
 T_CHIR = 1
 CODE_STEP_KAPPA = math.pi / 4
+# the winding profile: weight 1 out to WIND_INNER patches from the centre, 0 from WIND_OUTER
+WIND_INNER, WIND_OUTER = 0.5, 0.75
 CODE_STEP_UNIT = 0.25  # one code step of A or entropyRate, in the feature's units
 CODE_STEP_PHASE = math.pi / 2  # one code step of phi_gf
 
@@ -107,7 +109,7 @@ def checker(width: int, height: int) -> np.ndarray:
 @lru_cache(maxsize=8)
 def _winding_template(scale: int) -> tuple[int, np.ndarray]:
     """azimuth·g on the window of offsets (dy, dx) ∈ [−reach, reach]² around a centre."""
-    inner, outer = float(scale), 1.5 * float(scale)
+    inner, outer = WIND_INNER * scale, WIND_OUTER * scale
     reach = int(math.ceil(outer))
     dy, dx = np.mgrid[-reach:reach + 1, -reach:reach + 1].astype(np.float64)
     g = np.clip((outer - np.hypot(dx, dy)) / (outer - inner), 0.0, 1.0)
@@ -119,8 +121,9 @@ def _winding_template(scale: int) -> tuple[int, np.ndarray]:
 def winding_field(wind: np.ndarray, geometry: SplatGeometry, width: int, height: int, scale: int) -> np.ndarray:
     """Σ_p w_p·azimuth_p(x, y)·g(d): a lag (local frequency shift) that grows with the
     angle around patch p's centre, so it winds the phase by sign(w_p) around that centre.
-    g is 1 out to one patch from the centre and falls linearly to 0 at 1.5 patches, so the
-    opposite defect the winding leaves at the cut's end lands outside the patch."""
+    g is 1 out to half a patch from the centre and falls linearly to 0 at ¾ of a patch, so
+    the opposite defect the winding leaves at the cut's end lands at the patch's edge or
+    outside it, and the lag barely reaches the neighbours."""
     reach, template = _winding_template(scale)
     out = np.zeros((height, width))
     for t in np.flatnonzero(wind != 0.0).tolist():

@@ -57,11 +57,15 @@ class DecoderConstants:
       surface layers (a positive lag) raises it. kEnergy 6 → 0.249, 10 → 0.378, 16 → 0.525
       (−6: −0.27, the sign checks out).
     - curvature: coupling up smooths (kKappa), a checkerboard lag roughens (kRough): 0.884.
-    - chirality: the azimuthal lag (one cut, weight 1 to one patch from the centre, 0 from
-      1.5: the opposite defect lands outside the patch) scores 0.17 on regional flips
-      (kChir 1: 0.172; 1.5: 0.207 with more drift; 2: 0.184; with kChirK 0: 0.144);
-      four cuts or a narrower profile did no better. A flip of the whole grid does not
-      steer (0 under every design): it has no outside to put the opposite defects in.
+    - chirality: the azimuthal lag, one cut, weight 1 to half a patch from the centre and 0
+      from ¾ (the opposite defect lands at the patch edge or outside): 0.185 [0.155, 0.215],
+      EditReward +0.057, drift 0.128 (kChir 2). Measured alternatives: weight 1 to one
+      patch, 0 from 1.5 (kChir 1: 0.172, reward −0.143, drift 0.315; 1.5: 0.207; 2: 0.184;
+      without the coupling term kChirK: 0.144); ½–1 patch (kChir 1: 0.159, 1.5: 0.221,
+      3: 0.231 but interval [−0.006, 0.467]); ¾–1 (0.168); four or eight cuts per centre,
+      which wind faster, did no better on the whole-lattice reversal share (0.07–0.23
+      reversed against 0.54–0.76 kept). A flip of the whole grid does not steer (score 0
+      under every design): it has no outside to put the opposite defects in.
     - arousal/valence (frame-wide): coupling down raises arousal and lowers valence
       (kAffect 10: 0.538 / 0.300; 20: 0.639 / 0.372).
     - kRho = kA = kAttn = 10 as the spec starts (kRho 20 moves rho only 0.050 → 0.053:
@@ -78,7 +82,7 @@ class DecoderConstants:
     kEnergy: float = 16.0
     kKappa: float = 10.0
     kRough: float = 4.0
-    kChir: float = 1.0
+    kChir: float = 2.0
     kChirK: float = 1.0
     kAffect: float = 10.0
 
