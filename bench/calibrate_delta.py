@@ -1,19 +1,17 @@
-"""How the delta decoder's default constants were chosen (spec/editing.md §5, issue: pat-baseline
-and pat-score, acceptance "the reward orders edits correctly").
+"""How the delta decoder's default constants were chosen (spec/editing.md §5): on the
+**training** prompt set only (tests/data/edit_study/train.json: seeds 1–3, its own prompts
+and regions); acceptance figures come from the disjoint held-out set (heldout.json,
+bench/edit_authority.py --study, tests/test_edit_channels.py).
 
-For the single-intent prompts of tests/test_experiment.py, at 96×96, scale 16, seeds 1..3,
-the heuristic editor's nudges are scaled by 0.25, 0.5, 0.75 and 1 (code and topo deltas off),
-each edit is replayed with the delta decoder under the given constants and scored; a pair
-(s < s') is ordered correctly when faith(s') > faith(s). Prints per prompt the faithfulness
-per scale and seed, the correct pairs, and the pairwise and whole-group accuracies.
+For every intent kind of the set, the heuristic editor's edits are replayed with the delta
+decoder under the given constants and scored: the per-kind table (heuristic, random, null;
+95 % intervals across seeds) and, with --ordering, the nudges scaled by 0.25, 0.5, 0.75
+and 1 (code and topo deltas off, continuous kinds): a pair (s < s') is ordered when the
+larger nudge has the larger faithfulness (pairwise and whole-group accuracy).
 
-Run: .venv/bin/python bench/calibrate_delta.py [--kRho 10 --kEnt 10 --kGrad 10 --kA 10
-     --kAttn 10 --kPhase -2] [--frames 8 --spf 8] [--seeds 1,2,3] [--prompts SUBSTRING]
-(defaults: the current DecoderConstants and the test's run). Figures behind the defaults
-are in the DecoderConstants docstring; e.g. the spec's start constants:
-     --kGrad 4 --kPhase 2                 → pairwise 0.800 (144/180)
-     --kGrad 10 --kPhase -2               → 1.000 (180/180), whole-group 1.000
-     --kGrad 10 --kPhase -2 --frames 6 --spf 4   → 0.839 (a 24-step run: entropy plateau)
+Run: .venv/bin/python bench/calibrate_delta.py [--kPhase -6 --kEnergy 16 ...]
+     [--kinds energy,phase] [--seeds 1,2,3] [--ordering]
+Figures behind the defaults are in the DecoderConstants docstring.
 """
 
 from __future__ import annotations
@@ -26,16 +24,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pattools.edit.editors import EditorSettings, heuristic_edit  # noqa: E402
-from pattools.exporting import ExportConfig, frame_records  # noqa: E402
-from pattools.io import Record  # noqa: E402
+from pattools.edit.editors import EditorSettings  # noqa: E402
 from pattools.replay.driver import ReplayOptions  # noqa: E402
 from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants  # noqa: E402
-from pattools.score.runner import score_original  # noqa: E402
-from pattools.score.sequences import read_sequences  # noqa: E402
+from pattools.score.study import PromptSet, format_table, run_study, summarise  # noqa: E402
 
-# The prompt suite and scales of the acceptance test, so calibration and test cannot drift apart.
-from tests.test_experiment import SINGLE, STEP_SCALES  # noqa: E402
+TRAIN = Path(__file__).resolve().parent.parent / "tests" / "data" / "edit_study" / "train.json"
+STEP_SCALES = (0.25, 0.5, 0.75, 1.0)
+CONTINUOUS = ("coherence", "entropy", "gradient", "curvature", "energy", "phase", "amplitude", "arousal", "valence")
+
+
+def ordering(ps: PromptSet, options: ReplayOptions) -> None:
+    kinds = tuple(k for k in ps.prompts if k in CONTINUOUS)
+    faith: dict[tuple[str, int], list[float]] = {}
+    for s in STEP_SCALES:
+        rows = run_study(ps.only(kinds), ("heuristic",), options, EditorSettings(step_scale=s, codes=False, topo=False))
+        for r in rows:
+            faith.setdefault((r.prompt, r.seed), []).append(r.faithfulness)
+    pairs = good = groups = whole = 0
+    for (prompt, seed), f in faith.items():
+        ok = [f[j] > f[i] for i, j in itertools.combinations(range(len(f)), 2)]
+        pairs, good, groups, whole = pairs + len(ok), good + sum(ok), groups + 1, whole + all(ok)
+        print(f"{prompt:40s} {seed:4d} " + " ".join(f"{x:+.3f}" for x in f) + f"  {sum(ok)}/{len(ok)}")
+    print(f"pairwise accuracy {good / pairs:.3f} ({good}/{pairs}), whole-group {whole / groups:.3f} ({whole}/{groups})")
 
 
 def main() -> int:
@@ -43,49 +54,24 @@ def main() -> int:
     defaults = DecoderConstants()
     for name in CONSTANT_NAMES:
         parser.add_argument(f"--{name}", type=float, default=getattr(defaults, name))
-    parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--spf", type=int, default=8)
-    parser.add_argument("--first-target", type=int, default=1)
-    parser.add_argument("--seeds", default="1,2,3")
-    parser.add_argument("--prompts", default="", help="only prompts containing this substring")
+    parser.add_argument("--set", default=str(TRAIN))
+    parser.add_argument("--seeds", default="")
+    parser.add_argument("--kinds", default="")
+    parser.add_argument("--ordering", action="store_true")
     args = parser.parse_args()
     constants = DecoderConstants(**{name: getattr(args, name) for name in CONSTANT_NAMES})
     options = ReplayOptions(constants=constants)
-    config = ExportConfig(W=96, H=96, frames=args.frames, scale=16, steps_per_frame=args.spf)
-    seeds = [int(s) for s in args.seeds.split(",")]
-    prompts = [p for p in SINGLE if args.prompts in p]
-    print(f"constants {constants.to_record()}  frames {args.frames} × {args.spf} steps, seeds {seeds}")
+    ps = PromptSet.load(args.set)
+    if args.seeds:
+        ps = ps.with_seeds(tuple(int(s) for s in args.seeds.split(",")))
+    if args.kinds:
+        ps = ps.only(tuple(args.kinds.split(",")))
+    print(f"set {ps.name}, seeds {list(ps.seeds)}, constants {constants.to_record()}")
     start = time.perf_counter()
-    faith: dict[tuple[str, int], list[float]] = {}
-    for seed in seeds:
-        records = [Record(r, f"export-{seed}", i) for i, (_, r) in enumerate(frame_records(config, seed))]
-        (seq,) = list(read_sequences(records, keep_records=True))
-        targets = [(f, t) for f, t in zip(seq.frames, seq.tokens) if f >= args.first_target]
-        edits = []
-        for prompt in prompts:
-            for s in STEP_SCALES:
-                settings = EditorSettings(step_scale=s, codes=False, topo=False)
-                edits.append((heuristic_edit(targets, seq.sim, seed, prompt, settings=settings), "cal", len(edits)))
-        scores = list(score_original([seq], edits, twice=False, replay_options=options))
-        for i, score in enumerate(scores):
-            faith.setdefault((prompts[i // len(STEP_SCALES)], seed), []).append(score["faithfulness"])
-    pairs = good = groups = whole = 0
-    print(f"{'prompt':40s} " + " ".join(f"seed {s}: x0.25..x1{'':22s}" for s in seeds) + " pairs")
-    for prompt in prompts:
-        row, ok_prompt, n_prompt = [], 0, 0
-        for seed in seeds:
-            f = faith[(prompt, seed)]
-            ok = [f[j] > f[i] for i, j in itertools.combinations(range(len(f)), 2)]
-            pairs += len(ok)
-            good += sum(ok)
-            ok_prompt += sum(ok)
-            n_prompt += len(ok)
-            groups += 1
-            whole += all(ok)
-            row.append(" ".join(f"{x:+.3f}" for x in f))
-        print(f"{prompt:40s} " + " | ".join(row) + f"  {ok_prompt}/{n_prompt}")
-    print(f"pairwise accuracy {good / pairs:.3f} ({good}/{pairs}), "
-          f"whole-group accuracy {whole / groups:.3f} ({whole}/{groups}); {time.perf_counter() - start:.1f} s")
+    print(format_table(summarise(run_study(ps, ("heuristic", "random", "null"), options))))
+    if args.ordering:
+        ordering(ps, options)
+    print(f"{time.perf_counter() - start:.1f} s")
     return 0
 
 

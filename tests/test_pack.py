@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pattools.edit.dpat import EditPackage
-from pattools.edit.pack import (EditIndex, PackPrompt, PackTally, TensorPack, Window, assign_split, features,
-                                pack_sequence, parse_split, prompt_key)
+from pattools.edit.pack import (EditIndex, PackPrompt, PackTally, Window, assign_split, pack_sequence, parse_split,
+                                prompt_key, split_group)
+from pattools.edit.pack_tensors import INPUT_FEATURES, TARGET_FEATURES, TensorPack
 from pattools.errors import DataError
 from pattools.io.npz import encode_npz
 from pattools.schema import validate
@@ -41,14 +42,15 @@ def test_sliding_windows_lie_inside_the_sequence_and_are_counted(n, k, h, s):
         assert t - k >= 0 and t + h <= n and (t - k) % step == 0
 
 
-def test_split_is_sha256_of_seed_and_id():
+def test_split_is_sha256_of_the_group():
     fractions = parse_split("val=0.1,test=0.2")
     assert fractions == [("val", 0.1), ("test", 0.2)]
-    for rid in (f"r{i}" for i in range(50)):
-        u = int.from_bytes(hashlib.sha256(f"7:{rid}".encode()).digest()[:8], "big") / 2**64
+    for seed in range(50):
+        u = int.from_bytes(hashlib.sha256(f"{seed}".encode()).digest()[:8], "big") / 2**64
         expected = "val" if u < 0.1 else "test" if u < 0.3 else "train"
-        assert assign_split(7, rid, fractions) == expected
-    counts = [assign_split(1, f"x{i}", [("val", 0.25)]) for i in range(2000)].count("val")
+        assert assign_split(split_group(seed, "p1"), fractions) == expected
+        assert split_group(seed, "p1", "prompt") == "p1"
+    counts = [assign_split(f"x{i}", [("val", 0.25)]) for i in range(2000)].count("val")
     assert 400 < counts < 600
     for bad in ("val", "val=2", "val=0.7,test=0.7", "=0.1", "val=x"):
         with pytest.raises(ValueError):
@@ -80,7 +82,7 @@ def test_records_hold_inputs_targets_and_ids():
     assert [i["frame"] for i in first["inputs"]] == [0, 1] and first["inputs"][0]["tokens"] is maps[0]
     assert first["targets"] == [{"frame": 3, "dpat": [{"patchId": "0,0,32", "stats": {"rho": 0.1}}]}]
     assert out[1].record["targets"] == [{"frame": 5, "dpat": []}]
-    assert first["split"] == assign_split(5, "p1-5-2", [("val", 0.5)])
+    assert first["split"] == assign_split("5", [("val", 0.5)]) == out[1].record["split"]
     assert (tally.records, tally.dropped, used) == (2, 0, {0})
     assert prompt_key("abc", None) == hashlib.sha256(b"abc").hexdigest()[:12]
 
@@ -94,25 +96,33 @@ def test_tensors_match_the_records():
                                {"patchId": "32,32,32", "stats": {"rho": 0.05}}, {"patchId": "0,0,32", "topo": {"vortex": -1}}]}],
         seed=2, sim=sim, prompt=None))  # an edit without a prompt gives targets to every prompt
     pack = TensorPack()
-    for w in pack_sequence(2, sim, frames, tokens, maps, [PackPrompt("p")], Window(2, 2, 1), targets="file",
-                           edits=EditIndex([(edit, None, None)])):
+    for w in pack_sequence(2, sim, frames, tokens, maps, [PackPrompt("raise energy on the rim")], Window(2, 2, 1),
+                           targets="file", edits=EditIndex([(edit, None, None)])):
         pack.add(w)
     arrays = pack.arrays()
-    names = list(arrays["features"])
-    assert names == features(5) and arrays["inputs"].shape == (2, 2, 9, 19)
+    names, tnames = list(arrays["features"]), list(arrays["target_features"])
+    assert names == list(INPUT_FEATURES) and arrays["inputs"].shape == (2, 2, 9, 16)
+    assert str(arrays["layout"]) == "pat-pack-npz/2" and arrays["input_codes"].dtype == np.int8
     assert arrays["edit_frames"].tolist() == [2, 3] and arrays["target_frames"].tolist() == [[2, 3], [3, 4]]
     assert arrays["input_frames"].tolist() == [[0, 1], [1, 2]]
     rec = pack.windows[1].record  # T = 3: its horizon starts at the edited frame
     token = rec["inputs"][1]["tokens"][4]
     assert arrays["inputs"][1, 1, 4, names.index("stats.rho")] == np.float32(token["stats"]["rho"])
-    assert arrays["inputs"][1, 1, 4, names.index("code.rvq[2]")] == token["code"]["rvq"][2]
+    assert arrays["inputs"][1, 1, 4, names.index("geom.phi_gf.sin")] == np.float32(np.sin(token["geom"]["phi_gf"]))
+    assert arrays["input_codes"][1, 1, 4, 2] == token["code"]["rvq"][2]
     deltas, mask = arrays["target_deltas"][1, 0], arrays["target_mask"][1, 0]
-    assert deltas[4, names.index("stats.rho")] == np.float32(0.15000000000000002)
-    assert deltas[4, names.index("code.rvq[1]")] == 1 and mask[4, names.index("code.rvq[0]")]
-    assert deltas[0, names.index("topo.vortex")] == -1 and not mask[0, names.index("stats.rho")]
-    assert mask.sum() == 1 + 5 + 1 and not arrays["target_mask"][0, 0].any() and not arrays["target_mask"][1, 1].any()
+    assert deltas[4, tnames.index("stats.rho")] == np.float32(0.15000000000000002)
+    assert arrays["target_codes"][1, 0, 4].tolist() == [0, 1, 0, 0, 0] and arrays["target_code_mask"][1, 0, 4]
+    assert deltas[0, tnames.index("topo.vortex")] == -1 and not mask[0, tnames.index("stats.rho")]
+    assert mask.sum() == 1 + 1 and not arrays["target_mask"][0, 0].any() and not arrays["target_mask"][1, 1].any()
     assert np.array_equal(arrays["target_mask"][0, 1], mask) and np.array_equal(arrays["target_deltas"][0, 1], deltas)
-    loaded = np.load(io.BytesIO(encode_npz(arrays)))
+    # patch geometry (96x96 at scale 32: no partial patches), region masks from the prompt
+    assert arrays["patch_coords"][4].tolist() == [32, 32] and arrays["patch_size"][4].tolist() == [32, 32]
+    assert not arrays["patch_partial"].any() and arrays["patch_mask"].all()
+    assert arrays["intent_features"].tolist() == [["energy"], ["energy"]] and arrays["intent_mask"].all()
+    assert arrays["region_masks"][0, 0].tolist() == [True] * 4 + [False] + [True] * 4  # the rim
+    assert arrays["splits"].tolist() == ["train", "train"] and int(arrays["stats_records"]) == 2
+    loaded = np.load(io.BytesIO(encode_npz(arrays)), allow_pickle=False)
     assert sorted(loaded.files) == sorted(arrays)
     assert all(np.array_equal(loaded[k], arrays[k]) for k in arrays)
 

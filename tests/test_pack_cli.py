@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from pattools.edit.pack import assign_split, features
+from pattools.edit.pack import assign_split
+from pattools.edit.pack_tensors import INPUT_FEATURES, TARGET_FEATURES
 from pattools.io.cbor import encode
 from tests.helpers import run, shell
 from tests.test_apply_support import edit_record, sequence
@@ -52,7 +53,10 @@ def test_prompts_file_with_seeds_and_frames_and_split(stream, tmp_path):
                  "--format", "jsonl", str(path))
     out = jsonl(result)
     assert [r["id"] for r in out] == ["b-1-6", "a-2-2"]  # b on seed 2 at T=6 runs past the end
-    assert [r["split"] for r in out] == [assign_split(r["seed"], r["id"], [("val", 0.5)]) for r in out]
+    assert [r["split"] for r in out] == [assign_split(str(r["seed"]), [("val", 0.5)]) for r in out]
+    by_prompt = jsonl(run("pat-pack", "--prompts", str(prompts), "--context", "2", "--horizon", "2", "--split",
+                          "val=0.5", "--split-by", "prompt", "--format", "jsonl", str(path)))
+    assert [r["split"] for r in by_prompt] == [assign_split(r["id"].split("-")[0], [("val", 0.5)]) for r in by_prompt]
     stderr = result.stderr.decode()
     assert "dropped 1 windows" in stderr and "1 of 3 prompts made no record" in stderr
     again = run("pat-pack", "--prompts", str(prompts), "--context", "2", "--horizon", "2", "--split", "val=0.5",
@@ -78,29 +82,41 @@ def test_targets_from_edit_file_and_npz_match_jsonl(stream, tmp_path):
     assert run("pat-pack", "--format", "npz", "--out", str(npz), *args).returncode == 0
     arrays = np.load(npz)
     names = list(arrays["features"])
-    assert names == features(5)
+    assert names == list(INPUT_FEATURES) and list(arrays["target_features"]) == list(TARGET_FEATURES)
     assert list(arrays["ids"]) == ["e1-1-4"] and list(arrays["prompts"]) == ["increase coherence"]
     assert arrays["input_frames"].tolist() == [[2, 3]] and arrays["target_frames"].tolist() == [[4, 5]]
     compare_inputs(arrays, out, names)
     compare_targets(arrays, out, names)
 
 
+def _input_value(token: dict, name: str) -> float:
+    group, field, *part = name.split(".")
+    value = token[group][field]
+    if part:
+        angle = 2 * value if part[0].endswith("2") else value
+        return float(np.cos(angle) if part[0].startswith("cos") else np.sin(angle))
+    return value
+
+
 def compare_inputs(arrays, out: list[dict], names: list[str]) -> None:
+    """The npz inputs and codes hold the JSONL records' values (angles as cos/sin)."""
     for r, record in enumerate(out):
         for k, frame in enumerate(record["inputs"]):
             for p, token in enumerate(frame["tokens"]):
+                assert arrays["input_codes"][r, k, p].tolist() == token["code"]["rvq"]
                 for f, name in enumerate(names):
-                    group, field = name.split(".")
-                    value = token["code"]["rvq"][int(field[4:-1])] if group == "code" else token[group][field]
-                    assert arrays["inputs"][r, k, p, f] == np.float32(value), (r, k, p, name)
+                    assert arrays["inputs"][r, k, p, f] == np.float32(_input_value(token, name)), (r, k, p, name)
 
 
 def compare_targets(arrays, out: list[dict], names: list[str]) -> None:
     patch_ids = list(arrays["patch_ids"])
+    tnames = list(arrays["target_features"])
     for r, record in enumerate(out):
         horizon = list(arrays["target_frames"][r])
         expected = np.zeros(arrays["target_deltas"].shape[1:])
         named = np.zeros(expected.shape, dtype=bool)
+        codes = np.zeros(arrays["target_codes"].shape[1:], dtype=np.int64)
+        code_named = np.zeros(arrays["target_code_mask"].shape[1:], dtype=bool)
         for target in record["targets"]:
             h = horizon.index(target["frame"])
             for dp in target["dpat"]:
@@ -109,15 +125,15 @@ def compare_targets(arrays, out: list[dict], names: list[str]) -> None:
                     if group == "patchId":
                         continue
                     if group == "code":
-                        for d, v in enumerate(values["rvqDelta"]):
-                            expected[h, p, names.index(f"code.rvq[{d}]")] += v
-                            named[h, p, names.index(f"code.rvq[{d}]")] = True
+                        codes[h, p] += values["rvqDelta"]
+                        code_named[h, p] = True
                         continue
                     for field, v in values.items():
-                        expected[h, p, names.index(f"{group}.{field}")] += v
-                        named[h, p, names.index(f"{group}.{field}")] = True
+                        expected[h, p, tnames.index(f"{group}.{field}")] += v
+                        named[h, p, tnames.index(f"{group}.{field}")] = True
         assert np.array_equal(arrays["target_deltas"][r], expected.astype(np.float32))
         assert np.array_equal(arrays["target_mask"][r], named)
+        assert np.array_equal(arrays["target_codes"][r], codes) and np.array_equal(arrays["target_code_mask"][r], code_named)
 
 
 def test_baseline_targets_are_pseudo_labels(stream, tmp_path):

@@ -64,16 +64,42 @@ def test_faithfulness_drift_and_reward() -> None:
     assert not background_mask(masks, grid.dilate, 1, np.zeros(9, dtype=bool)).any()  # halo 1
 
 
-def test_flip_scoring() -> None:
+def test_flip_scoring_everywhere_is_relative_to_chaos() -> None:
     grid = Grid(48, 48, 16)
     intents, masks = _intents("flip chirality", grid)
-    chir_b = np.array([[1, -1, 0, 1, 0, 0, 0, 0, 0]])
-    chir_e = np.array([[-1, 0, 1, 1, 0, 0, 0, 0, 0]])  # flipped, lost, (born), kept
-    cube = lambda c: FeatureCube(np.zeros((1, 9, F)), c)  # noqa: E731
-    r = edit_reward(cube(chir_b), cube(chir_e), intents, masks, np.zeros(9, dtype=bool))
-    assert r.intents[0].samples == 3 and r.intents[0].faithfulness == pytest.approx((1 + 0 - 1) / 3)
-    none = edit_reward(cube(np.zeros((1, 9), dtype=np.int64)), cube(chir_e), intents, masks, np.zeros(9, dtype=bool))
+    no_bg = np.zeros(9, dtype=bool)
+    chir_b = np.array([[1, -1, 0, 1, -1, 1, 0, 0, 0]])
+    cube = lambda c: FeatureCube(np.zeros((1, 9, F)), np.array(c))  # noqa: E731
+    unchanged = edit_reward(cube(chir_b), cube(chir_b), intents, masks, no_bg)
+    assert unchanged.intents[0].samples == 5 and unchanged.faithfulness == 0.0
+    clean = edit_reward(cube(chir_b), cube(-chir_b), intents, masks, no_bg)
+    assert clean.faithfulness == 1.0
+    # scrambled: as many reversed (2) as kept (2), one lost -> 0; three reversed, one kept -> 2/5
+    scrambled = edit_reward(cube(chir_b), cube([[-1, -1, 1, 1, 0, -1, 1, 0, 0]]), intents, masks, no_bg)
+    assert scrambled.faithfulness == 0.0
+    partial = edit_reward(cube(chir_b), cube([[-1, 1, 0, 1, 1, 0, 0, 0, 0]]), intents, masks, no_bg)
+    assert partial.faithfulness == pytest.approx((3 - 1) / 5)
+    none = edit_reward(cube(np.zeros((1, 9), dtype=np.int64)), cube(chir_b), intents, masks, no_bg)
     assert none.faithfulness == 0.0
+
+
+def test_flip_scoring_region_minus_background() -> None:
+    grid = Grid(48, 48, 16)
+    intents, masks = _intents("flip chirality in the centre", grid)  # patch 4 of 3x3
+    bg = background_mask(masks, grid.dilate, 0, np.zeros(9, dtype=bool))
+    chir_b = np.array([[1, -1, 1, -1, 1, 1, -1, 1, -1], [1, -1, 1, -1, -1, 1, -1, 1, -1]])
+    cube = lambda c: FeatureCube(np.zeros((2, 9, F)), np.array(c))  # noqa: E731
+    assert edit_reward(cube(chir_b), cube(chir_b), intents, masks, bg).faithfulness == 0.0
+    flipped = chir_b.copy()
+    flipped[:, 4] *= -1
+    assert edit_reward(cube(chir_b), cube(flipped), intents, masks, bg).faithfulness == 1.0
+    # scrambling everything flips the region and the background alike: 0
+    assert edit_reward(cube(chir_b), cube(-chir_b), intents, masks, bg).faithfulness == 0.0
+    # region flipped once of two frames, background flipped on 4 of 16 patch-frames: 0.5 - 0.25
+    half = chir_b.copy()
+    half[0, 4] *= -1
+    half[1, :4] *= -1
+    assert edit_reward(cube(chir_b), cube(half), intents, masks, bg).faithfulness == pytest.approx(0.25)
 
 
 @pytest.mark.parametrize("effective, frames", [(False, 2), (True, 0)])

@@ -33,14 +33,21 @@ in pat-baseline); FILE (PAT_EDIT records: every edit of the sequence's seed and 
 prompt is the record's, or that has none, gives its targets on the horizon frames). To
 name a file called none or baseline, write ./none.
 Record id: <prompt id or sha256(prompt)[:12]>-<seed>-<T>. --split val=0.1[,test=0.1]
-sets split deterministically: the first name whose cumulative fraction exceeds the first
-8 bytes of sha256("<seed>:<id>") / 2^64, else train.
---format npz writes one archive (load with numpy.load): inputs float32[R,K,P,F],
-target_deltas float32[R,H,P,F] (summed per patch, 0 where not named) and target_mask
-bool[R,H,P,F], with features (the F names, in order), patch_ids, ids, prompts, seeds,
-edit_frames, input_frames, target_frames and splits. All records of an archive need the
-same patch layout. npz retains every record until the end; cbor and jsonl stream per
-sequence."""
+holds out whole groups, never single windows (windows of one seed overlap): the group is
+the seed (--split-by seed, default; no frame of a val record is in a train record) or the
+prompt id (--split-by prompt); a group goes to the first name whose cumulative fraction
+exceeds the first 8 bytes of sha256("<seed>" or "<prompt id>") / 2^64, else train.
+--format npz writes one archive (numpy.load, no pickle; layout pat-pack-npz/2): inputs
+float32[R,K,P,F] in the order of features (angles as cos/sin pairs: phi_gf, and theta as
+cos 2theta/sin 2theta), input_codes int8[R,K,P,D]; feature_mean/feature_std float32[F]
+from the train split only (constant features: std 1, feature_constant); patch_ids,
+patch_coords (x0,y0), patch_size (w,h), patch_partial, patch_mask bool[R,P];
+target_deltas float32[R,H,P,G] and target_mask bool[R,H,P,G] in the order of
+target_features, target_codes int8[R,H,P,D], target_code_mask bool[R,H,P]; intent_verbs,
+intent_features, intent_regions str[R,I], intent_mask bool[R,I], region_masks
+bool[R,I,P]; ids, prompts, splits, seeds, edit_frames, input_frames, target_frames, sims
+(JSON text). All records of an archive need the same patch layout. npz retains every
+record until the end; cbor and jsonl stream per sequence."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lenient", action="store_true",
                         help="with --targets baseline, skip prompt clauses that do not parse")
     parser.add_argument("--split", type=_split, metavar="NAME=FRACTION[,...]",
-                        help="assign a split per record deterministically (e.g. val=0.1); the rest is train")
+                        help="assign splits by group deterministically (e.g. val=0.1); the rest is train")
+    parser.add_argument("--split-by", choices=["seed", "prompt"], default="seed",
+                        help="the group a split holds out whole: seed (default; no frame is shared between "
+                             "splits) or prompt")
     parser.add_argument("--format", choices=["cbor", "jsonl", "npz"], default=None,
                         help="output: cbor (default; jsonl when stdout is a terminal), jsonl, or an npz archive")
     parser.add_argument("--out", metavar="FILE", help="write to FILE atomically instead of stdout")
@@ -103,13 +113,15 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             token_maps = [record["tokens"] for record, _, _ in seq.records]
             yield from pack.pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
                                           targets=mode, edits=index, baseline=baseline, split=options.split,
-                                          tally=tally, used=used)
+                                          split_by=options.split_by, tally=tally, used=used)
 
     def write(stream) -> None:
         if fmt == "npz":
             from pattools.io.npz import encode_npz
 
-            tensors = pack.TensorPack()
+            from pattools.edit.pack_tensors import TensorPack
+
+            tensors = TensorPack()
             for item in packed():
                 tensors.add(item)
             stream.write(encode_npz(tensors.arrays()))

@@ -20,13 +20,20 @@ EXAMPLES = (
 )
 NOTES = """\
 decoders (--decoder):
-  delta   (default) modulators from the frame's edit deltas only: per patch a coupling
+  delta   (default) modulators from the frame's edit deltas only. Per patch a coupling
           drive a = kRho*drho - kEnt*dentropyRate - kGrad*dgradPhi/pi + kA*dA + kAttn*dattnMean
-          (a code step without its field delta counts as one bin width) and a phase drive
-          q = kPhase*dphi_gf, splatted as Gaussians (sigma = scale/2): A from max(a,0), U from
-          max(-a,0), P from q; Aact = tanh A, Uact = tanh U, lapA = P, divU = 0. Coupling rises
-          where coherence should rise and falls where it should fall. Frames without an edit
-          run unmodulated, so a zero-edit replay reproduces the export exactly.
+          - kKappa*min(dkappa,0) + kAffect*(dvalence - darousal) + kChirK*|dchirality|
+          (a code step without its field delta counts as one bin width), a phase-lag drive
+          q = kPhase*dphi_gf + kEnergy*denergy, a roughening drive r = kRough*max(dkappa,0)
+          and a winding drive w = kChir*dchirality. a and q are splatted as Gaussians
+          (sigma = scale/2): A from max(a,0), U from max(-a,0); lapA = splat(q)
+          + checkerboard*splat(r) + sum of w*azimuth around each patch centre (weight 1 out
+          to half a patch, 0 from 3/4 of a patch); Aact = tanh A, Uact = tanh U, divU = 0. Coupling
+          rises where coherence should rise; a uniform lag shifts a patch's frequency (its
+          phase, and its energy through the surface layers); a checkerboard lag roughens the
+          phase (curvature); an azimuthal lag winds it around the patch centre (chirality).
+          Frames without an edit run unmodulated, so a zero-edit replay reproduces the
+          export exactly.
   tokens  the original token-only decoder on the (edited) input tokens, open loop: amplitude
           attnMean (if > 0) else entropyRate splatted, U = box blur of A, Aact/Uact = tanh,
           lapA/divU = 5-point Laplacians.
@@ -62,6 +69,14 @@ CONSTANT_FLAGS = (
     ("--k-attn", "kAttn", "delta decoder: coupling drive per unit of attnMean delta"),
     ("--k-phase", "kPhase", "delta decoder: phase drive per radian of phi_gf delta (negative: a positive lag "
                             "makes a patch's phase drift down)"),
+    ("--k-energy", "kEnergy", "delta decoder: phase-lag drive per unit of energy delta (a lag slows the "
+                              "field against its surface layers, which feeds energy)"),
+    ("--k-kappa", "kKappa", "delta decoder: coupling drive per unit of kappa decrease (smooths the phase)"),
+    ("--k-rough", "kRough", "delta decoder: checkerboard phase-lag drive per unit of kappa increase"),
+    ("--k-chir", "kChir", "delta decoder: azimuthal phase-lag drive per unit of chirality delta (winds "
+                          "the phase around the patch centre)"),
+    ("--k-chir-k", "kChirK", "delta decoder: coupling drive per unit of |chirality delta|"),
+    ("--k-affect", "kAffect", "delta decoder: coupling drive per unit of valence delta minus arousal delta"),
 )
 
 

@@ -23,8 +23,11 @@ end, or --window): effect_i = mean(f_E - f_B), faith_i = tanh(sign_i * effect_i 
 with scales s_f: rho, entropyRate, energy, attnMean, arousal, valence, A 0.05; gradPhi
 0.1; kappa 0.2; phi_gf pi/8 (circular difference); defects 1 per patch (metrics
 patchDefects when present, else |vortex|). "reduce vortices" is scored on defects; a
-flip scores the mean over region patch-frames with non-zero base chirality of
--chir_E*chir_B (1 flipped, 0 lost, -1 kept). faithfulness = mean over intents.
+flip is scored against the base and chaos: over patch-frames with non-zero base
+chirality, the share reversed (chir_E = -chir_B) in the region minus the share reversed
+in the background over the same frames (a whole-grid flip, without background:
+max(0, reversed share - kept share)); unchanged scores 0, a scrambled lattice about 0.
+faithfulness = mean over intents.
 drift = mean over background patches (in no R_i; --halo N also excludes N rings of
 neighbours), frames and the features rho, entropyRate, gradPhi, kappa, phi_gf, defects,
 energy of |f_E - f_B| / s_f. editReward = faithfulness - lambda * drift. An edit with

@@ -11,12 +11,15 @@ editor's ΔPAT as pseudo-labels (``baseline``), or taken from edit packages (``f
 every PAT_EDIT of the sequence's seed and sim whose prompt is the record's (or that has
 no prompt) contributes its targets on the horizon frames, in file order.
 
-Splits are deterministic: with fractions ``name=f, ...`` a record goes to the first name
-whose cumulative fraction exceeds u = (first 8 bytes of sha256("<seed>:<id>"), big
-endian) / 2^64, else to "train".
+Splits are by group, never by window: windows of one seed overlap, so a per-window split
+would put the same frames in training and validation records. The group is the seed
+(``split_by="seed"``, default) or the prompt (its id); with fractions ``name=f, ...`` a group
+goes to the first name whose cumulative fraction exceeds u = (first 8 bytes of
+sha256("<seed>") or sha256("<prompt id>"), big endian) / 2^64, else to "train". By seed,
+no frame of one split appears in another; by prompt, a prompt is held out whole (its
+frames are shared with other prompts' records).
 
-Tensors (``npz``): inputs float32[R, K, P, F] and target deltas float32[R, H, P, F] with
-a bool mask of the named deltas, in the feature order ``FEATURES`` (stored in the archive).
+Tensors (``npz``): pattools.edit.pack_tensors.
 """
 
 from __future__ import annotations
@@ -25,21 +28,13 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 
-from pattools.edit.apply import delta_columns
 from pattools.edit.dpat import EditPackage, Target
 from pattools.errors import DataError
-from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+from pattools.tokens.frame import TokenFrame
 
 TARGET_MODES: tuple[str, ...] = ("none", "baseline", "file")
 DEFAULT_SPLIT = "train"
-
-
-def features(code_dims: int) -> list[str]:
-    """Feature order of the tensors: geom, stats, topo, then one column per code dimension."""
-    return ([f"geom.{n}" for n in GEOM_FIELDS] + [f"stats.{n}" for n in STATS_FIELDS]
-            + [f"topo.{n}" for n in TOPO_FIELDS] + [f"code.rvq[{d}]" for d in range(code_dims)])
 
 
 @dataclass(frozen=True)
@@ -85,9 +80,17 @@ def parse_split(text: str) -> list[tuple[str, float]]:
     return parts
 
 
-def assign_split(seed: int, record_id: str, fractions: Sequence[tuple[str, float]]) -> str:
-    """The split of a record: by sha256("<seed>:<id>"), never by Python's hash()."""
-    digest = hashlib.sha256(f"{seed}:{record_id}".encode("utf-8")).digest()
+SPLIT_BY: tuple[str, ...] = ("seed", "prompt")
+
+
+def split_group(seed: int, prompt_id: str, split_by: str = "seed") -> str:
+    """The text whose hash decides a record's split: "<seed>" or "<prompt id>"."""
+    return str(seed) if split_by == "seed" else prompt_id
+
+
+def assign_split(group: str, fractions: Sequence[tuple[str, float]]) -> str:
+    """The split of a group: by sha256(group), never by Python's hash()."""
+    digest = hashlib.sha256(group.encode("utf-8")).digest()
     u = int.from_bytes(digest[:8], "big") / 2.0**64
     edge = 0.0
     for name, fraction in fractions:
@@ -164,6 +167,7 @@ def pack_sequence(
     edits: EditIndex | None = None,
     baseline=None,
     split: Sequence[tuple[str, float]] | None = None,
+    split_by: str = "seed",
     tally: PackTally | None = None,
     used: set[int] | None = None,
 ) -> Iterator[PackedWindow]:
@@ -181,7 +185,8 @@ def pack_sequence(
         starts, dropped = window.edit_frames(frames, spec.frame)
         tally.dropped += dropped
         for t in starts:
-            record_id = f"{prompt_key(spec.prompt, spec.id)}-{seed}-{t}"
+            key = prompt_key(spec.prompt, spec.id)
+            record_id = f"{key}-{seed}-{t}"
             inputs = [position[f] for f in range(t - window.context, t)]
             horizon = [position[f] for f in range(t, t + window.horizon)]
             horizon_frames = [frames[i] for i in horizon]
@@ -207,82 +212,8 @@ def pack_sequence(
             if intents is not None:
                 record["intents"] = intents
             if split is not None:
-                record["split"] = assign_split(seed, record_id, split)
+                record["split"] = assign_split(split_group(seed, key, split_by), split)
             tally.records += 1
             if used is not None:
                 used.add(p)
             yield packed
-
-
-class TensorPack:
-    """Collects packed windows into the arrays of ``--format npz``."""
-
-    def __init__(self) -> None:
-        self.windows: list[PackedWindow] = []
-
-    def add(self, packed: PackedWindow) -> None:
-        self.windows.append(packed)
-
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The archive's arrays; every record must have the same patches and code dimensions."""
-        if not self.windows:
-            raise DataError("no records to write (no whole window in the input)")
-        first = self.windows[0].input_tokens[0]
-        patch_ids = first.patch_ids
-        dims = 0 if first.rvq is None else first.rvq.shape[1]
-        names = features(dims)
-        for w in self.windows:
-            for frame in w.input_tokens + w.horizon_tokens:
-                frame_dims = 0 if frame.rvq is None else frame.rvq.shape[1]
-                if frame.patch_ids != patch_ids or frame_dims != dims:
-                    raise DataError(
-                        f"npz needs one patch layout: record {w.record['id']} has {len(frame)} patches and "
-                        f"{frame_dims} code dims, the first record {len(patch_ids)} and {dims} "
-                        "(pack one grid per archive)")
-        inputs = np.stack([np.stack([_feature_rows(f, dims) for f in w.input_tokens]) for w in self.windows])
-        deltas, masks = zip(*(_target_tensor(w, dims) for w in self.windows))
-        out = {
-            "features": np.array(names),
-            "patch_ids": np.array(patch_ids),
-            "ids": np.array([w.record["id"] for w in self.windows]),
-            "prompts": np.array([w.record["prompt"] for w in self.windows]),
-            "seeds": np.array([w.record["seed"] for w in self.windows], dtype=np.int64),
-            "edit_frames": np.array([w.edit_frame for w in self.windows], dtype=np.int64),
-            "input_frames": np.array([[i["frame"] for i in w.record["inputs"]] for w in self.windows], dtype=np.int64),
-            "target_frames": np.array([w.horizon_frames for w in self.windows], dtype=np.int64),
-            "inputs": inputs.astype(np.float32),
-            "target_deltas": np.stack(deltas).astype(np.float32),
-            "target_mask": np.stack(masks),
-        }
-        if any("split" in w.record for w in self.windows):
-            out["splits"] = np.array([w.record.get("split", DEFAULT_SPLIT) for w in self.windows])
-        return out
-
-
-def _feature_rows(frame: TokenFrame, dims: int) -> np.ndarray:
-    parts = [frame.geom, frame.stats, frame.topo.astype(np.float64)]
-    if dims:
-        parts.append(frame.rvq.astype(np.float64))
-    return np.concatenate(parts, axis=1)
-
-
-def _target_tensor(w: PackedWindow, dims: int) -> tuple[np.ndarray, np.ndarray]:
-    """Summed target deltas per horizon frame and patch, and which of them are named."""
-    count = len(w.horizon_tokens[0])
-    width = len(GEOM_FIELDS) + len(STATS_FIELDS) + len(TOPO_FIELDS) + dims
-    deltas = np.zeros((len(w.horizon_frames), count, width))
-    masks = np.zeros(deltas.shape, dtype=bool)
-    for target, where, index in w.targets:
-        h = w.horizon_frames.index(target.frame)
-        try:
-            cols = delta_columns(w.horizon_tokens[h], target.batch)
-        except DataError as error:
-            raise error.located(input=where, record=index)
-        parts = [cols.dgeom, cols.dstats, cols.dtopo.astype(np.float64)]
-        named = [cols.geom_named, cols.stats_named, cols.topo_named]
-        if dims:
-            parts.append(cols.drvq.astype(np.float64))
-            named.append(np.repeat(cols.rvq_named[:, None], dims, axis=1))
-        deltas[h] += np.concatenate(parts, axis=1)
-        masks[h] |= np.concatenate(named, axis=1)
-    return deltas, masks

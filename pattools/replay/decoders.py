@@ -4,9 +4,11 @@ Every decoder returns the four per-cell float32 fields the lattice step takes
 (``Aact, Uact, lapA, divU``), or None when no modulator is active (the step then runs
 exactly as in the export).
 
-- ``delta``: a coupling drive ``a_p`` and a phase drive ``q_p`` per patch from the edit
-  deltas Δ, splatted into A (``max(a,0)``), U (``max(−a,0)``) and P (``q``);
-  ``Aact = tanh A``, ``Uact = tanh U``, ``lapA = P``, ``divU = 0``. Δ = 0 gives None.
+- ``delta``: a coupling drive ``a_p``, a phase drive ``q_p``, a roughening drive ``r_p``
+  and a winding drive ``w_p`` per patch from the edit deltas Δ (``DecoderConstants``);
+  a, q splatted into A (``max(a,0)``), U (``max(−a,0)``) and P (``q``); ``Aact = tanh A``,
+  ``Uact = tanh U``, ``lapA = P + checker·splat(r) + Σ w_p·azimuth_p``, ``divU = 0``.
+  Δ = 0 gives None.
 - ``tokens``: the original token-only decoder: amplitude per token (attnMean when > 0,
   else entropyRate, clamped to [0,1]) splatted into A, ``U = boxblur(A)``,
   ``Aact = tanh A``, ``Uact = tanh U``, ``lapA = Lap5 A``, ``divU = Lap5 U``.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,9 +28,13 @@ from pattools.replay.geometry import SplatGeometry
 from pattools.replay.settings import DecoderConstants
 
 # Column positions in TokenFrame / DeltaColumns (GEOM_FIELDS, STATS_FIELDS, code dims).
-G_A, G_PHI, G_GRAD = 0, 1, 3
-S_RHO, S_ENT, S_ATTN = 0, 2, 5
-C_A, C_PHI, C_ENT = 0, 1, 3
+G_A, G_PHI, G_GRAD, G_KAPPA = 0, 1, 3, 4
+S_RHO, S_ENERGY, S_ENT, S_AROUSAL, S_VALENCE, S_ATTN = 0, 1, 2, 3, 4, 5
+C_A, C_PHI, C_ENT, C_KAPPA = 0, 1, 3, 4
+T_CHIR = 1
+CODE_STEP_KAPPA = math.pi / 4
+# the winding profile: weight 1 out to WIND_INNER patches from the centre, 0 from WIND_OUTER
+WIND_INNER, WIND_OUTER = 0.5, 0.75
 CODE_STEP_UNIT = 0.25  # one code step of A or entropyRate, in the feature's units
 CODE_STEP_PHASE = math.pi / 2  # one code step of phi_gf
 
@@ -57,6 +64,7 @@ def drives(
     dstats: np.ndarray,
     drvq: np.ndarray | None,
     constants: DecoderConstants,
+    dtopo: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coupling drive a[T] and phase drive q[T] from per-token deltas (float64)."""
     code_a = None if drvq is None else drvq[:, C_A]
@@ -70,8 +78,60 @@ def drives(
     a = a - constants.kGrad * dgeom[:, G_GRAD] / math.pi
     a = a + constants.kA * d_a
     a = a + constants.kAttn * dstats[:, S_ATTN]
-    q = constants.kPhase * d_phi
+    d_kappa = _code_fallback(dgeom[:, G_KAPPA], None if drvq is None else drvq[:, C_KAPPA], CODE_STEP_KAPPA)
+    a = a - constants.kKappa * np.minimum(d_kappa, 0.0)
+    a = a + constants.kAffect * (dstats[:, S_VALENCE] - dstats[:, S_AROUSAL])
+    if dtopo is not None:
+        a = a + constants.kChirK * np.abs(dtopo[:, T_CHIR]).astype(np.float64)
+    q = constants.kPhase * d_phi + constants.kEnergy * dstats[:, S_ENERGY]
     return np.ascontiguousarray(a, dtype=np.float64), np.ascontiguousarray(q, dtype=np.float64)
+
+
+def pattern_drives(
+    dgeom: np.ndarray,
+    dtopo: np.ndarray,
+    drvq: np.ndarray | None,
+    constants: DecoderConstants,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Roughening drive r[T] (curvature up) and winding drive w[T] (chirality) per token."""
+    d_kappa = _code_fallback(dgeom[:, G_KAPPA], None if drvq is None else drvq[:, C_KAPPA], CODE_STEP_KAPPA)
+    rough = constants.kRough * np.maximum(d_kappa, 0.0)
+    wind = constants.kChir * dtopo[:, T_CHIR].astype(np.float64)
+    return np.ascontiguousarray(rough, dtype=np.float64), np.ascontiguousarray(wind, dtype=np.float64)
+
+
+def checker(width: int, height: int) -> np.ndarray:
+    """(−1)^(x+y) per cell, float64[W·H]."""
+    y, x = np.mgrid[0:height, 0:width]
+    return np.where((x + y) % 2 == 0, 1.0, -1.0).reshape(-1)
+
+
+@lru_cache(maxsize=8)
+def _winding_template(scale: int) -> tuple[int, np.ndarray]:
+    """azimuth·g on the window of offsets (dy, dx) ∈ [−reach, reach]² around a centre."""
+    inner, outer = WIND_INNER * scale, WIND_OUTER * scale
+    reach = int(math.ceil(outer))
+    dy, dx = np.mgrid[-reach:reach + 1, -reach:reach + 1].astype(np.float64)
+    g = np.clip((outer - np.hypot(dx, dy)) / (outer - inner), 0.0, 1.0)
+    template = np.arctan2(dy, dx) * g
+    template.setflags(write=False)
+    return reach, template
+
+
+def winding_field(wind: np.ndarray, geometry: SplatGeometry, width: int, height: int, scale: int) -> np.ndarray:
+    """Σ_p w_p·azimuth_p(x, y)·g(d): a lag (local frequency shift) that grows with the
+    angle around patch p's centre, so it winds the phase by sign(w_p) around that centre.
+    g is 1 out to half a patch from the centre and falls linearly to 0 at ¾ of a patch, so
+    the opposite defect the winding leaves at the cut's end lands at the patch's edge or
+    outside it, and the lag barely reaches the neighbours."""
+    reach, template = _winding_template(scale)
+    out = np.zeros((height, width))
+    for t in np.flatnonzero(wind != 0.0).tolist():
+        cx, cy = int(geometry.cx[t]), int(geometry.cy[t])
+        x0, x1 = max(0, cx - reach), min(width, cx + reach + 1)
+        y0, y1 = max(0, cy - reach), min(height, cy + reach + 1)
+        out[y0:y1, x0:x1] += wind[t] * template[y0 - cy + reach:y1 - cy + reach, x0 - cx + reach:x1 - cx + reach]
+    return out.reshape(-1)
 
 
 def decode_delta(
@@ -81,12 +141,18 @@ def decode_delta(
     width: int,
     height: int,
     weights: np.ndarray | None = None,
+    rough: np.ndarray | None = None,
+    wind: np.ndarray | None = None,
+    scale: int = 0,
 ) -> ModFields | None:
     """Fields of the delta decoder; None when every drive is zero."""
     if weights is not None:
         a = a * weights
         q = q * weights
-    if not (np.any(a != 0.0) or np.any(q != 0.0)):
+        rough = None if rough is None else rough * weights
+        wind = None if wind is None else wind * weights
+    patterned = (rough is not None and np.any(rough != 0.0)) or (wind is not None and np.any(wind != 0.0))
+    if not (np.any(a != 0.0) or np.any(q != 0.0) or patterned):
         return None
     g = geometry
     zeros = np.zeros(width * height, dtype=np.float32)
@@ -101,6 +167,14 @@ def decode_delta(
     phase = zeros
     if np.any(q != 0.0):
         phase = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(q), g.sigma)
+    if patterned:
+        lag = phase.astype(np.float64)
+        if rough is not None and np.any(rough != 0.0):
+            spread = kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(rough), g.sigma)
+            lag = lag + checker(width, height) * spread
+        if wind is not None and np.any(wind != 0.0):
+            lag = lag + winding_field(wind, g, width, height, scale or 2 * g.sigma)
+        phase = lag.astype(np.float32)
     return ModFields(
         aact=activated(np.where(a > 0.0, a, 0.0)),
         uact=activated(np.where(a < 0.0, -a, 0.0)),

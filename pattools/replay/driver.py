@@ -268,13 +268,15 @@ class SequenceReplay:
             if edit.applied is None:
                 return None
             cols = edit.deltas if edit.deltas is not None else delta_columns(tokens, edit.applied)
-            a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants)
+            rough, wind = decoders.pattern_drives(cols.dgeom, cols.dtopo, cols.drvq, self.options.constants)
+            a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants, cols.dtopo)
             if weights is not None:
-                a, q = a * weights, q * weights
+                a, q, rough, wind = a * weights, q * weights, rough * weights, wind * weights
             # An edit usually repeats its drives frame after frame: decode them once.
-            key = (tuple(tokens.patch_ids), a.tobytes(), q.tobytes())
+            key = (tuple(tokens.patch_ids), a.tobytes(), q.tobytes(), rough.tobytes(), wind.tobytes())
             if self._last_delta is None or self._last_delta[0] != key:
-                fields = decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H)
+                fields = decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H,
+                                               rough=rough, wind=wind, scale=self.scale)
                 self._last_delta = (key, fields)
             return self._last_delta[1]
         amp = decoders.token_amplitudes(tokens.stats)

@@ -31,41 +31,60 @@ class Gains:
 
 @dataclass(frozen=True)
 class DecoderConstants:
-    """The ``k_*`` of the delta decoder's coupling drive ``a_p`` and phase drive ``q_p``.
+    """The ``k_*`` of the delta decoder: one channel for every feature a prompt can name.
 
-    ``a_p = kRho·Δrho − kEnt·ΔentropyRate − kGrad·ΔgradPhi/π + kA·ΔA + kAttn·ΔattnMean``,
-    ``q_p = kPhase·Δphi_gf``.
+    Coupling drive (A/U fields, factor ``1 + γK·Aact_i·Aact_j − βK·Uact_i·Uact_j``):
+    ``a_p = kRho·Δrho − kEnt·ΔentropyRate − kGrad·ΔgradPhi/π + kA·ΔA + kAttn·ΔattnMean
+    − kKappa·min(Δkappa, 0) + kAffect·(Δvalence − Δarousal) + kChirK·|Δchirality|``.
+    Phase-lag drive (lapA, lag ``α = γα·lapA``, a local frequency shift of about
+    ``−Kbase·ΣK·sin α``): ``q_p = kPhase·Δphi_gf + kEnergy·Δenergy`` splatted, plus a
+    checkerboard of ``kRough·max(Δkappa, 0)`` (neighbours run apart: curvature up) and an
+    azimuthal profile ``kChir·Δchirality·azimuth`` around the patch centre (winds the phase).
 
-    Calibration (bench/calibrate_delta.py; spec/editing.md §5 starts from k = 10, kGrad 4,
-    kPhase 2): the single-intent prompts of the acceptance suite, nudges scaled by 0.25, 0.5,
-    0.75 and 1 (codes and topo off), 96×96, scale 16, seeds 1–3, 8 frames × 8 steps, edits
-    on frames 1–7. A pair of scales is ordered when the larger nudge has the larger
-    faithfulness.
-
-    - ``kPhase`` is negative. The phase lag ``α = γα·P`` adds about ``−Kbase·ΣK·sin α`` to a
-      synchronised patch's frequency (lattice-reference.md §6), so a positive P makes the
-      patch's phase drift *down*; with ``kPhase = +2`` "raise phase" and "lower phase"
-      scored −0.52…−0.63 at full nudge (0/36 pairs), with ``−2`` +0.54…+0.61 (36/36).
-    - ``kGrad = kEnt``: entropyRate is gradPhi/π (pat-tokens.md §3), so the drive per unit
-      of phase gradient is the same whichever name the prompt uses. With ``kGrad 4`` the
-      gradient prompts scored only 0.018…0.074 at full nudge; with 10, 0.080…0.322.
-    - kRho = kEnt = kA = kAttn = 10 as the spec starts: every other prompt orders 18/18.
-
-    Result: pairwise accuracy 1.000 (180/180), whole-group 1.000 (30/30); faithfulness at
-    full nudge ≥ 0.07 for every prompt (the spec's start constants: 0.800, 144/180). Over a
-    run of only 24 steps (6 frames × 4) the entropy and gradient prompts stay unordered
-    whatever the constants (these: 0.839, 151/180; the start: 0.633, 114/180; k up to 40:
-    ≤ 0.86), and 32 steps (16 × 2) reach just 0.900: for the first ~30 steps from the
-    initial state entropyRate is on a plateau (mean 0.205 → 0.209), so there is no decay for coupling to
-    speed up or slow down; from ~48 steps on every prompt orders.
+    Why these channels (measured with bench/calibrate_delta.py on the training set
+    tests/data/edit_study/train.json: 96×96, scale 16, seeds 1–3, 8 frames × 8 steps, edits
+    on frames 1–7; heuristic mean faithfulness per kind):
+    - ``kPhase`` is negative: a positive lag makes a synchronised patch's phase drift down
+      (+2: "raise phase" −0.52…−0.63; −2: +0.54…+0.61). −6 rather than −2: the heuristic
+      effect over the seed-to-seed spread of a region's phase goes 0.27 → 0.82 and the
+      mean EditReward 0.536 → 0.890 (−10: 1.15, but more drift, reward 0.885); the strongest
+      in-bounds nudge (π/4) then turns a region's phase by more than a full turn.
+    - ``kGrad = kEnt``: entropyRate is gradPhi/π, so both names get the same drive. 20
+      rather than 10: gradient effect/spread 1.06 → 2.27, entropy 2.74 → 3.75, EditReward
+      0.145 → 0.274 and 0.185 → 0.224; the step-scale ordering stays 180/180.
+    - energy: the step has no energy input without the wind term (not modelled), but
+      energy grows with ``sin(φS − θ) + ½ sin(φH − θ)``: slowing the field against its
+      surface layers (a positive lag) raises it. kEnergy 6 → 0.249, 10 → 0.378, 16 → 0.525
+      (−6: −0.27, the sign checks out).
+    - curvature: coupling up smooths (kKappa), a checkerboard lag roughens (kRough): 0.884.
+    - chirality: the azimuthal lag, one cut, weight 1 to half a patch from the centre and 0
+      from ¾ (the opposite defect lands at the patch edge or outside): 0.185 [0.155, 0.215],
+      EditReward +0.057, drift 0.128 (kChir 2). Measured alternatives: weight 1 to one
+      patch, 0 from 1.5 (kChir 1: 0.172, reward −0.143, drift 0.315; 1.5: 0.207; 2: 0.184;
+      without the coupling term kChirK: 0.144); ½–1 patch (kChir 1: 0.159, 1.5: 0.221,
+      3: 0.231 but interval [−0.006, 0.467]); ¾–1 (0.168); four or eight cuts per centre,
+      which wind faster, did no better on the whole-lattice reversal share (0.07–0.23
+      reversed against 0.54–0.76 kept). A flip of the whole grid does not steer (score 0
+      under every design): it has no outside to put the opposite defects in.
+    - arousal/valence (frame-wide): coupling down raises arousal and lowers valence
+      (kAffect 10: 0.538 / 0.300; 20: 0.639 / 0.372).
+    - kRho = kA = kAttn = 10 as the spec starts (kRho 20 moves rho only 0.050 → 0.053:
+      the coupling factor saturates at tanh 1).
+    Held-out figures (heldout.json): bench/edit_authority.py and the README.
     """
 
     kRho: float = 10.0
-    kEnt: float = 10.0
-    kGrad: float = 10.0
+    kEnt: float = 20.0
+    kGrad: float = 20.0
     kA: float = 10.0
     kAttn: float = 10.0
-    kPhase: float = -2.0
+    kPhase: float = -6.0
+    kEnergy: float = 16.0
+    kKappa: float = 10.0
+    kRough: float = 4.0
+    kChir: float = 2.0
+    kChirK: float = 1.0
+    kAffect: float = 10.0
 
     def to_record(self) -> dict[str, float]:
         return {k: float(v) for k, v in asdict(self).items()}

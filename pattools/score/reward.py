@@ -6,8 +6,10 @@ evaluation window (frames × tokens × features, ``pattools.score.features``), t
 intents' token masks and the background mask:
 
 - ``effect_i = mean_{p∈R_i, t}(f_E − f_B)``, ``faith_i = tanh(sign_i·effect_i / s_f)``;
-  a flip intent scores the mean over patch-frames of R_i with non-zero base chirality
-  of ``−chir_E·chir_B`` (1 flipped, 0 lost, −1 kept; 0 when there are none);
+- a flip intent is scored relative to the base and to chaos (``flip_effect``): over
+  patch-frames whose base chirality is non-zero, the share reversed (``chir_E = −chir_B``)
+  in R_i minus the same share in the background over the same frames; so an unchanged
+  lattice scores 0 and a scrambled one about 0, a clean flip of R_i near 1;
 - faithfulness = mean of faith_i (0 without intents);
 - ``drift = mean_{p∈background, t, f} |f_E − f_B| / s_f`` over the drift features
   (0 with an empty background);
@@ -90,6 +92,33 @@ def background_mask(masks: list[np.ndarray], dilate, halo: int, fallback: np.nda
     return ~covered
 
 
+def _reversed_share(cb: np.ndarray, ce: np.ndarray) -> tuple[int, float, float]:
+    """(live patch-frames, reversed share, kept share) over patch-frames with cb ≠ 0."""
+    live = cb != 0
+    n = int(live.sum())
+    if not n:
+        return 0, 0.0, 0.0
+    return n, float(np.mean(ce[live] == -cb[live])), float(np.mean(ce[live] == cb[live]))
+
+
+def flip_effect(base: np.ndarray, edited: np.ndarray, mask: np.ndarray, background: np.ndarray) -> tuple[int, float]:
+    """(samples, effect) of a flip intent over region ``mask`` (chirality int[frames, tokens]).
+
+    effect = reversed share in the region − reversed share in the background (same frames).
+    A region that covers the whole grid has no background to compare with; chaos is then
+    judged inside the region: a scrambled lattice reverses about as many patches as it keeps,
+    so the effect is ``max(0, reversed − kept)`` (0 unchanged, ≈ 0 scrambled, 1 clean flip).
+    """
+    n, reversed_share, kept_share = _reversed_share(base[:, mask], edited[:, mask])
+    if not n:
+        return 0, 0.0
+    bg = background & ~mask
+    nb, bg_reversed, _ = _reversed_share(base[:, bg], edited[:, bg])
+    if nb:
+        return n, reversed_share - bg_reversed
+    return n, max(0.0, reversed_share - kept_share)
+
+
 def edit_reward(
     base: FeatureCube,
     edited: FeatureCube,
@@ -108,14 +137,8 @@ def edit_reward(
         score = IntentScore(intent, name, FEATURES[name][2], int(mask.sum()), int(mask.sum()) * base.frames)
         if not null:
             if intent.verb == "flip":
-                cb = base.chirality[:, mask]
-                ce = edited.chirality[:, mask]
-                live = cb != 0
-                score.samples = int(live.sum())
-                score.feature = "chirality"
-                score.scale = 1.0
-                if score.samples:
-                    score.effect = float(np.mean(-(ce[live] * cb[live]).astype(np.float64)))
+                score.feature, score.scale = "chirality", 1.0
+                score.samples, score.effect = flip_effect(base.chirality, edited.chirality, mask, background)
                 score.faithfulness = score.effect
             else:
                 j = SCORED_FEATURES.index(name)
