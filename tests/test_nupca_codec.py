@@ -87,7 +87,8 @@ def test_no_infinity_in_records():
         ({"D": 8, "B": 9}, "expected B <= D"),
         ({"D": 1024, "B": 256, "L_work_max": 48}, "L_work_max 48 cannot hold the anchors' total cost 52.2"),
         ({"D": 8, "B": 2, "force_block_anchors": True, "N_max": 2}, "N_max 2 cannot hold the 3 anchors"),
-        ({"D": 8, "B": 2, "lr_expert": -1}, "config.lr_expert: expected number >= 0"),
+        ({"D": 8, "B": 2, "rls_forget": 1.5}, "config.rls_forget: expected number <= 1"),
+            ({"D": 8, "B": 2, "lr_expert": 0.01}, "unknown key 'lr_expert'"),  # gone with the LMS rule
         ({"D": 8, "B": 2, "fovea_use_age": 1}, "expected boolean"),
     ],
 )
