@@ -1,4 +1,4 @@
-"""NUPCA kernels (pattools.kernels.nupca, nupca_rest) against plain-Python twins."""
+"""NUPCA kernels (pattools.kernels.nupca, nupca_experts, nupca_rest) against plain-Python twins."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pattools.kernels import nupca as K
+from pattools.kernels import nupca_experts as KE
 from pattools.kernels import nupca_rest as KR
 from pattools.nupca.config import config_from_dict
 from pattools.nupca.experts import ExpertLibrary, init_library, new_node
@@ -78,7 +79,7 @@ def test_fuse_rows_is_precision_weighted_mean(seed, count):
     rows = np.sort(rng.choice(lib.size, size=min(count, lib.size), replace=False)).astype(np.int64)
     x, u = rng.normal(size=24), rng.normal(size=24)
     scale = rng.uniform(0, 50, size=24)  # large enough that the relative floor binds on some dims
-    yhat, prec = K.fuse_rows(rows, x, u, *lib_args(lib), lib.var, scale, 1e-3)
+    yhat, prec = KE.fuse_rows(rows, x, u, *lib_args(lib), lib.var, scale, 1e-3)
     want_y, want_p = twin_fuse(lib, rows, x, u, scale, 1e-3)
     np.testing.assert_allclose(yhat, want_y, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(prec, want_p, rtol=1e-12)
@@ -92,7 +93,7 @@ def test_predict_rows_matches_nodes():
     rng = np.random.default_rng(4)
     x, u = rng.normal(size=24), rng.normal(size=24)
     rows = np.arange(lib.size, dtype=np.int64)
-    mu = K.predict_rows(rows, x, u, *lib_args(lib))
+    mu = KE.predict_rows(rows, x, u, *lib_args(lib))
     want = np.concatenate([lib.node(int(r)).predict(x, u) for r in rows])
     np.testing.assert_allclose(mu, want, rtol=1e-12, atol=1e-12)
 
@@ -202,7 +203,7 @@ def test_learn_rows_matches_twin(seed, permit, theta):
     for library in (lib, twin):
         library.n_updates[:] = np.random.default_rng(seed).integers(0, 4, size=lib.size)
     for _ in range(3):  # repeated steps exercise P after its first update
-        status, errors = K.learn_rows(
+        status, errors = KE.learn_rows(
             rows, x_in, u, gap, y, observed, observed_prev, scale, *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr,
             lib.p, lib.p0, lib.n_updates, lib.n_obs, lib.pi, permit, 0.95, 2.0, False, False, 0.1, theta, 2, 0.05,
             False, 0.0, False, 1.0)
@@ -226,7 +227,7 @@ def test_rls_is_scale_free():
         rows = np.arange(1, 7, dtype=np.int64)  # the block nodes
         ones = np.ones(24, dtype=np.uint8)
         for t in range(1, 40):
-            K.learn_rows(rows, xs[t - 1] * unit, np.zeros(24), np.ones(24), xs[t] * unit, ones, ones,
+            KE.learn_rows(rows, xs[t - 1] * unit, np.zeros(24), np.ones(24), xs[t] * unit, ones, ones,
                          np.full(24, unit), *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr, lib.p, lib.p0,
                          lib.n_updates, lib.n_obs, lib.pi, True, 0.99, 1.0, False, False, 0.1, 3.0, 10, 0.05, False, 0.0,
                          False, 1.0)

@@ -15,7 +15,7 @@ on the dims it both reads and predicts, b = 0). A full node learns W (and b when
 update); a diagonal node (the global anchor) keeps gain 1 and learns, per output dim, a
 gain ``vel`` on the agent's velocity estimate u_k (``mu_k = x_k + vel_k·u_k``) by scalar
 RLS (``vel_p``). Both rules are invariant to the data's scale. Hot loops (prediction, fusion, learning) are kernels over these
-arrays (``pattools.kernels.nupca``); structural edits (REST) go through the per-node
+arrays (``pattools.kernels.nupca_experts``); structural edits (REST) go through the per-node
 ``Node`` view and rebuild the arrays, which is rare.
 
 Per node (row r): ``ids[r]``; output dims ``out_idx[out_ptr[r]:out_ptr[r+1]]`` (the

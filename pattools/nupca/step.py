@@ -24,6 +24,7 @@ import numpy as np
 
 from pattools.errors import DataError
 from pattools.kernels import nupca as K
+from pattools.kernels import nupca_experts as KE
 from pattools.nupca import rest as rest_edits
 from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
 from pattools.nupca.observation import Control, Observation
@@ -162,7 +163,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     innovation_mean_abs = float(np.mean(np.abs(innovation))) if dim else 0.0
     prior_obs_mae = float(np.mean(np.abs(err[obs_idx]))) if n_obs else None
     velocity_prev = state.velocity.copy()
-    persistence_sum, gap = K.track_dims(obs_idx, obs_vals, t, state.seen_value, state.seen_step, state.velocity,
+    persistence_sum, gap = KE.track_dims(obs_idx, obs_vals, t, state.seen_value, state.seen_step, state.velocity,
                                         state.change_scale, config.scale_ema)
     persistence_mae = persistence_sum / n_obs if n_obs else None
     full_prior_mae = None
@@ -216,7 +217,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
 
     # learning (decisions 2, 3 revised, 13)
     permit = permit_param(config, control, rest_t)
-    status, _errors = K.learn_rows(
+    status, _errors = KE.learn_rows(
         rows, x_prev, velocity_prev, gap, x_t, observed, observed_prev, state.change_scale, library.out_ptr, library.out_idx,
         library.in_ptr, library.in_idx, library.w_ptr, library.w, library.diag, library.bias, library.vel,
         library.vel_p, library.var, library.p_ptr, library.p, library.p0, library.n_updates, library.n_obs,
@@ -231,7 +232,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
         rest_edits.propose(state, rows, seen)
 
     # (9) prediction for t+1: fusion over A_t, then Complete in prediction mode
-    yhat, precision = K.fuse_rows(
+    yhat, precision = KE.fuse_rows(
         rows, x_t, state.velocity, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx,
         library.w_ptr, library.w, library.diag, library.bias, library.vel, library.var, state.change_scale,
         config.sigma_floor,
