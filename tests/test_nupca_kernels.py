@@ -228,9 +228,9 @@ def test_rls_is_scale_free():
         ones = np.ones(24, dtype=np.uint8)
         for t in range(1, 40):
             KE.learn_rows(rows, xs[t - 1] * unit, np.zeros(24), np.ones(24), xs[t] * unit, ones, ones,
-                         np.full(24, unit), *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr, lib.p, lib.p0,
-                         lib.n_updates, lib.n_obs, lib.pi, True, 0.99, 1.0, False, False, 0.1, 3.0, 10, 0.05, False, 0.0,
-                         False, 1.0)
+                          np.full(24, unit), *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr, lib.p, lib.p0,
+                          lib.n_updates, lib.n_obs, lib.pi, True, 0.99, 1.0, False, False, 0.1, 3.0, 10, 0.05,
+                          False, 0.0, False, 1.0)
         assert lib.n_updates[rows].min() == 39  # the scale-free responsibility kept every node learning
         results.append(lib.w - w_start)
     assert np.abs(results[1]).max() > 0.1

@@ -191,9 +191,9 @@ def _rls_full(r, z, eps, trained, in_ptr, w_ptr, w, bias, out_ptr, p_ptr, p, p0,
 
 @kernel
 def learn_rows(
-    rows, x_in, u_in, gap, y, observed, observed_prev, scale, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, vel,
-    vel_p, var, p_ptr, p, p0, n_updates, n_obs, pi, permit, forget, delta, learn_bias, from_rollouts, sigma_ema,
-    theta_learn,
+    rows, x_in, u_in, gap, y, observed, observed_prev, scale, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag,
+    bias, vel, vel_p, var, p_ptr, p, p0, n_updates, n_obs, pi, permit, forget, delta, learn_bias, from_rollouts,
+    sigma_ema, theta_learn,
     warmup, reliability_rate, active_only, active_threshold, weight_by_value, value_power,
 ):
     """Responsibility, reliability, variance and one RLS step per working-set row

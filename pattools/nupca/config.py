@@ -13,9 +13,10 @@ node is responsible while its error on its observed dims is at most ``theta_lear
 their running one-step change, an EMA at rate ``scale_ema``); the rule is recursive least
 squares with forgetting factor ``rls_forget`` whose first ``P`` is ``I / (rls_delta ·
 mean z²)`` over the node's first input ``z`` (a prior toward persistence worth
-``rls_delta`` samples; 30 by default, so a node leaves persistence only on steady evidence), so nothing depends on the data's units; ``sigma_floor`` bounds a
-node's standard deviation from below relative to that same running change. §1b's
-``lr_expert`` is gone with the LMS step.
+``rls_delta`` samples; 30 by default, so a node leaves persistence only on steady
+evidence), so nothing depends on the data's units; ``sigma_floor`` bounds a node's
+standard deviation from below relative to that same running change. §1b's ``lr_expert``
+is gone with the LMS step.
 
 Keys of §1b that belong to out-of-scope parts (budget/rollout/action, macrostate, multi-
 world, motion probes, context gist, coverage debts, transport search) are not accepted.

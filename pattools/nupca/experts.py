@@ -14,18 +14,20 @@ on the dims it both reads and predicts, b = 0). A full node learns W (and b when
 ``P`` over its input (``(|in| + bias)²`` values, lazily scaled to the data at the first
 update); a diagonal node (the global anchor) keeps gain 1 and learns, per output dim, a
 gain ``vel`` on the agent's velocity estimate u_k (``mu_k = x_k + vel_k·u_k``) by scalar
-RLS (``vel_p``). Both rules are invariant to the data's scale. Hot loops (prediction, fusion, learning) are kernels over these
-arrays (``pattools.kernels.nupca_experts``); structural edits (REST) go through the per-node
+RLS (``vel_p``); full nodes learn such gains too. Both rules are invariant to the data's
+scale. Hot loops (prediction, fusion, learning) are kernels over these arrays
+(``pattools.kernels.nupca_experts``); structural edits (REST) go through the per-node
 ``Node`` view and rebuild the arrays, which is rare.
 
 Per node (row r): ``ids[r]``; output dims ``out_idx[out_ptr[r]:out_ptr[r+1]]`` (the
 mask's support, sorted); input dims ``in_idx[in_ptr[r]:in_ptr[r+1]]`` (the input mask;
 the mask itself when none); weights ``w[w_ptr[r]:w_ptr[r+1]]`` (row-major |out|×|in|, or
-|out| gains when ``diag[r]``); ``bias``, ``var`` (Σ's diagonal), ``vel`` and ``vel_p`` aligned with
-``out_idx``; the RLS matrices ``p[p_ptr[r]:p_ptr[r+1]]`` (row-major, empty for diagonal
-nodes) and their initial scale ``p0`` (0 until the first update); reliability ``pi``; load cost ``cost``; ``anchor``; footprint block
-(``-1`` if the mask spans blocks); created / last-active steps; update count; variance sample count ``n_obs``;
-last step's salience score (``score_valid`` says whether it exists); the activation log
+|out| gains when ``diag[r]``); ``bias``, ``var`` (Σ's diagonal), ``vel`` and ``vel_p``
+aligned with ``out_idx``; the RLS matrices ``p[p_ptr[r]:p_ptr[r+1]]`` (row-major, empty
+for diagonal nodes) and their initial scale ``p0`` (0 until the first update);
+reliability ``pi``; load cost ``cost``; ``anchor``; footprint block (``-1`` if the mask
+spans blocks); created / last-active steps; update count; variance sample count
+``n_obs``; last step's salience score (``score_valid`` says whether it exists); the activation log
 as a ring of ``(t, a)`` pairs. DAG edges are a sorted ``(parent id, child id)`` list.
 """
 

@@ -218,13 +218,13 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     # learning (decisions 2, 3 revised, 13)
     permit = permit_param(config, control, rest_t)
     status, _errors = KE.learn_rows(
-        rows, x_prev, velocity_prev, gap, x_t, observed, observed_prev, state.change_scale, library.out_ptr, library.out_idx,
-        library.in_ptr, library.in_idx, library.w_ptr, library.w, library.diag, library.bias, library.vel,
-        library.vel_p, library.var, library.p_ptr, library.p, library.p0, library.n_updates, library.n_obs,
-        library.pi, permit, config.rls_forget, config.rls_delta, config.learn_bias,
-        config.learn_from_rollouts, config.sigma_ema,
-        config.theta_learn, config.learn_warmup, config.reliability_rate, config.train_active_only,
-        config.train_active_threshold, config.train_weight_by_value, config.train_value_power,
+        rows, x_prev, velocity_prev, gap, x_t, observed, observed_prev, state.change_scale, library.out_ptr,
+        library.out_idx, library.in_ptr, library.in_idx, library.w_ptr, library.w, library.diag, library.bias,
+        library.vel, library.vel_p, library.var, library.p_ptr, library.p, library.p0, library.n_updates,
+        library.n_obs, library.pi, permit, config.rls_forget, config.rls_delta, config.learn_bias,
+        config.learn_from_rollouts, config.sigma_ema, config.theta_learn, config.learn_warmup,
+        config.reliability_rate, config.train_active_only, config.train_active_threshold,
+        config.train_weight_by_value, config.train_value_power,
     )
     learned = library.ids[rows[status == 1]]
 
