@@ -128,6 +128,13 @@ def test_damaged_states_are_data_errors_not_crashes():
     assert "rest.queue.kind" in str(corrupt(["rest", "queue", "kind"], {"dtype": "int64", "shape": [1], "data": [7]}))
     err = corrupt(["buffer", "x_last"], {"dtype": "float64", "shape": [48], "data": b"\x00" * 7})
     assert "expected 384 bytes" in str(err)
+    # the learning state of version 2
+    assert "library.p_ptr" in str(corrupt(["library", "p_ptr", "data"], lambda d: d[:-1] + [d[-1] + 1]))
+    assert "library.p.data" in str(corrupt(["library", "p", "data"], lambda d: d + [0.0]))
+    assert "library.vel_p" in str(corrupt(["library", "vel_p", "data"], lambda d: [-1.0] + d[1:]))
+    assert "seen.step" in str(corrupt(["seen", "step", "data"], lambda d: [30] + d[1:]))
+    assert "seen.scale" in str(corrupt(["seen", "scale", "data"], lambda d: [-0.5] + d[1:]))
+    assert "version 1 is not supported" in str(corrupt(["version"], 1))
 
 
 def test_observation_records():
