@@ -142,10 +142,44 @@ def test_bad_state_and_config_files(tmp_path):
     assert code == 1 and "conflicts with --init" in err
 
 
+def test_state_of_the_previous_version_is_refused_in_one_line():
+    """tests/data/nupca/state-v1.jsonl: ``nupca-step --init 8,2`` of the version before
+    persistence-initialised, RLS-trained experts."""
+    old = DATA / "nupca" / "state-v1.jsonl"
+    for validate in ("--validate", "--no-validate"):
+        code, out, err = in_process(["--state", str(old), validate], observations(2, 8))
+        assert code == 1 and out == b"" and err.count("\n") == 1
+        assert "NUPCA_STATE version 1 is not supported" in err and "version 2" in err
+
+
+def test_synthetic_stream_teaches_the_agent_and_reruns_are_identical(tmp_path):
+    """The documented walk-through: a synthetic observation stream into a fresh state; the
+    traces carry persistence_mae, the prior ends far below it, and a rerun is byte-identical."""
+    outputs = []
+    for name in ("a", "b"):
+        state = tmp_path / f"{name}.cbor"
+        result = shell(f"nupca-step --init 32,8 > {state} && nupca-step --synthetic rotations,32,8,400,3 "
+                       f"| nupca-step --state {state} --format jsonl")
+        assert result.returncode == 0, result.stderr
+        outputs.append((result.stdout, state.read_bytes()))
+    assert outputs[0] == outputs[1]
+    traces = [json.loads(line) for line in outputs[0][0].decode().splitlines()]
+    assert [t["t"] for t in traces] == list(range(400))
+    assert all(t["persistence_mae"] is not None for t in traces)
+    tail = traces[-100:]
+    assert sum(t["prior_obs_mae"] for t in tail) < sum(t["persistence_mae"] for t in tail) / 100
+    code, a, _ = in_process(["--synthetic", "ar1,16,4,5,9"])
+    code2, b, _ = in_process(["--synthetic", "ar1,16,4,5,9"])
+    assert code == code2 == 0 and a == b and len(values(a)) == 5
+    assert values(a)[0]["kind"] == "NUPCA_OBS"
+
+
 @pytest.mark.parametrize(
     "argv",
     [[], ["--init", "16"], ["--init", "0,4"], ["--init", "16,4", "--from-pat"], ["--state", "s", "--init", "4,2"],
-     ["--state", "s.cbor", "--config", "c.json"], ["--rest-every", "0", "--from-pat"]],
+     ["--state", "s.cbor", "--config", "c.json"], ["--rest-every", "0", "--from-pat"],
+     ["--synthetic", "spirals,8,2,3"], ["--synthetic", "ar1,8,2"], ["--synthetic", "ar1,8,9,3"],
+     ["--synthetic", "ar1,8,2,3", "--from-pat"], ["--synthetic", "ar1,8,2,3", "--init", "8,2"]],
 )
 def test_usage_errors_exit_2(argv):
     code, out, err = in_process(argv)

@@ -87,7 +87,8 @@ def test_no_infinity_in_records():
         ({"D": 8, "B": 9}, "expected B <= D"),
         ({"D": 1024, "B": 256, "L_work_max": 48}, "L_work_max 48 cannot hold the anchors' total cost 52.2"),
         ({"D": 8, "B": 2, "force_block_anchors": True, "N_max": 2}, "N_max 2 cannot hold the 3 anchors"),
-        ({"D": 8, "B": 2, "lr_expert": -1}, "config.lr_expert: expected number >= 0"),
+        ({"D": 8, "B": 2, "rls_forget": 1.5}, "config.rls_forget: expected number <= 1"),
+            ({"D": 8, "B": 2, "lr_expert": 0.01}, "unknown key 'lr_expert'"),  # gone with the LMS rule
         ({"D": 8, "B": 2, "fovea_use_age": 1}, "expected boolean"),
     ],
 )
@@ -127,6 +128,13 @@ def test_damaged_states_are_data_errors_not_crashes():
     assert "rest.queue.kind" in str(corrupt(["rest", "queue", "kind"], {"dtype": "int64", "shape": [1], "data": [7]}))
     err = corrupt(["buffer", "x_last"], {"dtype": "float64", "shape": [48], "data": b"\x00" * 7})
     assert "expected 384 bytes" in str(err)
+    # the learning state of version 2
+    assert "library.p_ptr" in str(corrupt(["library", "p_ptr", "data"], lambda d: d[:-1] + [d[-1] + 1]))
+    assert "library.p.data" in str(corrupt(["library", "p", "data"], lambda d: d + [0.0]))
+    assert "library.vel_p" in str(corrupt(["library", "vel_p", "data"], lambda d: [-1.0] + d[1:]))
+    assert "seen.step" in str(corrupt(["seen", "step", "data"], lambda d: [30] + d[1:]))
+    assert "seen.scale" in str(corrupt(["seen", "scale", "data"], lambda d: [-0.5] + d[1:]))
+    assert "version 1 is not supported" in str(corrupt(["version"], 1))
 
 
 def test_observation_records():

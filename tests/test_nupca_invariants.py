@@ -29,8 +29,10 @@ def random_config(rng: np.random.Generator, heavy: bool = False) -> dict:
         "coverage_cap_G": int(rng.integers(0, 12)),
         "N_max": int(rng.integers(2, 10)),
         "max_candidates": int(rng.integers(0, 6)),
-        "theta_learn": float(rng.uniform(0.05, 2.0)),
-        "lr_expert": float(rng.uniform(0.0, 0.05)),  # larger rates can diverge on random observations (a reported data error)
+        "theta_learn": float(rng.uniform(0.05, 5.0)),
+        "rls_forget": float(rng.uniform(0.9, 1.0)),
+        "rls_delta": float(rng.uniform(0.1, 50.0)),
+        "learn_bias": bool(rng.integers(0, 2)),
         "transport_span_blocks": int(rng.integers(0, 2)),
         "must_include_observed": bool(rng.integers(0, 2)),
         "working_set_linger_steps": int(rng.integers(0, 3)),
@@ -84,6 +86,7 @@ def test_step_invariants(seed):
     state, rng = random_state(seed)
     config = state.config
     cached_prior, _ = prior_from_cache(state)
+    last_seen = state.seen_value.copy()
     obs = random_obs(rng, state.D)
     trace = step(state, obs, full=True)
     partition = state.partition
@@ -116,8 +119,11 @@ def test_step_invariants(seed):
     if trace.observed.shape[0]:
         errors = np.abs(trace.x_t[on] - trace.prior[on])
         assert trace.prior_obs_mae == np.mean(errors)
+        # the free baseline: last-seen persistence on the same dims
+        np.testing.assert_allclose(trace.persistence_mae, np.mean(np.abs(trace.x_t[on] - last_seen[on])), rtol=1e-12)
+        assert np.array_equal(state.seen_value[on], trace.x_t[on]) and np.all(state.seen_step[on] == state.t - 1)
     else:
-        assert trace.prior_obs_mae is None
+        assert trace.prior_obs_mae is None and trace.persistence_mae is None
     assert trace.innovation_mean_abs == np.mean(np.abs(trace.x_t - trace.prior))
 
 
@@ -131,9 +137,10 @@ def test_fusion_is_precision_weighted_mean_of_the_working_set(seed):
     acc = np.zeros(state.D)
     for node_id in state.active.tolist():
         node = library.node(library.row_of(node_id))
-        lam = 1.0 / np.maximum(node.var, state.config.sigma_floor)
+        floor = (state.config.sigma_floor * state.change_scale[node.out]) ** 2
+        lam = 1.0 / np.maximum(np.maximum(node.var, floor), 1e-300)
         np.add.at(prec, node.out, lam)
-        np.add.at(acc, node.out, lam * node.predict(trace.x_t))
+        np.add.at(acc, node.out, lam * node.predict(trace.x_t, state.velocity))
     covered = prec > 0
     np.testing.assert_allclose(trace.yhat_precision, prec, rtol=1e-12)
     np.testing.assert_allclose(trace.yhat[covered], acc[covered] / prec[covered], rtol=1e-9, atol=1e-12)

@@ -1,4 +1,4 @@
-"""NUPCA kernels (pattools.kernels.nupca, nupca_rest) against plain-Python twins."""
+"""NUPCA kernels (pattools.kernels.nupca, nupca_experts, nupca_rest) against plain-Python twins."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pattools.kernels import nupca as K
+from pattools.kernels import nupca_experts as KE
 from pattools.kernels import nupca_rest as KR
 from pattools.nupca.config import config_from_dict
-from pattools.nupca.experts import ExpertLibrary, new_node
+from pattools.nupca.experts import ExpertLibrary, init_library, new_node
 from pattools.nupca.blocks import build_blocks
 
 SETTINGS = settings(max_examples=30, deadline=None)
@@ -38,29 +39,30 @@ def random_library(seed: int, dim: int = 24, blocks: int = 6, extra: int = 5) ->
         node.W = rng.normal(size=node.W.shape)
         node.bias = rng.normal(size=node.bias.shape)
         node.var = rng.uniform(1e-4, 2.0, size=node.var.shape)
+        node.vel = rng.normal(size=node.vel.shape)
         node.pi = float(rng.uniform(0, 1))
     return ExpertLibrary.from_nodes(nodes, np.zeros((0, 2), dtype=np.int64), len(nodes), 8)
 
 
 def lib_args(lib: ExpertLibrary):
-    return (lib.out_ptr, lib.out_idx, lib.in_ptr, lib.in_idx, lib.w_ptr, lib.w, lib.diag, lib.bias)
+    return (lib.out_ptr, lib.out_idx, lib.in_ptr, lib.in_idx, lib.w_ptr, lib.w, lib.diag, lib.bias, lib.vel)
 
 
 # ------------------------------------------------------------------ twins
 
 
-def twin_predict(lib: ExpertLibrary, row: int, x: np.ndarray) -> np.ndarray:
-    return lib.node(row).predict(x)
+def twin_precision(var, scale, floor):
+    return 1.0 / max(var, (floor * scale) ** 2, 1e-300)
 
 
-def twin_fuse(lib, rows, x, floor):
+def twin_fuse(lib, rows, x, u, scale, floor):
     prec = np.zeros(x.shape[0])
     acc = np.zeros(x.shape[0])
     for r in rows:
         node = lib.node(int(r))
-        mu = node.predict(x)
+        mu = node.predict(x, u)
         for pos, k in enumerate(node.out):
-            lam = 1.0 / max(node.var[pos], floor)
+            lam = twin_precision(node.var[pos], scale[k], floor)
             prec[k] += lam
             acc[k] += lam * mu[pos]
     yhat = x.copy()
@@ -75,9 +77,10 @@ def test_fuse_rows_is_precision_weighted_mean(seed, count):
     lib = random_library(seed)
     rng = np.random.default_rng(seed + 1)
     rows = np.sort(rng.choice(lib.size, size=min(count, lib.size), replace=False)).astype(np.int64)
-    x = rng.normal(size=24)
-    yhat, prec = K.fuse_rows(rows, x, *lib_args(lib), lib.var, 1e-3)
-    want_y, want_p = twin_fuse(lib, rows, x, 1e-3)
+    x, u = rng.normal(size=24), rng.normal(size=24)
+    scale = rng.uniform(0, 50, size=24)  # large enough that the relative floor binds on some dims
+    yhat, prec = KE.fuse_rows(rows, x, u, *lib_args(lib), lib.var, scale, 1e-3)
+    want_y, want_p = twin_fuse(lib, rows, x, u, scale, 1e-3)
     np.testing.assert_allclose(yhat, want_y, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(prec, want_p, rtol=1e-12)
     uncovered = want_p == 0
@@ -87,52 +90,101 @@ def test_fuse_rows_is_precision_weighted_mean(seed, count):
 
 def test_predict_rows_matches_nodes():
     lib = random_library(3)
-    x = np.random.default_rng(4).normal(size=24)
+    rng = np.random.default_rng(4)
+    x, u = rng.normal(size=24), rng.normal(size=24)
     rows = np.arange(lib.size, dtype=np.int64)
-    mu = K.predict_rows(rows, x, *lib_args(lib))
-    want = np.concatenate([twin_predict(lib, r, x) for r in rows])
+    mu = KE.predict_rows(rows, x, u, *lib_args(lib))
+    want = np.concatenate([lib.node(int(r)).predict(x, u) for r in rows])
     np.testing.assert_allclose(mu, want, rtol=1e-12, atol=1e-12)
 
 
-def twin_learn(lib, rows, x_in, y, observed, permit, lr, alpha, theta, warmup, rate):
+def test_new_nodes_predict_persistence():
+    """Decision 3 (revised): before any learning every node predicts x on its dims."""
+    config = config_from_dict({"D": 24, "B": 6, "transport_span_blocks": 1})
+    state_lib = init_library(config, build_blocks(config))
+    x = np.random.default_rng(0).normal(size=24) * 1e3
+    for row in range(state_lib.size):
+        node = state_lib.node(row)
+        np.testing.assert_array_equal(node.predict(x, np.ones(24)), x[node.out])
+
+
+def twin_rls_velocity(lib, o, z, e, forget, delta):
+    if z == 0.0:
+        return
+    if lib.vel_p[o] == 0.0:
+        lib.vel_p[o] = 1.0 / (delta * z * z)
+    pz = lib.vel_p[o] * z
+    gain = pz / (forget + z * pz)
+    lib.vel[o] += gain * e
+    left = lib.vel_p[o] - gain * pz
+    if left * z * z < 1e6 / delta:
+        left /= forget
+    lib.vel_p[o] = max(left, 1e-300)
+
+
+def twin_learn(lib, rows, x_in, u, gap, y, observed, observed_prev, scale, permit, forget, delta, theta, warmup,
+               rate, alpha):
+    """The learning step of decision 3 (revised) in plain numpy, one row at a time."""
     status, errors = [], []
     for r in rows:
         node = lib.node(int(r))
+        o0 = int(lib.out_ptr[r])
         obs = observed[node.out].astype(bool)
         if not obs.any():
             status.append(0)
             errors.append(np.nan)
             continue
-        mu = node.predict(x_in)
-        err = float(np.mean(np.abs(y[node.out][obs] - mu[obs])))
+        mu = node.predict(x_in, u)
+        miss = y[node.out] - mu
+        err = float(np.mean(np.abs(miss[obs])))
         errors.append(err)
-        responsible = err <= theta or lib.n_updates[r] < warmup
+        responsible = err <= theta * float(np.mean(scale[node.out][obs])) or lib.n_updates[r] < warmup
         lib.pi[r] = (1 - rate) * lib.pi[r] + rate * (1.0 if responsible else 0.0)
-        if not responsible:
-            if permit:  # penalise, don't corrupt: only the variance learns the miss
-                o0 = lib.out_ptr[r]
+        if permit:
+            step = max(alpha, 1.0 / (lib.n_obs[r] + 1.0))
+            for pos in np.flatnonzero(obs):
+                lib.var[o0 + pos] = max((1 - step) * lib.var[o0 + pos] + step * miss[pos] ** 2, 1e-300)
+            lib.n_obs[r] += 1
+        if not responsible or not permit:
+            status.append(3 if not responsible else 2)
+            continue
+        if node.diag:
+            moved = False
+            for pos in np.flatnonzero(obs):
+                k = node.out[pos]
+                if u[k] * gap[k] != 0.0:
+                    twin_rls_velocity(lib, o0 + pos, u[k] * gap[k], miss[pos], forget, delta)
+                    moved = True
+        else:
+            moved, shrink = False, 1.0
+            z = x_in[node.inp]
+            if np.all(observed_prev[node.inp]):  # W learns only from observed inputs
+                shrink = 0.0
+                if lib.p0[r] > 0.0 or np.mean(z * z) > 0.0:
+                    m = z.shape[0]
+                    p_lo = int(lib.p_ptr[r])
+                    if lib.p0[r] == 0.0:
+                        lib.p0[r] = 1.0 / (delta * np.mean(z * z))
+                        lib.p[p_lo : p_lo + m * m] = (lib.p0[r] * np.eye(m)).ravel()
+                    P = lib.p[p_lo : p_lo + m * m].reshape(m, m)
+                    pz = P @ z
+                    denom = forget + z @ pz
+                    w0 = int(lib.w_ptr[r])
+                    W = lib.w[w0 : w0 + node.W.size].reshape(node.W.shape)
+                    W[obs] += np.outer(miss[obs], pz / denom)
+                    P -= np.outer(pz, pz) / denom
+                    if np.trace(P) < 1e6 * m * lib.p0[r]:
+                        P /= forget
+                    moved, shrink = True, forget / denom
+            if shrink > 0.0:  # then the velocity gains on what W left
                 for pos in np.flatnonzero(obs):
-                    miss = y[node.out[pos]] - mu[pos]
-                    lib.var[o0 + pos] = max((1 - alpha) * lib.var[o0 + pos] + alpha * miss**2, 1e-8)
-            status.append(3)
-            continue
-        if not permit:
-            status.append(2)
-            continue
-        eps = np.where(obs, y[node.out] - mu, 0.0)
-        o0, w0 = lib.out_ptr[r], lib.w_ptr[r]
-        n_out = node.out.shape[0]
-        for pos in np.flatnonzero(obs):
-            if node.diag:
-                lib.w[w0 + pos] += lr * eps[pos] * x_in[node.out[pos]]
-            else:
-                n_in = node.inp.shape[0]
-                lib.w[w0 + pos * n_in : w0 + (pos + 1) * n_in] += lr * eps[pos] * x_in[node.inp]
-            lib.bias[o0 + pos] += lr * eps[pos]
-            lib.var[o0 + pos] = max((1 - alpha) * lib.var[o0 + pos] + alpha * eps[pos] ** 2, 1e-8)
-        assert n_out > 0
-        lib.n_updates[r] += 1
-        status.append(1)
+                    k = node.out[pos]
+                    if u[k] * gap[k] != 0.0:
+                        twin_rls_velocity(lib, o0 + pos, u[k] * gap[k], miss[pos] * shrink, forget, delta)
+                        moved = True
+        if moved:
+            lib.n_updates[r] += 1
+        status.append(1 if moved else 2)
     return np.array(status), np.array(errors)
 
 
@@ -143,17 +195,47 @@ def test_learn_rows_matches_twin(seed, permit, theta):
     twin = random_library(seed)
     rng = np.random.default_rng(seed + 7)
     rows = np.sort(rng.choice(lib.size, size=6, replace=False)).astype(np.int64)
-    x_in, y = rng.normal(size=24), rng.normal(size=24)
+    x_in, u, y = rng.normal(size=24), rng.normal(size=24), rng.normal(size=24)
+    gap = rng.integers(0, 4, size=24).astype(np.float64)
+    scale = rng.uniform(0.0, 2.0, size=24)
     observed = (rng.uniform(size=24) < 0.5).astype(np.uint8)
-    lib.n_updates[:] = rng.integers(0, 4, size=lib.size)
-    twin.n_updates[:] = lib.n_updates
-    status, errors = K.learn_rows(rows, x_in, y, observed, *lib_args(lib), lib.var, lib.n_updates, lib.pi,
-                                  permit, 0.05, 0.1, theta, 2, 0.05, False, 0.0, False, 1.0)
-    want_s, want_e = twin_learn(twin, rows, x_in, y, observed, permit, 0.05, 0.1, theta, 2, 0.05)
-    assert status.tolist() == want_s.tolist()
-    np.testing.assert_allclose(errors, want_e, rtol=1e-12, equal_nan=True)
-    for name in ("w", "bias", "var", "pi", "n_updates"):
-        np.testing.assert_allclose(getattr(lib, name), getattr(twin, name), rtol=1e-12, atol=1e-14, err_msg=name)
+    observed_prev = (rng.uniform(size=24) < 0.9).astype(np.uint8)
+    for library in (lib, twin):
+        library.n_updates[:] = np.random.default_rng(seed).integers(0, 4, size=lib.size)
+    for _ in range(3):  # repeated steps exercise P after its first update
+        status, errors = KE.learn_rows(
+            rows, x_in, u, gap, y, observed, observed_prev, scale, *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr,
+            lib.p, lib.p0, lib.n_updates, lib.n_obs, lib.pi, permit, 0.95, 2.0, False, False, 0.1, theta, 2, 0.05,
+            False, 0.0, False, 1.0)
+        want_s, want_e = twin_learn(twin, rows, x_in, u, gap, y, observed, observed_prev, scale, permit, 0.95, 2.0,
+                                    theta, 2, 0.05, 0.1)
+        assert status.tolist() == want_s.tolist()
+        np.testing.assert_allclose(errors, want_e, rtol=1e-12, equal_nan=True)
+    for name in ("w", "bias", "vel", "vel_p", "var", "p", "p0", "pi", "n_updates", "n_obs"):
+        np.testing.assert_allclose(getattr(lib, name), getattr(twin, name), rtol=1e-9, atol=1e-12, err_msg=name)
+
+
+def test_rls_is_scale_free():
+    """The same stream in units 1e-6 and 1e6 times larger learns the same relative model."""
+    rng = np.random.default_rng(5)
+    xs = rng.normal(size=(40, 24))
+    results = []
+    config = config_from_dict({"D": 24, "B": 6})
+    for unit in (1e-6, 1.0, 1e6):
+        lib = init_library(config, build_blocks(config))
+        w_start = lib.w.copy()
+        rows = np.arange(1, 7, dtype=np.int64)  # the block nodes
+        ones = np.ones(24, dtype=np.uint8)
+        for t in range(1, 40):
+            KE.learn_rows(rows, xs[t - 1] * unit, np.zeros(24), np.ones(24), xs[t] * unit, ones, ones,
+                          np.full(24, unit), *lib_args(lib), lib.vel_p, lib.var, lib.p_ptr, lib.p, lib.p0,
+                          lib.n_updates, lib.n_obs, lib.pi, True, 0.99, 1.0, False, False, 0.1, 3.0, 10, 0.05,
+                          False, 0.0, False, 1.0)
+        assert lib.n_updates[rows].min() == 39  # the scale-free responsibility kept every node learning
+        results.append(lib.w - w_start)
+    assert np.abs(results[1]).max() > 0.1
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(results[2], results[1], rtol=1e-6, atol=1e-9)
 
 
 def test_node_relevance_twin():

@@ -12,6 +12,9 @@ NAME = "nupca-step"
 SUMMARY = ("Run the NUPCA3 agent: fovea selection, the single completion operator, working set, "
            "fusion, learning and REST edits, one step per observation.")
 EXAMPLES = (
+    "nupca-step --synthetic rotations,128,32,2000 > obs.cbor   # an observation stream to try",
+    "nupca-step --init 128,32 > state.cbor",
+    "nupca-step --state state.cbor --format jsonl < obs.cbor | jq '[.prior_obs_mae, .persistence_mae]'",
     "nupca-step --init 1024,256 > state.cbor",
     "nupca-step --state state.cbor < observations.cbor > trace.cbor",
     "nupca-step --state s0.cbor --state-out s1.cbor --rest-every 500 --checkpoint 100 obs.jsonl > trace.cbor",
@@ -25,7 +28,14 @@ NOTES = (
     "command exits 1. With --from-pat the input is PAT_FRAME records: one block per patch,\n"
     "14 features per token (cos/sin phi_gf, cos/sin 2·theta, gradPhi, kappa, rho, energy,\n"
     "entropyRate, arousal, valence, attnMean, attnVar, vortex); without --state the state is\n"
-    "made from the first frame (fovea budget ceil(patches/4) blocks unless --config sets it)."
+    "made from the first frame (fovea budget ceil(patches/4) blocks unless --config sets it).\n"
+    "Each trace carries prior_obs_mae (the agent's prior against the cue on O_t) beside\n"
+    "persistence_mae (each observed dim predicted by the value it had when last observed, 0\n"
+    "before its first observation): the agent earns its keep when the first is below the second.\n"
+    "--synthetic KIND,D,B,T[,SEED] writes T NUPCA_OBS records of a linear block environment:\n"
+    "rotations (x(t+1) = R_b x(t) per block, R_b a random rotation) or ar1 (x(t+1) = A_b x(t) + e,\n"
+    "A_b random with spectral radius 0.95, e ~ N(0, 0.01^2)); x(0) ~ U(-1, 1), every dim offered.\n"
+    "States of another version (1: before persistence-initialised, RLS-trained experts) are refused."
 )
 
 
@@ -39,6 +49,23 @@ def _dimensions(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected D,B (two positive integers), got {text!r}") from None
 
 
+def _synthetic(text: str) -> tuple[str, int, int, int, int]:
+    from pattools.nupca.synthetic import KINDS
+
+    parts = text.split(",")
+    usage = f"expected KIND,D,B,T[,SEED] with KIND one of {', '.join(KINDS)}, got {text!r}"
+    if len(parts) not in (4, 5) or parts[0] not in KINDS:
+        raise argparse.ArgumentTypeError(usage)
+    try:
+        dim, blocks, steps = (base.positive_int(p) for p in parts[1:4])
+        seed = int(parts[4]) if len(parts) == 5 else 0
+    except (argparse.ArgumentTypeError, ValueError):
+        raise argparse.ArgumentTypeError(usage) from None
+    if blocks > dim or seed < 0:
+        raise argparse.ArgumentTypeError(f"expected B <= D and SEED >= 0, got {text!r}")
+    return parts[0], dim, blocks, steps, seed
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = base.make_parser(NAME, SUMMARY, EXAMPLES, notes=NOTES)
     base.add_inputs(parser, help_text="observation stream (NUPCA_OBS, or PAT_FRAME with --from-pat; "
@@ -47,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--init", type=_dimensions, metavar="D,B",
                         help="write a fresh state with D dims in B blocks to stdout and exit")
     source.add_argument("--state", metavar="S", help="the state file to start from")
+    source.add_argument("--synthetic", type=_synthetic, metavar="KIND,D,B,T[,SEED]",
+                        help="write T observations of a synthetic environment (rotations or ar1) to stdout "
+                             "and exit")
     parser.add_argument("--config", metavar="C",
                         help="JSON configuration (keys of the agent; defaults otherwise) for --init, or for "
                              "the state --from-pat makes from the first frame")
@@ -70,6 +100,12 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.nupca import codec, runner
 
     fmt = base.output_format(options, streams)
+    if options.synthetic is not None:
+        if options.from_pat or options.state_out or options.config or options.inputs != ["-"]:
+            raise UsageError("--synthetic writes observations to stdout; it takes no inputs, --from-pat, "
+                             "--config or --state-out")
+        runner.write_synthetic(*options.synthetic, RecordWriter(streams.stdout, fmt))
+        return base.EXIT_OK
     if options.init is not None and (options.from_pat or options.state_out or options.inputs != ["-"]):
         raise UsageError("--init writes a state to stdout; it takes no inputs, --from-pat or --state-out")
     if options.init is None and options.state is None and not options.from_pat:

@@ -1,4 +1,4 @@
-"""NUPCA agent kernels: fovea choice, salience, working-set selection, fusion, learning.
+"""NUPCA agent kernels: fovea choice, salience, working-set selection, bookkeeping.
 
 Why: the agent step touches every block and every node each step (at D = 4096 there are
 1,025 nodes and 1,024 blocks) and the original spends 82 ms per step at D = 1024 on
@@ -9,9 +9,7 @@ a fixed order (rows in selection order, dims ascending) so every sum is bit-
 reproducible; nothing here is parallel (the working set is small and the order of a
 floating sum must not depend on threads).
 
-Library arrays (see experts.py): ``out_ptr/out_idx`` output dims, ``in_ptr/in_idx``
-input dims, ``w_ptr/w`` weights (row-major |out|×|in|, or |out| gains when ``diag``),
-``bias`` and ``var`` aligned with ``out_idx``.
+Prediction, fusion and learning live in ``pattools.kernels.nupca_experts``.
 """
 
 from __future__ import annotations
@@ -21,179 +19,6 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel
-
-
-@kernel
-def _predict_row(r, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, mu):
-    """mu[0:|out_r|] = prediction of node row ``r`` over its output dims."""
-    o0 = out_ptr[r]
-    o1 = out_ptr[r + 1]
-    wb = w_ptr[r]
-    if diag[r]:
-        for o in range(o0, o1):
-            mu[o - o0] = bias[o] + w[wb + o - o0] * x[out_idx[o]]
-        return
-    i0 = in_ptr[r]
-    n_in = in_ptr[r + 1] - i0
-    for o in range(o0, o1):
-        base = wb + (o - o0) * n_in
-        acc = bias[o]
-        for i in range(n_in):
-            acc += w[base + i] * x[in_idx[i0 + i]]
-        mu[o - o0] = acc
-
-@kernel
-def _widest(rows, out_ptr):
-    top = 0
-    for j in range(rows.shape[0]):
-        top = max(top, out_ptr[rows[j] + 1] - out_ptr[rows[j]])
-    return top
-
-
-@kernel
-def predict_rows(rows, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias):
-    """Concatenated predictions mu_j over each row's output dims, rows in the given order."""
-    total = 0
-    for j in range(rows.shape[0]):
-        r = rows[j]
-        total += out_ptr[r + 1] - out_ptr[r]
-    mu = np.empty(total)
-    buf = np.empty(_widest(rows, out_ptr))
-    pos = 0
-    for j in range(rows.shape[0]):
-        r = rows[j]
-        _predict_row(r, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, buf)
-        n = out_ptr[r + 1] - out_ptr[r]
-        for i in range(n):
-            mu[pos + i] = buf[i]
-        pos += n
-    return mu
-
-
-@kernel
-def fuse_rows(rows, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, var, sigma_floor):
-    """Precision-weighted diagonal fusion (reference §10) over the given rows.
-
-    Returns (yhat, precision): yhat[k] = Σ_j Λ_jk·mu_jk / Σ_j Λ_jk on covered dims and
-    x[k] on dims no row covers, whose precision is 0 (infinite variance).
-    Λ_jk = 1 / max(var, sigma_floor) (decision 8).
-    """
-    dim = x.shape[0]
-    prec = np.zeros(dim)
-    acc = np.zeros(dim)
-    buf = np.empty(_widest(rows, out_ptr))
-    for j in range(rows.shape[0]):
-        r = rows[j]
-        _predict_row(r, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, buf)
-        o0 = out_ptr[r]
-        for o in range(o0, out_ptr[r + 1]):
-            k = out_idx[o]
-            lam = 1.0 / max(var[o], sigma_floor)
-            prec[k] += lam
-            acc[k] += lam * buf[o - o0]
-    yhat = x.copy()
-    for k in range(dim):
-        if prec[k] > 0.0:
-            yhat[k] = acc[k] / prec[k]
-    return yhat, prec
-
-
-@kernel
-def learn_rows(
-    rows, x_in, y, observed, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, var,
-    n_updates, pi, permit, lr, sigma_ema, theta_learn, warmup, reliability_rate,
-    active_only, active_threshold, weight_by_value, value_power,
-):
-    """Responsibility, reliability and one LMS step per working-set row (reference §11).
-
-    For row j with observed output dims obs_j = out_j ∩ O_t (``observed`` is the 0/1
-    mask of O_t): err_j = mean_{obs_j} |y − mu_j(x_in)|; j is responsible when
-    err_j ≤ theta_learn or it has fewer than ``warmup`` updates (decision 3). Reliability
-    π_j ← (1−ρ)·π_j + ρ·[responsible] (decision 13). If ``permit`` and responsible, one
-    LMS step on ½‖(y − ŷ)⊙w‖² with the pre-update prediction: W[k,in] += lr·ε_k·x_in[in],
-    b_k += lr·ε_k, var_k ← (1−α)·var_k + α·ε_k² on rows with w_k > 0, var floored at 1e-8.
-    If ``permit`` and not responsible, W and b stay but var_k still takes the miss
-    (y_k − mu_k)² on the observed dims ("penalise, don't corrupt", A10.3), so a node that
-    stopped explaining its dims loses weight in fusion instead of polluting it.
-    Updates w, bias, var, n_updates and pi in place. Returns (status, err) per row:
-    status 0 = no observed dims, 1 = responsible and updated, 2 = responsible, not
-    updated (no permit or zero train weights), 3 = not responsible; err is NaN for 0.
-    """
-    count = rows.shape[0]
-    status = np.zeros(count, dtype=np.int8)
-    errors = np.full(count, np.nan)
-    alpha = min(max(sigma_ema, 0.0), 1.0)
-    buf = np.empty(_widest(rows, out_ptr))
-    for j in range(count):
-        r = rows[j]
-        o0 = out_ptr[r]
-        o1 = out_ptr[r + 1]
-        n_obs = 0
-        for o in range(o0, o1):
-            if observed[out_idx[o]]:
-                n_obs += 1
-        if n_obs == 0:
-            continue
-        _predict_row(r, x_in, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, buf)
-        err = 0.0
-        for o in range(o0, o1):
-            k = out_idx[o]
-            if observed[k]:
-                err += abs(y[k] - buf[o - o0])
-        err = err / n_obs
-        errors[j] = err
-        responsible = err <= theta_learn or n_updates[r] < warmup
-        pi[r] = (1.0 - reliability_rate) * pi[r] + reliability_rate * (1.0 if responsible else 0.0)
-        if not responsible:
-            # penalise, don't corrupt: W and b stay, the variance learns the miss
-            if permit:
-                for o in range(o0, o1):
-                    k = out_idx[o]
-                    if observed[k]:
-                        miss = y[k] - buf[o - o0]
-                        var[o] = max((1.0 - alpha) * var[o] + alpha * miss * miss, 1e-8)
-            status[j] = 3
-            continue
-        status[j] = 2
-        if not permit or lr <= 0.0:
-            continue
-        # pre-update residuals on the trained rows (w_k > 0)
-        eps = np.zeros(o1 - o0)
-        trained = np.zeros(o1 - o0, dtype=np.uint8)
-        any_weight = False
-        for o in range(o0, o1):
-            k = out_idx[o]
-            if not observed[k]:
-                continue
-            weight = 1.0
-            if active_only and not abs(y[k]) > active_threshold:
-                weight = 0.0
-            if weight_by_value:
-                weight *= abs(y[k]) ** value_power
-            if weight > 0.0:
-                eps[o - o0] = (y[k] - buf[o - o0]) * weight
-                trained[o - o0] = 1
-                any_weight = True
-        if not any_weight:
-            continue
-        i0 = in_ptr[r]
-        n_in = in_ptr[r + 1] - i0
-        for o in range(o0, o1):
-            local = o - o0
-            if not trained[local]:
-                continue
-            e = eps[local]
-            if diag[r]:
-                w[w_ptr[r] + local] += lr * e * x_in[out_idx[o]]
-            else:
-                base = w_ptr[r] + local * n_in
-                for i in range(n_in):
-                    w[base + i] += lr * e * x_in[in_idx[i0 + i]]
-            bias[o] += lr * e
-            var[o] = max((1.0 - alpha) * var[o] + alpha * e * e, 1e-8)
-        n_updates[r] += 1
-        status[j] = 1
-    return status, errors
 
 
 @kernel

@@ -31,6 +31,7 @@ from pattools.nupca.blocks import build_blocks
 DTYPES = {"float64": np.float64, "int64": np.int64, "uint8": np.uint8}
 _NAMES = {np.dtype(np.float64): "float64", np.dtype(np.int64): "int64", np.dtype(np.uint8): "uint8"}
 FORMATS = ("cbor", "jsonl")
+STATE_VERSION = 2  # 2: persistence-initialised experts, RLS learning, per-dim observation memory
 
 
 # ------------------------------------------------------------------------- typed arrays
@@ -164,11 +165,13 @@ def state_to_record(state: NupcaState, fmt: str) -> dict:
     memory = state.rest
     return {
         "kind": "NUPCA_STATE",
-        "version": 1,
+        "version": STATE_VERSION,
         "config": state.config.to_dict(),
         "t": int(state.t),
         "buffer": {"x_last": a(state.x_last), "x_prior": a(state.x_prior),
                    "observed_dims": a(state.observed_dims)},
+        "seen": {"value": a(state.seen_value), "step": a(state.seen_step), "velocity": a(state.velocity),
+                 "scale": a(state.change_scale)},
         "cache": {"yhat": a(state.yhat), "precision": a(state.yhat_prec)} if state.has_cache else None,
         "fovea": {"residual": a(state.fovea_residual), "age": a(state.fovea_age),
                   "blocks": a(state.fovea_blocks)},
@@ -177,7 +180,9 @@ def state_to_record(state: NupcaState, fmt: str) -> dict:
             "next_node_id": int(lib.next_node_id),
             "ids": a(lib.ids), "out_ptr": a(lib.out_ptr), "out_idx": a(lib.out_idx),
             "in_ptr": a(lib.in_ptr), "in_idx": a(lib.in_idx), "w_ptr": a(lib.w_ptr), "w": a(lib.w),
-            "diag": a(lib.diag), "bias": a(lib.bias), "var": a(lib.var), "pi": a(lib.pi),
+            "diag": a(lib.diag), "bias": a(lib.bias), "var": a(lib.var), "vel": a(lib.vel),
+            "vel_p": a(lib.vel_p), "p_ptr": a(lib.p_ptr), "p": a(lib.p), "p0": a(lib.p0), "n_obs": a(lib.n_obs),
+            "pi": a(lib.pi),
             "cost": a(lib.cost), "anchor": a(lib.anchor), "footprint": a(lib.footprint),
             "created": a(lib.created), "last_active": a(lib.last_active), "n_updates": a(lib.n_updates),
             "score_prev": a(lib.score_prev), "score_valid": a(lib.score_valid),
@@ -202,8 +207,18 @@ def _field(record: dict, key: str, path: str) -> object:
     return record[key]
 
 
+def check_state_version(record: dict) -> None:
+    """Refuse a state another version of nupca-step wrote, in one line naming its version."""
+    version = record.get("version")
+    if version != STATE_VERSION:
+        raise DataError(f"NUPCA_STATE version {version!r} is not supported (this nupca-step reads version "
+                        f"{STATE_VERSION}; states of version 1 predate persistence-initialised, RLS-trained "
+                        f"experts): make a new state with --init or --from-pat", path="version")
+
+
 def state_from_record(record: dict) -> NupcaState:
     """A state from a (schema-valid) NUPCA_STATE record, fully checked."""
+    check_state_version(record)
     config = config_from_dict(_field(record, "config", ""), path="config")
     dim = config.D
     partition = build_blocks(config)
@@ -230,6 +245,11 @@ def state_from_record(record: dict) -> NupcaState:
     _check_index(observed, dim, "buffer.observed_dims")
     fovea_blocks = arr("fovea", "blocks", "int64", ndim=1)
     _check_index(fovea_blocks, count, "fovea.blocks")
+    seen_step = arr("seen", "step", "int64", shape=(dim,))
+    _require(bool(np.all((seen_step >= -1) & (seen_step < t))), f"expected steps in [-1, t = {t})",
+             "seen.step")
+    change_scale = arr("seen", "scale", "float64", shape=(dim,))
+    _require(bool(np.all(change_scale >= 0.0)), "expected scales >= 0", "seen.scale")
 
     library = _library_from_record(_field(record, "library", ""), config, partition)
     rest = _rest_from_record(_field(record, "rest", ""), config, partition, dim, count, cap)
@@ -242,6 +262,10 @@ def state_from_record(record: dict) -> NupcaState:
         has_cache=has_cache,
         yhat=yhat,
         yhat_prec=prec,
+        seen_value=arr("seen", "value", "float64", shape=(dim,)),
+        seen_step=seen_step,
+        velocity=arr("seen", "velocity", "float64", shape=(dim,)),
+        change_scale=change_scale,
         fovea_residual=arr("fovea", "residual", "float64", shape=(count,)),
         fovea_age=arr("fovea", "age", "float64", shape=(count,)),
         fovea_blocks=fovea_blocks,
@@ -319,6 +343,18 @@ def _library_from_record(value: dict, config: NupcaConfig, partition) -> ExpertL
     bias = arr("bias", "float64", shape=(out_idx.shape[0],))
     var = arr("var", "float64", shape=(out_idx.shape[0],))
     _require(bool(np.all(var > 0.0)), "expected variances > 0", "library.var")
+    vel = arr("vel", "float64", shape=(out_idx.shape[0],))
+    vel_p = arr("vel_p", "float64", shape=(out_idx.shape[0],))
+    _require(bool(np.all(vel_p >= 0.0)), "expected values >= 0", "library.vel_p")
+    p_ptr = arr("p_ptr", "int64", ndim=1)
+    p = arr("p", "float64", ndim=1)
+    _check_ptr(p_ptr, nodes, p.shape[0], "library.p_ptr")
+    side = n_in + (1 if config.learn_bias else 0)
+    _require(bool(np.all(np.diff(p_ptr) == np.where(diag, 0, side * side))),
+             "expected (|in| + bias)² RLS values per full node (none when diagonal)", "library.p_ptr")
+    p0 = arr("p0", "float64", shape=(nodes,))
+    _require(bool(np.all(p0 >= 0.0)), "expected values >= 0", "library.p0")
+    n_obs = arr("n_obs", "int64", shape=(nodes,))
     act_ptr = arr("act_ptr", "int64", ndim=1)
     act_t_flat = arr("act_t", "int64", ndim=1)
     act_a_flat = arr("act_a", "float64", shape=(act_t_flat.shape[0],))
@@ -345,7 +381,8 @@ def _library_from_record(value: dict, config: NupcaConfig, partition) -> ExpertL
                  "library.edges")
     return ExpertLibrary(
         ids=ids, out_ptr=out_ptr, out_idx=out_idx, in_ptr=in_ptr, in_idx=in_idx, w_ptr=w_ptr, w=w,
-        diag=per_node["diag"], bias=bias, var=var, pi=per_node["pi"], cost=per_node["cost"],
+        diag=per_node["diag"], bias=bias, var=var, vel=vel, vel_p=vel_p, p_ptr=p_ptr, p=p, p0=p0, n_obs=n_obs,
+        pi=per_node["pi"], cost=per_node["cost"],
         anchor=per_node["anchor"], footprint=per_node["footprint"], created=per_node["created"],
         last_active=per_node["last_active"], n_updates=per_node["n_updates"],
         score_prev=per_node["score_prev"], score_valid=per_node["score_valid"], act_t=act_t, act_a=act_a,
@@ -477,6 +514,7 @@ def trace_to_record(trace: StepTrace, fmt: str) -> dict:
         "O_t": trace.observed.tolist(),
         "innovation_mean_abs": float(trace.innovation_mean_abs),
         "prior_obs_mae": None if trace.prior_obs_mae is None else float(trace.prior_obs_mae),
+        "persistence_mae": None if trace.persistence_mae is None else float(trace.persistence_mae),
         "A_t": trace.active.tolist(),
         "weights": [float(w) for w in trace.weights.tolist()],
         "load": float(trace.load),

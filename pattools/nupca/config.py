@@ -8,6 +8,16 @@ Two defaults depend on the geometry (decision 7): ``L_work_max`` is ``48 +`` the
 total cost and ``initial_block_age`` is ``coverage_cap_G + 1`` when left ``null``, so the
 defaults work at every D.
 
+Learning keys follow the revised decision 3, not §1b: ``theta_learn`` is relative (a
+node is responsible while its error on its observed dims is at most ``theta_learn`` times
+their running one-step change, an EMA at rate ``scale_ema``); the rule is recursive least
+squares with forgetting factor ``rls_forget`` whose first ``P`` is ``I / (rls_delta ·
+mean z²)`` over the node's first input ``z`` (a prior toward persistence worth
+``rls_delta`` samples; 30 by default, so a node leaves persistence only on steady
+evidence), so nothing depends on the data's units; ``sigma_floor`` bounds a node's
+standard deviation from below relative to that same running change. §1b's ``lr_expert``
+is gone with the LMS step.
+
 Keys of §1b that belong to out-of-scope parts (budget/rollout/action, macrostate, multi-
 world, motion probes, context gist, coverage debts, transport search) are not accepted.
 """
@@ -58,12 +68,16 @@ class NupcaConfig:
     expert_dim_cost: float = 0.05
     force_block_anchors: bool = False
     transport_span_blocks: int = 0
-    # learning (§11, decisions 2, 3, 13)
+    # learning (§11, decisions 2, 3 revised, 13)
     enable_learning: bool = True
-    lr_expert: float = 0.01
-    sigma_ema: float = 0.01
+    rls_forget: float = 0.99
+    rls_delta: float = 30.0
+    learn_bias: bool = False
+    learn_from_rollouts: bool = False
+    scale_ema: float = 0.05
+    sigma_ema: float = 0.1
     sigma_floor: float = 1e-3
-    theta_learn: float = 0.15
+    theta_learn: float = 3.0
     learn_warmup: int = 10
     reliability_rate: float = 0.05
     train_active_only: bool = False
@@ -170,7 +184,11 @@ _RULES: dict[str, tuple[str, float | None, float | None, bool]] = {
     "force_block_anchors": (_BOOL, None, None, False),
     "transport_span_blocks": (_INT, 0, None, False),
     "enable_learning": (_BOOL, None, None, False),
-    "lr_expert": (_NUM, 0, None, False),
+    "rls_forget": (_NUM, 0.5, 1, False),
+    "rls_delta": (_NUM, 1e-12, None, False),
+    "learn_bias": (_BOOL, None, None, False),
+    "learn_from_rollouts": (_BOOL, None, None, False),
+    "scale_ema": (_NUM, 1e-6, 1, False),
     "sigma_ema": (_NUM, 0, 1, False),
     "sigma_floor": (_NUM, 1e-300, None, False),
     "theta_learn": (_NUM, 0, None, False),

@@ -6,17 +6,28 @@ only ever reads its input dims and writes its output dims, so here every node st
 ``W`` as ``|out|×|in|`` over its masks (decision 8) and ``Σ`` as a vector over its output
 dims, all nodes packed back to back in flat arrays (CSR style), rows ordered by node id.
 The global anchor is diagonal (a per-dim gain and bias; decision 7), so the whole
-library is linear in D. Hot loops (prediction, fusion, learning) are kernels over these
-arrays (``pattools.kernels.nupca``); structural edits (REST) go through the per-node
+library is linear in D.
+
+Learning (decision 3, revised): a new node is persistence on its footprint (W = identity
+on the dims it both reads and predicts, b = 0). A full node learns W (and b when
+``learn_bias``) by recursive least squares with forgetting, one inverse-covariance matrix
+``P`` over its input (``(|in| + bias)²`` values, lazily scaled to the data at the first
+update); a diagonal node (the global anchor) keeps gain 1 and learns, per output dim, a
+gain ``vel`` on the agent's velocity estimate u_k (``mu_k = x_k + vel_k·u_k``) by scalar
+RLS (``vel_p``); full nodes learn such gains too. Both rules are invariant to the data's
+scale. Hot loops (prediction, fusion, learning) are kernels over these arrays
+(``pattools.kernels.nupca_experts``); structural edits (REST) go through the per-node
 ``Node`` view and rebuild the arrays, which is rare.
 
 Per node (row r): ``ids[r]``; output dims ``out_idx[out_ptr[r]:out_ptr[r+1]]`` (the
 mask's support, sorted); input dims ``in_idx[in_ptr[r]:in_ptr[r+1]]`` (the input mask;
 the mask itself when none); weights ``w[w_ptr[r]:w_ptr[r+1]]`` (row-major |out|×|in|, or
-|out| gains when ``diag[r]``); ``bias`` and ``var`` (Σ's diagonal) aligned with
-``out_idx``; reliability ``pi``; load cost ``cost``; ``anchor``; footprint block
-(``-1`` if the mask spans blocks); created / last-active steps; SGD update count;
-last step's salience score (``score_valid`` says whether it exists); the activation log
+|out| gains when ``diag[r]``); ``bias``, ``var`` (Σ's diagonal), ``vel`` and ``vel_p``
+aligned with ``out_idx``; the RLS matrices ``p[p_ptr[r]:p_ptr[r+1]]`` (row-major, empty
+for diagonal nodes) and their initial scale ``p0`` (0 until the first update);
+reliability ``pi``; load cost ``cost``; ``anchor``; footprint block (``-1`` if the mask
+spans blocks); created / last-active steps; update count; variance sample count
+``n_obs``; last step's salience score (``score_valid`` says whether it exists); the activation log
 as a ring of ``(t, a)`` pairs. DAG edges are a sorted ``(parent id, child id)`` list.
 """
 
@@ -55,12 +66,28 @@ class Node:
     score_valid: bool = False
     act_t: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=_I64))
     act_a: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=_F64))
+    vel: np.ndarray | None = None  # float64[n_out]: velocity gains (diagonal nodes)
+    vel_p: np.ndarray | None = None  # float64[n_out]: their scalar RLS P (0 = not started)
+    P: np.ndarray | None = None  # float64[m, m]: RLS inverse covariance (full nodes)
+    p0: float = 0.0  # P's initial scale (0 = not started)
+    n_obs: int = 0
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """mu over the output dims: ``W·x[in] + b`` (``w ⊙ x[out] + b`` when diagonal)."""
-        if self.diag:
-            return self.W * x[self.out] + self.bias
-        return self.W @ x[self.inp] + self.bias
+    def __post_init__(self) -> None:
+        n_out = self.out.shape[0]
+        if self.vel is None:
+            self.vel = np.zeros(n_out)
+        if self.vel_p is None:
+            self.vel_p = np.zeros(n_out)
+        if self.P is None:
+            self.P = np.zeros((0, 0))
+
+    def predict(self, x: np.ndarray, u: np.ndarray | None = None) -> np.ndarray:
+        """mu over the output dims: ``W·x[in] + b + vel ⊙ u[out]`` (``w ⊙ x[out]`` in place
+        of ``W·x[in]`` when diagonal; ``u`` is the agent's velocity estimate, 0 if not given)."""
+        mu = self.W * x[self.out] + self.bias if self.diag else self.W @ x[self.inp] + self.bias
+        if u is not None:
+            mu = mu + self.vel * u[self.out]
+        return mu
 
 
 @dataclass
@@ -75,6 +102,12 @@ class ExpertLibrary:
     diag: np.ndarray
     bias: np.ndarray
     var: np.ndarray
+    vel: np.ndarray
+    vel_p: np.ndarray
+    p_ptr: np.ndarray
+    p: np.ndarray
+    p0: np.ndarray
+    n_obs: np.ndarray
     pi: np.ndarray
     cost: np.ndarray
     anchor: np.ndarray
@@ -136,6 +169,8 @@ class ExpertLibrary:
         weights = self.w[w0:w1].copy()
         if not diag:
             weights = weights.reshape(o1 - o0, i1 - i0)
+        p_lo, p_hi = int(self.p_ptr[row]), int(self.p_ptr[row + 1])
+        side = int(round((p_hi - p_lo) ** 0.5))
         act_t, act_a = self.activation_log(row)
         return Node(
             node_id=int(self.ids[row]),
@@ -144,6 +179,11 @@ class ExpertLibrary:
             W=weights,
             bias=self.bias[o0:o1].copy(),
             var=self.var[o0:o1].copy(),
+            vel=self.vel[o0:o1].copy(),
+            vel_p=self.vel_p[o0:o1].copy(),
+            P=self.p[p_lo:p_hi].reshape(side, side).copy(),
+            p0=float(self.p0[row]),
+            n_obs=int(self.n_obs[row]),
             diag=diag,
             pi=float(self.pi[row]),
             cost=float(self.cost[row]),
@@ -177,6 +217,7 @@ class ExpertLibrary:
         out_n = np.array([n.out.shape[0] for n in nodes], dtype=_I64)
         in_n = np.array([n.inp.shape[0] for n in nodes], dtype=_I64)
         w_n = np.array([n.W.size for n in nodes], dtype=_I64)
+        p_n = np.array([n.P.size for n in nodes], dtype=_I64)
 
         def ptr(sizes: np.ndarray) -> np.ndarray:
             p = np.zeros(count + 1, dtype=_I64)
@@ -211,6 +252,12 @@ class ExpertLibrary:
             diag=np.array([n.diag for n in nodes], dtype=np.uint8),
             bias=cat([n.bias for n in nodes], _F64),
             var=cat([n.var for n in nodes], _F64),
+            vel=cat([n.vel for n in nodes], _F64),
+            vel_p=cat([n.vel_p for n in nodes], _F64),
+            p_ptr=ptr(p_n),
+            p=cat([n.P for n in nodes], _F64),
+            p0=np.array([n.p0 for n in nodes], dtype=_F64),
+            n_obs=np.array([n.n_obs for n in nodes], dtype=_I64),
             pi=np.array([n.pi for n in nodes], dtype=_F64),
             cost=np.array([n.cost for n in nodes], dtype=_F64),
             anchor=np.array([n.anchor for n in nodes], dtype=np.uint8),
@@ -249,10 +296,18 @@ def new_node(
     anchor: bool = False,
     diag: bool = False,
 ) -> Node:
-    """A fresh node: W = 0, b = 0, Σ = 1, cost = base + dim_cost·|out|."""
+    """A fresh node that predicts persistence: W = identity on the dims it both reads and
+    predicts (gain 1 for a diagonal node), b = 0, Σ = 1, cost = base + dim_cost·|out|
+    (decision 3, revised)."""
     out = np.asarray(out, dtype=_I64)
     inp = np.asarray(inp, dtype=_I64)
-    weights = np.zeros(out.shape[0], dtype=_F64) if diag else np.zeros((out.shape[0], inp.shape[0]))
+    if diag:
+        weights = np.ones(out.shape[0], dtype=_F64)
+    else:
+        weights = np.zeros((out.shape[0], inp.shape[0]))
+        rows = np.flatnonzero(np.isin(out, inp))
+        weights[rows, np.searchsorted(inp, out[rows])] = 1.0
+    side = 0 if diag else rls_size(int(inp.shape[0]), config)
     return Node(
         node_id=node_id,
         out=out,
@@ -261,6 +316,7 @@ def new_node(
         bias=np.zeros(out.shape[0]),
         var=np.ones(out.shape[0]),
         diag=diag,
+        P=np.zeros((side, side)),
         pi=pi,
         cost=config.node_cost(int(out.shape[0])),
         anchor=anchor,
@@ -268,6 +324,11 @@ def new_node(
         created=step,
         last_active=step,
     )
+
+
+def rls_size(n_in: int, config: NupcaConfig) -> int:
+    """Side of a full node's RLS matrix: its inputs, plus one for the bias when learned."""
+    return n_in + (1 if config.learn_bias else 0)
 
 
 def init_library(config: NupcaConfig, partition: BlockPartition) -> ExpertLibrary:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from pattools.kernels import nupca_rest as KR
-from pattools.nupca.experts import ExpertLibrary, Node, footprint_of
+from pattools.nupca.experts import ExpertLibrary, Node, footprint_of, rls_size
 
 PRUNE, MERGE, SPAWN, SPLIT = 0, 1, 2, 3
 KIND_NAMES = ("PRUNE", "MERGE", "SPAWN", "SPLIT")
@@ -364,9 +364,11 @@ def _merged_node(node_a: Node, node_b: Node, node_id: int, state) -> Node:
         weights[np.ix_(ro, ci)] += share * node.W
         bias[ro] += share * node.bias
         var[ro] = np.maximum(var[ro], node.var)
-    var = np.maximum(var, 1e-8)
+    var = np.maximum(var, 1e-300)
+    side = rls_size(int(inp.shape[0]), state.config)
     return Node(
-        node_id=node_id, out=out, inp=inp, W=weights, bias=bias, var=var, pi=max(node_a.pi, node_b.pi),
+        node_id=node_id, out=out, inp=inp, W=weights, bias=bias, var=var, P=np.zeros((side, side)),
+        pi=max(node_a.pi, node_b.pi),
         cost=max(node_a.cost, node_b.cost), footprint=footprint_of(out, state.partition), created=state.t,
         last_active=state.t,
     )
@@ -472,8 +474,10 @@ def _fit_node(state, node_id: int, out: np.ndarray, block: int, pi: float) -> No
         bias = y_mean - weights @ x_mean
         resid = target - (inputs @ solution + bias)
         var = np.maximum(0.01, np.sum(resid * resid, axis=0) / rows.shape[0])
+    side = rls_size(int(inp.shape[0]), config)
     return Node(
-        node_id=node_id, out=out.astype(np.int64), inp=inp, W=weights, bias=bias, var=var, pi=pi,
+        node_id=node_id, out=out.astype(np.int64), inp=inp, W=weights, bias=bias, var=var,
+        P=np.zeros((side, side)), pi=pi,
         cost=config.node_cost(n_out), footprint=block, created=state.t, last_active=state.t,
     )
 

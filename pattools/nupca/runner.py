@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pattools import schema
 from pattools.errors import DataError
 from pattools.io import Record, RecordWriter, read_records
 from pattools.io.atomic import write_atomic
-from pattools.nupca import codec, pat
+from pattools.nupca import codec, pat, synthetic
 from pattools.nupca.config import config_from_dict
 from pattools.nupca.state import NupcaState, init_state
 from pattools.nupca.step import step
@@ -55,6 +56,13 @@ def new_state(dim: int, blocks: int, config_document: dict | None = None, config
         raise err.located(input=config_name) from None
 
 
+def write_synthetic(kind: str, dim: int, blocks: int, steps: int, seed: int, writer: RecordWriter) -> None:
+    """``steps`` NUPCA_OBS records of the synthetic environment ``kind`` (``--synthetic``)."""
+    environment = synthetic.environment(kind, config_from_dict({"D": dim, "B": blocks}), seed=seed)
+    for obs in environment.stream(steps):
+        writer.write(codec.observation_to_record(obs, writer.format))
+
+
 def state_record_bytes(state: NupcaState, fmt: str) -> bytes:
     return RecordWriter(None, fmt).encode(codec.state_to_record(state, fmt))  # type: ignore[arg-type]
 
@@ -66,13 +74,19 @@ def save_state(state: NupcaState, path: str, fmt: str) -> None:
 def load_state(path: str, *, validate: bool = True, max_record_bytes: int | None = None) -> tuple[NupcaState, str]:
     """The state in file ``path`` and the framing it was written in."""
     kwargs = {} if max_record_bytes is None else {"max_record_bytes": max_record_bytes}
-    records = list(read_records([path], validate=validate, expand_shards=False, **kwargs))
+    records = list(read_records([path], validate=False, expand_shards=False, **kwargs))
     if len(records) != 1:
         raise DataError(f"expected one NUPCA_STATE record, got {len(records)} records", input=path)
     record = records[0]
-    if record.value.get("kind") != "NUPCA_STATE":
-        raise DataError(f"expected kind NUPCA_STATE, got {record.value.get('kind')!r}", input=path, record=0,
-                        path="kind")
+    kind = record.value.get("kind") if isinstance(record.value, dict) else None
+    if kind != "NUPCA_STATE":
+        raise DataError(f"expected kind NUPCA_STATE, got {kind!r}", input=path, record=0, path="kind")
+    try:
+        codec.check_state_version(record.value)  # before the schema: an old state gets one plain line
+    except DataError as err:
+        raise err.located(input=path, record=0) from None
+    if validate:
+        schema.validate(record.value, kind="NUPCA_STATE", input=path, index=0)
     try:
         state = codec.state_from_record(record.value)
     except DataError as err:

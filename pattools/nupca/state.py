@@ -2,7 +2,8 @@
 
 Why: ``nupca-step`` runs one step per observation and must be able to stop and resume
 anywhere (checkpoints), so the whole state — buffer, cached prior, fovea statistics,
-working set, expert library and REST memory — is a set of typed arrays that the codec
+working set, expert library, per-dim observation memory (last-seen value and step,
+velocity, running one-step change) and REST memory — is a set of typed arrays that the codec
 writes as they are (spec/nupca.md, I/O). The prior's variance is kept as a precision
 (1/σ², 0 meaning unknown), the quantity fusion produces, so a saved state holds no
 infinity and reloads to the same bits. Derived structures (block partition, residual-
@@ -55,6 +56,10 @@ class NupcaState:
     has_cache: bool  # whether a cached prediction exists (false at t = 0)
     yhat: np.ndarray  # float64[D]: cached prior x̂(t | t−1)
     yhat_prec: np.ndarray  # float64[D]: its precision, 0 where the variance is infinite
+    seen_value: np.ndarray  # float64[D]: ℓ_k, the value of dim k when last observed (0 before)
+    seen_step: np.ndarray  # int64[D]: τ_k, the step it was last observed (−1: never)
+    velocity: np.ndarray  # float64[D]: u_k, per-step change between its last two observations
+    change_scale: np.ndarray  # float64[D]: s_k, EMA of |y − ℓ_k| (last-seen persistence error)
     fovea_residual: np.ndarray  # float64[B]: r_b
     fovea_age: np.ndarray  # float64[B]: steps since last observed
     fovea_blocks: np.ndarray  # int64[]: F_{t−1} in selection order
@@ -173,6 +178,10 @@ def init_state(config: NupcaConfig) -> NupcaState:
         has_cache=False,
         yhat=np.zeros(dim),
         yhat_prec=np.zeros(dim),
+        seen_value=np.zeros(dim),
+        seen_step=np.full(dim, -1, dtype=_I64),
+        velocity=np.zeros(dim),
+        change_scale=np.zeros(dim),
         fovea_residual=np.zeros(count),
         fovea_age=np.full(count, config.initial_age),
         fovea_blocks=np.zeros(0, dtype=_I64),

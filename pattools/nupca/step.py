@@ -4,6 +4,7 @@
     O_req    = dims of F_t;  cue_t = x_partial ∩ O_req;  O_t = keys(cue_t)
     x_t, Σ_prior, prior_t = complete(cue_t, "perception", prior from cache)
     e_obs    = cue − prior_t on O_t;  innovation = x_t − prior_t
+    per-dim memory: last-seen persistence error on O_t, velocity u, running change s
     buffer  ← (x_last = x_t, x_prior = prior_t, observed_dims = O_t)
     salience → activations (lagged) → working set A_t
     fovea tracking and REST bookkeeping from |e_obs|
@@ -23,6 +24,7 @@ import numpy as np
 
 from pattools.errors import DataError
 from pattools.kernels import nupca as K
+from pattools.kernels import nupca_experts as KE
 from pattools.nupca import rest as rest_edits
 from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
 from pattools.nupca.observation import Control, Observation
@@ -37,11 +39,12 @@ class StepTrace:
     observed: np.ndarray  # O_t, ascending
     innovation_mean_abs: float
     prior_obs_mae: float | None
+    persistence_mae: float | None  # last-seen persistence on O_t
     active: np.ndarray  # A_t ids in selection order
     weights: np.ndarray  # a_j per A_t entry
     load: float
     L_eff: float
-    learned: np.ndarray  # ids that took an SGD step
+    learned: np.ndarray  # ids that took a learning step
     rest: bool
     edits: list[dict] = field(default_factory=list)
     queue_size: int = 0
@@ -159,6 +162,10 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     n_obs = int(obs_idx.shape[0])
     innovation_mean_abs = float(np.mean(np.abs(innovation))) if dim else 0.0
     prior_obs_mae = float(np.mean(np.abs(err[obs_idx]))) if n_obs else None
+    velocity_prev = state.velocity.copy()
+    persistence_sum, gap = KE.track_dims(obs_idx, obs_vals, t, state.seen_value, state.seen_step, state.velocity,
+                                        state.change_scale, config.scale_ema)
+    persistence_mae = persistence_sum / n_obs if n_obs else None
     full_prior_mae = None
     if obs.allow_full_state and obs.x_full is not None:
         full_prior_mae = float(np.mean(np.abs(obs.x_full - prior_t)))
@@ -208,12 +215,14 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
         rows = state.rows_of_existing(state.active)
         state.active = library.ids[rows].copy()
 
-    # learning (decisions 2, 3, 13)
+    # learning (decisions 2, 3 revised, 13)
     permit = permit_param(config, control, rest_t)
-    status, _errors = K.learn_rows(
-        rows, x_prev, x_t, observed, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx,
-        library.w_ptr, library.w, library.diag, library.bias, library.var, library.n_updates, library.pi,
-        permit, config.lr_expert, config.sigma_ema, config.theta_learn, config.learn_warmup,
+    status, _errors = KE.learn_rows(
+        rows, x_prev, velocity_prev, gap, x_t, observed, observed_prev, state.change_scale, library.out_ptr,
+        library.out_idx, library.in_ptr, library.in_idx, library.w_ptr, library.w, library.diag, library.bias,
+        library.vel, library.vel_p, library.var, library.p_ptr, library.p, library.p0, library.n_updates,
+        library.n_obs, library.pi, permit, config.rls_forget, config.rls_delta, config.learn_bias,
+        config.learn_from_rollouts, config.sigma_ema, config.theta_learn, config.learn_warmup,
         config.reliability_rate, config.train_active_only, config.train_active_threshold,
         config.train_weight_by_value, config.train_value_power,
     )
@@ -223,13 +232,15 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
         rest_edits.propose(state, rows, seen)
 
     # (9) prediction for t+1: fusion over A_t, then Complete in prediction mode
-    yhat, precision = K.fuse_rows(
-        rows, x_t, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx, library.w_ptr,
-        library.w, library.diag, library.bias, library.var, config.sigma_floor,
+    yhat, precision = KE.fuse_rows(
+        rows, x_t, state.velocity, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx,
+        library.w_ptr, library.w, library.diag, library.bias, library.vel, library.var, state.change_scale,
+        config.sigma_floor,
     )
     if not (np.all(np.isfinite(yhat)) and np.all(np.isfinite(precision))):
         raise DataError(f"learning diverged at step {t}: the prediction is no longer finite "
-                        f"(lower lr_expert, now {config.lr_expert:g})", path="config.lr_expert")
+                        f"(raise rls_delta or rls_forget, now {config.rls_delta:g} and {config.rls_forget:g})",
+                        path="config.rls_forget")
     yhat, _var, _ = complete(None, "prediction", yhat, variance_from_precision(precision))
     state.yhat = yhat
     state.yhat_prec = precision
@@ -244,6 +255,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
         observed=obs_idx.copy(),
         innovation_mean_abs=innovation_mean_abs,
         prior_obs_mae=prior_obs_mae,
+        persistence_mae=persistence_mae,
         active=active_ids,
         weights=weights,
         load=load,
