@@ -258,3 +258,12 @@ def test_help_and_parser_do_not_import_matplotlib():
     import subprocess
 
     assert subprocess.run([sys.executable, "-c", code], cwd=str(DATA.parent.parent)).returncode == 0
+
+
+def test_a_picture_drawn_later_in_a_run_equals_one_drawn_alone(work, pictures, tmp_path):
+    """Figures are reused from frame to frame (static parts drawn once): same bytes as a fresh figure."""
+    d, _ = pictures[0]
+    code, paths, err = render(str(work / "frames.cbor"), "--out", str(tmp_path), "--frames", "3", "--seeds", "3")
+    assert code == 0, err
+    for kind in ("phase", "energy", "tokens"):
+        assert (tmp_path / f"3-3-{kind}.png").read_bytes() == (d / f"3-3-{kind}.png").read_bytes(), kind

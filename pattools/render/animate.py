@@ -13,7 +13,6 @@ import io
 import numpy as np
 
 from pattools.render import colours
-from pattools.render.backend import figure_rgb
 
 ANIMATIONS = ("gif", "apng")
 FRAME_MS = 100  # 10 frames per second
@@ -30,17 +29,18 @@ def _palette():
 
 
 class Animation:
-    """Collects figures (drawn on Agg) and encodes them as an animation."""
+    """Collects frames (figures drawn on Agg) and encodes them as an animation."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
         self.frames: list = []
         self._palette = _palette() if fmt == "gif" else None
 
-    def add(self, fig) -> None:
+    def add(self, rgb: np.ndarray) -> None:
+        """One frame: the uint8 H × W × 3 pixels of a drawn figure."""
         from PIL import Image
 
-        image = Image.fromarray(figure_rgb(fig), "RGB")
+        image = Image.fromarray(rgb, "RGB")
         if self._palette is not None:
             image = image.quantize(palette=self._palette, dither=Image.Dither.NONE)
         self.frames.append(image)

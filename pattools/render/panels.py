@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pattools.render import colours
-from pattools.render.backend import figure_bytes, new_figure
+from pattools.render.backend import figure_bytes, new_figure, png_bytes
 
 # margins in pixels at 100 dpi (scaled with --dpi)
 _LEFT, _GAP, _BAR, _BAR_LABELS, _TITLE, _BOTTOM, _HEADER = 46, 8, 12, 54, 20, 30, 38
@@ -36,6 +36,7 @@ class Scale:
     ticks: tuple[float, ...] | None = None
     ticklabels: tuple[str, ...] | None = None
     label: str = ""
+    fixed: bool = False  # the same for every frame: its colour bar is drawn once (Panels.rgb)
 
     def colormap(self):
         return colours.colormap(self.cmap) if isinstance(self.cmap, str) else self.cmap
@@ -72,6 +73,7 @@ class Panels:
         cell_h = px["title"] + ih + px["bottom"]
         self.size = (cols * cell_w, px["header"] + rows * cell_h)
         self.W, self.H, self.rows, self.cols = W, H, rows, cols
+        self._background = None  # the static parts, drawn (pattools.render.panels.Panels.rgb)
         self.fig = new_figure(self.size[0], self.size[1], dpi)
         fw, fh = self.size
 
@@ -117,6 +119,8 @@ class Panels:
         panel.image.set_data(scale.colours(values))
         panel.ax.set_title(title, fontsize=9, pad=3)
         if scale != panel.scale:
+            if panel.scale is not None and panel.scale.fixed:
+                self._background = None  # that colour bar was part of it
             panel.mappable.set_cmap(scale.colormap())
             panel.mappable.set_clim(scale.lo, scale.hi)
             if scale.ticks is not None:
@@ -147,7 +151,37 @@ class Panels:
     def title(self, text: str) -> None:
         self.header.set_text(text)
 
+    def _dynamic(self) -> list:
+        """The artists a new frame changes (drawn over the cached background, in this order)."""
+        out = [self.header]
+        for panel in self.panels:
+            out += [panel.image, *panel.extras, panel.ax.title]
+            if panel.scale is None or not panel.scale.fixed:
+                out.append(panel.cax)
+        return out
+
+    def rgb(self) -> np.ndarray:
+        """The figure's pixels (uint8 H × W × 3). The parts no frame changes (axes, ticks and
+        labels of the fields) are drawn once and kept; each call restores them and draws
+        the changing artists over them: the same pixels as drawing the whole figure."""
+        canvas = self.fig.canvas
+        dynamic = self._dynamic()
+        if self._background is None:
+            for artist in dynamic:
+                artist.set_animated(True)
+            canvas.draw()
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            for artist in dynamic:
+                artist.set_animated(False)
+        canvas.restore_region(self._background)
+        for artist in dynamic:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+        return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
     def encode(self, fmt: str) -> bytes:
+        if fmt == "png":
+            return png_bytes(self.rgb(), self.fig.dpi)
         return figure_bytes(self.fig, fmt)
 
 

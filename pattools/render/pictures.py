@@ -22,17 +22,18 @@ PANEL_PX = 256  # the longer side of one small-multiple panel
 PI_TICKS = (0.0, math.pi / 2, math.pi, 1.5 * math.pi, 2 * math.pi)
 PI_LABELS = ("0", "π/2", "π", "3π/2", "2π")
 PHASE = Scale(colours.CYCLIC, 0.0, colours.TWO_PI, cyclic=True, ticks=PI_TICKS, ticklabels=PI_LABELS,
-              label="phase θ (rad, mod 2π)")
+              label="phase θ (rad, mod 2π)", fixed=True)
 
 # token panel: (column, group, title, scale or None for the frame's own range)
 TOKEN_PANELS = (
-    ("rho", "stats", "coherence ρ", Scale(colours.SEQUENTIAL, 0.0, 1.0, label="rho")),
-    ("entropyRate", "stats", "entropy rate", Scale(colours.SEQUENTIAL, 0.0, 1.0, label="entropyRate")),
+    ("rho", "stats", "coherence ρ", Scale(colours.SEQUENTIAL, 0.0, 1.0, label="rho", fixed=True)),
+    ("entropyRate", "stats", "entropy rate", Scale(colours.SEQUENTIAL, 0.0, 1.0, label="entropyRate", fixed=True)),
     ("gradPhi", "geom", "phase gradient |∇φ|", None),
     ("kappa", "geom", "curvature κ", None),
     ("phi_gf", "geom", "phase φ_gf (rad)", Scale(colours.CYCLIC, -math.pi, math.pi, cyclic=True,
                                                    ticks=tuple(t - math.pi for t in PI_TICKS),
-                                                   ticklabels=("−π", "−π/2", "0", "π/2", "π"), label="phi_gf")),
+                                                   ticklabels=("−π", "−π/2", "0", "π/2", "π"), label="phi_gf",
+                                                   fixed=True)),
     ("chirality", "topo", "chirality", None),
 )
 
@@ -43,7 +44,7 @@ def chirality_scale() -> Scale:
 
     base = colours.colormap(colours.DIVERGING)
     cmap = ListedColormap(base([0.1, 0.5, 0.9]), name="chirality")
-    return Scale(cmap, -1.5, 1.5, ticks=(-1.0, 0.0, 1.0), ticklabels=("−1", "0", "+1"), label="chirality")
+    return Scale(cmap, -1.5, 1.5, ticks=(-1.0, 0.0, 1.0), ticklabels=("−1", "0", "+1"), label="chirality", fixed=True)
 
 
 def patch_cells(patch_ids: list[str], values: np.ndarray, W: int, H: int, scale: int) -> np.ndarray:
@@ -84,6 +85,7 @@ class Painter:
         self.dpi = dpi
         self.fmt = fmt
         self._figures: dict[tuple, Panels] = {}
+        self._chirality = chirality_scale()
 
     def _panels(self, kind: str, W: int, H: int) -> Panels:
         key = (kind, W, H)
@@ -118,7 +120,7 @@ class Painter:
             if fixed is not None:
                 sc = fixed
             elif column == "chirality":
-                sc = chirality_scale()
+                sc = self._chirality
             else:
                 finite = cells[np.isfinite(cells)]
                 hi = float(finite.max()) if finite.size else 1.0

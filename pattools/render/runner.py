@@ -76,7 +76,7 @@ def render_frames(records: Iterable[Record], edits: list, out: OutputDir, settin
                 animation = None
             animation = animation or _new_animation(settings.animate)
             current_seed = frame.seed
-            animation.add(painter.draw("phase", frame).fig)
+            animation.add(painter.draw("phase", frame).rgb())
             continue
         for kind in settings.kinds:
             emit(out.write(_name(frame, kind, settings.fmt), painter.picture(kind, frame)))
