@@ -267,3 +267,24 @@ def test_a_picture_drawn_later_in_a_run_equals_one_drawn_alone(work, pictures, t
     assert code == 0, err
     for kind in ("phase", "energy", "tokens"):
         assert (tmp_path / f"3-3-{kind}.png").read_bytes() == (d / f"3-3-{kind}.png").read_bytes(), kind
+
+
+def test_interrupt_exits_130_and_leaves_only_whole_files(work, tmp_path):
+    import signal
+    import subprocess
+
+    from tests.helpers import BIN, command_env
+
+    out = tmp_path / "pics"
+    proc = subprocess.Popen([str(BIN / "pat-render"), str(work / "frames.cbor"), "--out", str(out), "--frames", "0:4"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=command_env())
+    first = proc.stdout.readline()  # one picture written: the command is drawing
+    assert first.endswith(b".png\n")
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["pat-render: interrupted"]
+    written = (first + rest).decode().split()
+    assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in written)  # no temporary files
+    for path in written:
+        _png(path)
