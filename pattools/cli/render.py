@@ -9,9 +9,8 @@ from pattools.cli.ranges import parse_range, parse_seed_list
 from pattools.errors import UsageError
 
 NAME = "pat-render"
-SUMMARY = ("Draw PAT frames as pictures: the lattice phase and energy fields (re-run from each sequence's sim "
-           "block, steered by its edits as pat-replay steers it), token patch maps, and edit-effect maps and "
-           "time series of a base and an edited replay.")
+SUMMARY = ("Draw PAT frames as pictures: lattice phase and energy fields (re-run as pat-replay runs them), "
+           "token patch maps, and edit-effect maps and time series.")
 EXAMPLES = (
     "pat-export --seeds 7 --frames 16 | pat-render --out pics            # last frame of seed 7",
     "pat-render frames.cbor --out pics --frames 0,8:16 --kinds phase",
