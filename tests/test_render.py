@@ -288,3 +288,26 @@ def test_interrupt_exits_130_and_leaves_only_whole_files(work, tmp_path):
     assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in written)  # no temporary files
     for path in written:
         _png(path)
+
+
+def test_effect_map_is_centred_at_zero_and_placed_by_patch(work, tmp_path):
+    """edited = base except rho + 0.1 on patch 8,16 of seed 3 in every frame: the rho map shows that
+    patch in the strongest red of RdBu_r and every other patch in its centre colour (0)."""
+    from pattools.io import read_records
+
+    records = [r.value for r in read_records([str(work / "base.cbor")], validate=False)]
+    for record in records:
+        if record["seed"] == 3:
+            for token in record["tokens"]:
+                if token["hdr"]["patchId"] == "8,16,8":
+                    token["stats"]["rho"] = min(1.0, token["stats"]["rho"] + 0.1)
+    edited = tmp_path / "edited.cbor"
+    edited.write_bytes(b"".join(cbor.encode(r) for r in records))
+    code, paths, err = render("--base", str(work / "base.cbor"), "--edited", str(edited), "--out", str(tmp_path))
+    assert code == 0, err
+    table, n = _colour_table("RdBu_r")
+    cells = np.full((32, 32), n // 2)  # 0 on a symmetric range: the middle of the table
+    cells[16:24, 8:16] = n - 1  # the largest effect: the top of the range
+    zoom = 256 // 32
+    block = table[cells].repeat(zoom, axis=0).repeat(zoom, axis=1)
+    assert _find_block(_png(tmp_path / "3-effect.png"), block) is not None
