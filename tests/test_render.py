@@ -311,3 +311,13 @@ def test_effect_map_is_centred_at_zero_and_placed_by_patch(work, tmp_path):
     zoom = 256 // 32
     block = table[cells].repeat(zoom, axis=0).repeat(zoom, axis=1)
     assert _find_block(_png(tmp_path / "3-effect.png"), block) is not None
+
+
+def test_a_bad_token_value_in_a_drawn_frame_is_named(tmp_path):
+    frames = [make_frame(seed=4, frame=k, W=32, H=32, scale=16) for k in range(2)]
+    frames[1]["tokens"][2]["stats"]["entropyRate"] = "high"
+    src = tmp_path / "bad.cbor"
+    src.write_bytes(b"".join(cbor.encode(f) for f in frames))
+    code, paths, err = render(str(src), "--out", str(tmp_path / "o"))
+    assert code == 1 and paths == []
+    assert err == f"pat-render: {src}: record 1: tokens[2].stats.entropyRate: expected a number, got string 'high'\n"

@@ -104,12 +104,15 @@ class FieldReader:
         self.selection = selection
         self.edits = edits
         self.validate = validate
-        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate, lenient=lenient)
+        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate,
+                                     lenient=lenient)
         self.replayer = Replayer(self.options, edits)
         self.applier = EditApplier(edits, lenient=lenient) if edits else None
 
     def frames(self, records: Iterable[Record]) -> Iterator[FieldFrame]:
-        pending: FieldFrame | None = None  # the last candidate of the current sequence (default selection)
+        """FieldFrames of the selected frames, in input order (by default the last of each
+        sequence, known when the next sequence starts or the input ends)."""
+        pending: tuple | None = None  # the last frame seen of the current sequence (default selection)
         last_edit: str | None = None
         for record in records:
             value = record.value
@@ -117,30 +120,33 @@ class FieldReader:
                 if value.get("kind") == "PAT_FRAME":
                     _check_replay_block(value)
                 self.replayer.feed(value, record.encoded_tokens)
-                if value["frame"] == 0:
-                    last_edit = None
-                    if pending is not None:
-                        yield pending
-                        pending = None
-                edit_id = _edit_ids(value, self.edits)
-                if self.selection.wants(value["frame"]):
-                    candidate = self._field_frame(value, record, edit_id, last_edit)
-                    if self.selection.ranges is None:
-                        pending = candidate
-                    else:
-                        yield candidate
-                last_edit = edit_id or last_edit
             except DataError as err:
                 raise err.located(input=record.input, record=record.index)
+            if value["frame"] == 0:
+                last_edit = None
+                if pending is not None:
+                    yield self._field_frame(*pending)
+                    pending = None
+            edit_id = _edit_ids(value, self.edits)
+            if self.selection.wants(value["frame"]):
+                state = self.replayer.current.state
+                fields = (state.phases.reshape(state.H, state.W).copy(), state.energy.reshape(state.H, state.W).copy())
+                pending = (value, record, fields, edit_id, last_edit)
+                if self.selection.ranges is not None:
+                    yield self._field_frame(*pending)
+                    pending = None
+            last_edit = edit_id or last_edit
         if pending is not None:
-            yield pending
+            yield self._field_frame(*pending)
         self.replayer.finish()
 
-    def _field_frame(self, value: dict, record: Record, edit_id: str | None, after: str | None) -> FieldFrame:
-        state = self.replayer.current.state
-        W, H = state.W, state.H
-        return FieldFrame(value["seed"], value["frame"], value["sim"], state.phases.reshape(H, W).copy(),
-                          state.energy.reshape(H, W).copy(), self._tokens(value, record), edit_id, after)
+    def _field_frame(self, value: dict, record: Record, fields: tuple, edit_id: str | None,
+                     after: str | None) -> FieldFrame:
+        try:
+            tokens = self._tokens(value, record)
+        except DataError as err:
+            raise err.located(input=record.input, record=record.index)
+        return FieldFrame(value["seed"], value["frame"], value["sim"], fields[0], fields[1], tokens, edit_id, after)
 
     def _tokens(self, value: dict, record: Record) -> TokenFrame:
         """The frame's tokens as checked columns, with the edit packages applied (as pat-apply)."""

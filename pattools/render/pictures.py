@@ -40,9 +40,9 @@ TOKEN_PANELS = (
 
 def chirality_scale() -> Scale:
     """Three colours of the diverging map for −1, 0, +1."""
+    base = colours.colormap(colours.DIVERGING)  # loads matplotlib (or says how to install it)
     from matplotlib.colors import ListedColormap
 
-    base = colours.colormap(colours.DIVERGING)
     cmap = ListedColormap(base([0.1, 0.5, 0.9]), name="chirality")
     return Scale(cmap, -1.5, 1.5, ticks=(-1.0, 0.0, 1.0), ticklabels=("−1", "0", "+1"), label="chirality", fixed=True)
 
