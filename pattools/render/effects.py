@@ -119,6 +119,18 @@ def _in_grid_order(patch_ids: list[str], values: np.ndarray, grid: Grid) -> np.n
     return out
 
 
+def _mean(values: np.ndarray, feature: str) -> float:
+    """The mean of a region's values; circular (the angle of the mean unit vector) for angles."""
+    values = values[np.isfinite(values)]
+    period = FEATURES[feature][3] if feature in FEATURES else 0.0
+    if not values.size:
+        return float("nan")
+    if period:
+        angle = values * (2 * np.pi / period)
+        return float(np.arctan2(np.sin(angle).mean(), np.cos(angle).mean()) * period / (2 * np.pi))
+    return float(values.mean())
+
+
 def mean_effects(case: EffectCase) -> np.ndarray:
     """float64[grid.count, len(SCORED_FEATURES)]: edited − base averaged over the window."""
     diffs = [difference(_features(case.edited, f, case.grid), _features(case.base, f, case.grid))
@@ -179,7 +191,7 @@ def series(case: EffectCase) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
         rows = [(f"{name} (whole grid)", name, everywhere) for name in DRIFT_FEATURES]
     out = []
     for title, feature, mask in rows:
-        b = [np.nanmean(_region_values(case.base, f, case.grid, feature)[mask]) for f in case.base.frames]
-        e = [np.nanmean(_region_values(case.edited, f, case.grid, feature)[mask]) for f in case.edited.frames]
+        b = [_mean(_region_values(case.base, f, case.grid, feature)[mask], feature) for f in case.base.frames]
+        e = [_mean(_region_values(case.edited, f, case.grid, feature)[mask], feature) for f in case.edited.frames]
         out.append((title, feature, np.array(b), np.array(e)))
     return out
