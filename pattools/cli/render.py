@@ -38,7 +38,8 @@ Effect pictures (--base B --edited E) go to DIR/<seed>-effect.<format> (per drif
 edited - base averaged over the evaluation window: the edit's first target frame to the end,
 or --window; colour map RdBu_r centred at 0; the intents' regions outlined) and
 DIR/<seed>-timeseries.<format> (each intent's region mean of its feature per frame, base
-and edited; without an edit, the whole-grid mean of each drift feature).
+and edited: chirality for a flip, a circular mean for phi_gf; without an edit, the
+whole-grid mean of each drift feature).
 Pictures: cells drawn as whole-pixel blocks (x to the right, y downwards, as patch ids
 count), titled with seed, frame, simulation time and grid. Output bytes are deterministic
 for the same inputs, flags and matplotlib: no dates or versions in any file.
