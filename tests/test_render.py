@@ -224,6 +224,7 @@ def test_a_replay_of_an_edit_is_refused(work, tmp_path):
     (["{work}/frames.cbor", "--out", "{d}", "--frames", "x"], 2, "expected a range"),
     (["--base", "{work}/base.cbor", "--out", "{d}"], 2, "--base and --edited go together"),
     (["{work}/frames.cbor", "--out", "{d}", "--kinds", "phase,bogus"], 2, "expected kinds"),
+    (["{work}/frames.cbor", "--out", "{d}", "--animate", "--kinds", "energy"], 2, "--kinds applies to pictures"),
     (["{work}/edit.cbor", "--out", "{d}"], 1, 'expected "PAT_FRAME"'),
 ])
 def test_bad_input_and_usage_fail_cleanly(work, tmp_path, args, code, text):

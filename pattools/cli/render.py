@@ -131,6 +131,8 @@ def _check_usage(options: argparse.Namespace) -> bool:
         raise UsageError("--window and --regions go with --base/--edited")
     if options.animate is not None and options.format != "png":
         raise UsageError("--animate writes GIF or APNG; --format applies to pictures")
+    if options.animate is not None and options.kinds is not None:
+        raise UsageError("--animate animates the phase field; --kinds applies to pictures")
     return effects
 
 
