@@ -322,3 +322,25 @@ def test_a_bad_token_value_in_a_drawn_frame_is_named(tmp_path):
     code, paths, err = render(str(src), "--out", str(tmp_path / "o"))
     assert code == 1 and paths == []
     assert err == f"pat-render: {src}: record 1: tokens[2].stats.entropyRate: expected a number, got string 'high'\n"
+
+
+def test_drawn_fields_are_the_lattice_pat_replay_ran(work):
+    """Tokens built from the fields pat-render draws for the edited frames equal pat-replay's
+    output tokens for them (geometry, rho, entropy, energy, topology): the same steered lattice."""
+    from pattools.io import read_records
+    from pattools.render.lattice import FieldReader, Selection
+    from pattools.tokens.build import build_frame
+    from pattools.tokens.frame import STATS_FIELDS, TokenFrame
+
+    replayed = {(r.value["seed"], r.value["frame"]): TokenFrame.from_tokens(r.value["tokens"])
+                for r in read_records([str(work / "edited.cbor")])}
+    reader = FieldReader(Selection(((0, None),)), edits=[])
+    drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False, lazy_tokens=True)))
+    assert [(f.seed, f.frame) for f in drawn] == sorted(replayed)
+    same = [STATS_FIELDS.index(n) for n in ("rho", "energy", "entropyRate")]
+    for f in drawn:
+        built = build_frame(f.phases.ravel(), f.energy.ravel(), f.W, f.H, int(f.sim["scale"]), f.t).tokens
+        want = replayed[(f.seed, f.frame)]
+        assert np.array_equal(built.geom, want.geom) and np.array_equal(built.topo, want.topo)
+        assert np.array_equal(built.stats[:, same], want.stats[:, same])
+        assert (f.edit_id is None) == (f.frame == 0)
