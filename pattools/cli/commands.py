@@ -31,6 +31,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("pat-score", "pattools.cli.score",
                 "EditReward: faithfulness, preservation drift, determinism and code usage of an edit",
                 "retains all"),
+    CommandInfo("pat-render", "pattools.cli.render",
+                "pictures of lattice fields, token patch maps and edit effects",
+                "streams (one lattice state per sequence; animations hold their frames)"),
     CommandInfo("nupca-step", "pattools.cli.nupca_step",
                 "the NUPCA3 predictive-completion agent step", "streams (state held in memory)"),
 )

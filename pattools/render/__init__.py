@@ -1,0 +1,1 @@
+"""pat-render: pictures of lattice fields, token patch maps and edit effects (matplotlib, lazily)."""
