@@ -1,0 +1,124 @@
+"""Comparing two decoded values of one record, field by field.
+
+Maps are compared key by key (a key on one side only is a one-sided value), arrays item
+by item, except a token array, whose tokens are paired by ``hdr.patchId``. Numbers
+(integers and floats alike; booleans are not numbers) are compared with the field's
+tolerance; anything else must be equal, type included. Subtrees equal to the bit are
+skipped at C speed before any walking.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pattools.diff.fields import Rules, difference, within
+from pattools.diff.tally import MISSING, Place, Tally
+from pattools.io.frame_encoder import same_value
+
+
+@dataclass(frozen=True)
+class Where:
+    """The record being compared: its kind, key and order in the first input."""
+
+    kind: str
+    key: dict
+    order: int
+
+    def place(self, path: str, patch_id: str | None = None) -> Place:
+        return Place(self.key, self.order, path, patch_id)
+
+
+def is_number(value: object) -> bool:
+    kind = type(value)
+    return kind is float or kind is int
+
+
+class ValueComparer:
+    """Walks two values and tallies what differs."""
+
+    def __init__(self, rules: Rules, tally: Tally) -> None:
+        self.rules = rules
+        self.tally = tally
+
+    def compare(self, where: Where, a: object, b: object, path: tuple[str, ...] = (), concrete: str = "",
+                patch_id: str | None = None) -> None:
+        if same_value(a, b):
+            return
+        tolerance = self.rules.of(path)
+        if tolerance is None:
+            return
+        if type(a) is dict and type(b) is dict:
+            self._maps(where, a, b, path, concrete, patch_id)
+        elif type(a) is list and type(b) is list:
+            self._arrays(where, a, b, path, concrete, patch_id)
+        elif is_number(a) and is_number(b):
+            delta = difference(a, b, tolerance.period)
+            tally = self.tally.field(where.kind, path, tolerance)
+            if delta > 0:
+                tally.note_max(delta, where.place(concrete, patch_id), a, b)
+            if not within(delta, a, b, tolerance):
+                tally.differing += 1
+                tally.note_first(where.place(concrete, patch_id), a, b)
+        else:  # not equal, or equal in another type (True and 1)
+            tally = self.tally.field(where.kind, path, tolerance)
+            tally.differing += 1
+            tally.note_first(where.place(concrete, patch_id), a, b)
+
+    def one_sided(self, where: Where, a: object, b: object, path: tuple[str, ...], concrete: str,
+                  patch_id: str | None = None) -> None:
+        tolerance = self.rules.of(path)
+        if tolerance is not None:
+            self.tally.one_sided(where.kind, path, tolerance, where.place(concrete, patch_id), a, b)
+
+    def _maps(self, where: Where, a: dict, b: dict, path: tuple[str, ...], concrete: str,
+              patch_id: str | None) -> None:
+        prefix = f"{concrete}." if concrete else ""
+        for key, value in a.items():
+            other = b.get(key, MISSING)
+            if other is MISSING:
+                self.one_sided(where, value, MISSING, path + (key,), prefix + key, patch_id)
+            else:
+                self.compare(where, value, other, path + (key,), prefix + key, patch_id)
+        for key, value in b.items():
+            if key not in a:
+                self.one_sided(where, MISSING, value, path + (key,), prefix + key, patch_id)
+
+    def _arrays(self, where: Where, a: list, b: list, path: tuple[str, ...], concrete: str,
+                patch_id: str | None) -> None:
+        if path[-1:] == ("tokens",):
+            ids_a, ids_b = token_ids(a), token_ids(b)
+            if ids_a is not None and ids_b is not None:
+                self._tokens(where, a, b, ids_a, ids_b, path, concrete)
+                return
+        for index, (item_a, item_b) in enumerate(zip(a, b)):
+            self.compare(where, item_a, item_b, path, f"{concrete}[{index}]", patch_id)
+        for index in range(len(b), len(a)):
+            self.one_sided(where, a[index], MISSING, path, f"{concrete}[{index}]", patch_id)
+        for index in range(len(a), len(b)):
+            self.one_sided(where, MISSING, b[index], path, f"{concrete}[{index}]", patch_id)
+
+    def _tokens(self, where: Where, a: list, b: list, ids_a: list[str], ids_b: list[str],
+                path: tuple[str, ...], concrete: str) -> None:
+        rows_b = {pid: row for row, pid in enumerate(ids_b)}
+        for row, pid in enumerate(ids_a):
+            other = rows_b.get(pid)
+            if other is None:
+                self.one_sided(where, pid, MISSING, path, f"{concrete}[{row}]", pid)
+            else:
+                self.compare(where, a[row], b[other], path, f"{concrete}[{row}]", pid)
+        present = set(ids_a)
+        for row, pid in enumerate(ids_b):
+            if pid not in present:
+                self.one_sided(where, MISSING, pid, path, f"{concrete}[{row}]", pid)
+
+
+def token_ids(tokens: list) -> list[str] | None:
+    """The patchIds of a token array, when every item has one and none repeats."""
+    ids = []
+    for token in tokens:
+        header = token.get("hdr") if type(token) is dict else None
+        pid = header.get("patchId") if type(header) is dict else None
+        if type(pid) is not str:
+            return None
+        ids.append(pid)
+    return ids if len(set(ids)) == len(ids) else None
