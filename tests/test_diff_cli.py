@@ -45,7 +45,7 @@ def test_identical_inputs_are_equal(exports):
         assert records == [{"kind": "PAT_DIFF", "version": 1, "type": "summary", "equal": True,
                             "records": {"a": 6, "b": 6}, "matched": 6, "onlyA": 0, "onlyB": 0, "fields": 0,
                             "values": 0}]
-        assert result.stderr == b"pat-diff: equal within tolerance (6 records)\n"
+        assert result.stderr == b"pat-diff: equal within tolerance; 6 records matched\n"
 
 
 def _frames(path) -> list[dict]:

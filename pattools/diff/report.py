@@ -15,6 +15,7 @@ from pattools.diff.tally import FieldTally, Place, Tally
 
 SHOWN_ONE_SIDED = 10  # records on one side only listed in the table (all are in the records)
 WIDE = 132  # columns from which the table also shows the two values at the max
+ROOMY = 100  # columns from which no cell wraps
 
 
 def diff_records(tally: Tally) -> Iterator[dict]:
@@ -63,12 +64,13 @@ def _place(place: Place, values: tuple[object, object]) -> dict:
 def one_line(tally: Tally) -> str:
     """The outcome in one line (stderr when the report goes to a pipe)."""
     summary = summary_record(tally)
+    matched = f"{summary['matched']} records matched"
     if summary["equal"]:
-        return f"equal within tolerance ({summary['matched']} records)"
-    parts = [f"{summary['fields']} fields differ ({summary['values']} values) in {summary['matched']} matched records"]
+        return f"equal within tolerance; {matched}"
+    parts = [f"{summary['fields']} fields differ ({summary['values']} values)"] if summary["fields"] else []
     if summary["onlyA"] or summary["onlyB"]:
         parts.append(f"{summary['onlyA']} records only in A, {summary['onlyB']} only in B")
-    return "; ".join(parts)
+    return "; ".join(parts + [matched])
 
 
 def print_table(tally: Tally, names: tuple[str, str], stream: BinaryIO) -> None:
@@ -85,16 +87,17 @@ def print_table(tally: Tally, names: tuple[str, str], stream: BinaryIO) -> None:
     with_values = console.width >= WIDE
     if fields:
         table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-        table.add_column("field", no_wrap=True)
+        roomy = console.width >= ROOMY  # else the places wrap, and counts and |Δ| keep their room
+        table.add_column("field", no_wrap=roomy, overflow="fold")
         if with_kind:
             table.add_column("kind", no_wrap=True)
-        table.add_column("differ", justify="right")
-        table.add_column("max |Δ|", justify="right", no_wrap=True)
-        table.add_column("at max", no_wrap=True)
+        table.add_column("differ", justify="right", no_wrap=True, min_width=6)
+        table.add_column("max |Δ|", justify="right", no_wrap=True, min_width=8)
+        table.add_column("at max", no_wrap=roomy, overflow="fold")
         if with_values:
             table.add_column("A", justify="right", no_wrap=True)
             table.add_column("B", justify="right", no_wrap=True)
-        table.add_column("first difference", no_wrap=True)
+        table.add_column("first difference", no_wrap=roomy, overflow="fold")
         for field in fields:
             table.add_row(*_row(field, with_kind, with_values), style=None if field.differs else "dim")
         console.print(table)
