@@ -28,7 +28,7 @@ Inputs are any PAT input: a stream (CBOR or JSONL), a shard file or a shard dire
 of any record kind; '-' is stdin (for one of the two). Records are paired by kind and
 key: PAT_FRAME by seed and frame (tokens by patchId), PAT_EDIT and PAT_PACK by id,
 PAT_SCORE by edit and seed, NUPCA_TRACE by t, other kinds by position. Records on one
-side only are reported. Every record is validated first.
+side only are reported (two empty inputs are equal). Every record is validated first.
 
 A FIELD is a dotted path without array positions (tokens.stats.rho) or any contiguous
 part of one: stats.rho names tokens.stats.rho and edit.applied.stats.rho; replay names
@@ -38,9 +38,10 @@ are compared on the circle. Anything else must be equal, type included.
 
 Report: on a terminal, a table of the fields that differ (count of differing values,
 max |delta| and where, the two values there, the first difference); otherwise PAT_DIFF
-records (--format) and one line on stderr. Exit status: 0 equal within tolerance,
-1 different, 2 could not compare (usage error, or an input missing, unreadable or
-invalid: unlike the other commands, where bad input data is 1)."""
+records (--format): a summary, one record per field that differs or moved within its
+tolerance, one per record on one side only; and one line on stderr. Exit status, like
+cmp and diff: 0 equal within tolerance, 1 different, 2 could not compare (a missing,
+unreadable or invalid input is 2 here; the other commands exit 1 on bad input data)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,12 +7,14 @@ Rules, applied at every depth: the properties a schema node lists come first, in
 order; any other key follows, sorted by code point; ``kind`` and ``version`` open every
 record. Values keep their types (an integer stays an integer).
 
-Speed: walking a frame's token maps key by key in Python would slow ``pat-cat``'s
-CBOR→JSONL conversion by a third. Each schema node is therefore compiled once per process
-into a small straight-line Python function that builds the ordered map with a dict
-display (no sorting, no per-key lookups of the plan); it checks that the map holds no key
-beyond those it placed, and any surprise (an unknown key, a wrong type) sends the whole
-record to the general walk, which handles every shape and gives the same result.
+Speed: walking a frame's token maps key by key in Python costs about as much as decoding
+the frame's CBOR, which would slow ``pat-cat``'s CBOR→JSONL conversion by a third. Each
+closed schema node is therefore compiled once per process into a small straight-line
+Python function that builds the ordered map with dict displays (no sorting, no per-key
+lookups of a plan; about a quarter of the walk's time, measured on 9-token frames); it
+checks that every map holds no key beyond those it placed, and any surprise (an unknown
+key, a wrong type) sends the whole record to the general walk, which handles every shape
+and gives the same result (tests/test_json_text.py checks both agree on arbitrary data).
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def _root(kind: str | None) -> _Node:
 
 
 def _compile(spec: object, defs: dict, seen: dict[str, _Node]) -> _Node | None:
-    """The node of schema ``spec`` ($refs resolved; a recursive $ref reuses its node)."""
+    """The node of schema ``spec`` ($refs resolved; one node per definition, shared)."""
     if not isinstance(spec, dict):
         return FREE_MARK  # type: ignore[return-value]
     ref = spec.get("$ref")
