@@ -74,6 +74,14 @@ def test_token_columns_tally_exactly_as_the_walker(data):
             token[group][name] = data.draw(st.sampled_from([math.pi, -math.pi, token[group][name] + 1e-9, 0.5]))
         else:
             token[group][name] = token[group][name] + data.draw(st.floats(-1e-3, 1e-3))
+    for side in (frame, other):  # the per-token extras, on one side, both or neither
+        for token in side["tokens"]:
+            if data.draw(st.integers(0, 3)) == 0:
+                token["heads"] = [data.draw(st.sampled_from([0.5, -math.pi, math.pi]))]
+            if data.draw(st.integers(0, 3)) == 0:
+                token["stats"]["reconMSE"] = data.draw(st.sampled_from([0.25, 0.25 + 1e-6]))
+            if data.draw(st.integers(0, 3)) == 0:
+                token["code"]["stage"] = data.draw(st.sampled_from([1, [2], {"s": 3}]))
     if data.draw(st.booleans()):
         other["tokens"].reverse()
     if data.draw(st.booleans()):
