@@ -95,11 +95,16 @@ def test_token_columns_tally_exactly_as_the_walker(data):
     assert _summary(columned) == _summary(walked)
 
 
+def _containers(inner):
+    return st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=2), inner, max_size=3))
+
+
+_ANY = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=2)),
+                    _containers, max_leaves=20)
+
+
 @PROPS
-@given(st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=2)),
-                    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=2), inner,
-                                                                                        max_size=3)),
-                    max_leaves=20))
+@given(_ANY)
 def test_a_value_equals_itself_and_not_its_other_types(value):
     tally = Tally()
     comparer = ValueComparer(Rules(), tally)
