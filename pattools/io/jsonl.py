@@ -116,11 +116,11 @@ def encode_line(value: object) -> bytes:
     """
     value = ordered(value)
     try:
-        return orjson.dumps(value) + b"\n"
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
         pass
     try:
-        return orjson.dumps(typed_arrays_as_lists(value)) + b"\n"
+        return orjson.dumps(typed_arrays_as_lists(value), option=orjson.OPT_APPEND_NEWLINE)
     except TypeError as exc:
         raise DataError(f"value not representable in JSON ({exc})") from None
 

@@ -165,8 +165,9 @@ def _generate(node: _Node) -> Callable[[object], object]:
 def _emit(node: _Node, source: str, target: str, env: dict[str, object], lines: list[str], *,
           inline: bool) -> None:
     """Statements that build ``target`` from the map ``source`` under ``node``."""
-    optional = [f"({key!r} in {source})" for key in node.props if key not in node.required]
-    size = " + ".join([str(len(node.required & node.props.keys()))] + optional)
+    present = {key: f"p{target}_{position}" for position, key in enumerate(node.props) if key not in node.required}
+    lines.extend(f"{flag} = {key!r} in {source}" for key, flag in present.items())
+    size = " + ".join([str(len(node.required & node.props.keys()))] + list(present.values()))
     lines.append(f"if len({source}) != {size}: raise _Unexpected")
     display: list[str] = []
     tail: list[str] = []
@@ -180,7 +181,7 @@ def _emit(node: _Node, source: str, target: str, env: dict[str, object], lines: 
         else:
             value = _value_code(item, child, f"f_{target}_{position}", env)
         if key not in node.required:
-            tail += [f"if {key!r} in {source}:"] + [f"    {line}" for line in build]
+            tail += [f"if {present[key]}:"] + [f"    {line}" for line in build]
             tail.append(f"    {target}[{key!r}] = {value}")
         elif tail:
             tail += build + [f"{target}[{key!r}] = {value}"]
