@@ -175,3 +175,17 @@ def test_table_and_pipelines(exports):
     assert closed.returncode == 141 and closed.stdout.count(b"\n") == 2 and closed.stderr == b""
     piped = shell(f"pat-export {' '.join(EXPORT)} | pat-diff -q - {a} && echo same")
     assert piped.returncode == 0 and piped.stdout == b"same\n"
+
+
+def test_typed_arrays_compare_alike_in_both_framings(tmp_path):
+    state_cbor = run("nupca-step", "--init", "16,4", check=True).stdout
+    state_jsonl = run("nupca-step", "--init", "16,4", "--format", "jsonl", check=True).stdout
+    assert state_cbor[:1] != state_jsonl[:1]
+    (tmp_path / "s.cbor").write_bytes(state_cbor)
+    assert run("pat-diff", "-q", str(tmp_path / "s.cbor"), "-", input=state_jsonl).returncode == 0
+    other = json.loads(state_jsonl)
+    other["library"]["bias"]["data"][0] += 0.5
+    result = run("pat-diff", str(tmp_path / "s.cbor"), "-", "--format", "jsonl",
+                 input=(json.dumps(other) + "\n").encode())
+    fields = _fields(_report(result))
+    assert result.returncode == 1 and fields["library.bias.data"]["maxAbs"] == 0.5

@@ -1,6 +1,7 @@
 """Comparing two decoded values of one record, field by field.
 
-Maps are compared key by key (a key on one side only is a one-sided value), arrays item
+Maps are compared key by key (a key on one side only is a one-sided value; a typed array
+compares by its numbers, whether its data came as CBOR bytes or a JSON list), arrays item
 by item, except a token array, whose tokens are paired by ``hdr.patchId``. Numbers
 (integers and floats alike; booleans are not numbers) are compared with the field's
 tolerance; anything else must be equal, type included. Subtrees equal to the bit are
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pattools.diff.fields import Rules, difference, within
 from pattools.diff.tally import MISSING, Place, Tally
 from pattools.io.frame_encoder import same_value
+from pattools.io.jsonl import typed_arrays_as_lists
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ class ValueComparer:
         if tolerance is None:
             return
         if type(a) is dict and type(b) is dict:
-            self._maps(where, a, b, path, concrete, patch_id)
+            a, b = _plain(a), _plain(b)
+            if not same_value(a, b):
+                self._maps(where, a, b, path, concrete, patch_id)
         elif type(a) is list and type(b) is list:
             self._arrays(where, a, b, path, concrete, patch_id)
         elif is_number(a) and is_number(b):
@@ -110,6 +114,14 @@ class ValueComparer:
         for row, pid in enumerate(ids_b):
             if pid not in present:
                 self.one_sided(where, MISSING, pid, path, f"{concrete}[{row}]", pid)
+
+
+def _plain(value: dict) -> dict:
+    """A typed array whose data is bytes (as CBOR carries it) with its data as a list of
+    numbers (as JSON lines carry it), so the same array compares equal in both framings."""
+    if type(value.get("data")) is bytes:
+        return typed_arrays_as_lists(value)  # type: ignore[return-value]
+    return value
 
 
 def token_ids(tokens: list) -> list[str] | None:
