@@ -54,8 +54,9 @@ def test_angles_compare_on_the_circle(a, b, turns):
 
 
 def _summary(tally: Tally) -> dict:
-    return {name: (f.differing, f.only_a, f.only_b, f.max_abs, f.max_place and (f.max_place.path, f.max_place.patch_id),
-                   f.first and (f.first.path, f.first.patch_id), f.max_values, f.first_values)
+    return {name: (f.differing, f.only_a, f.only_b, f.max_abs,
+                   f.max_place and (f.max_place.path, f.max_place.patch_id, f.max_place.row),
+                   f.first and (f.first.path, f.first.patch_id, f.first.row), f.max_values, f.first_values)
             for (kind, path), f in tally.fields.items() for name in [".".join(path)]}
 
 
@@ -135,3 +136,22 @@ def test_pairing_by_kind_and_key():
         [("PAT_SCORE", "editReward", 1), ("PAT_SUMMARY", "records", 2)]
     repeated = compare_streams(_records([frames[2], frames[2]]), _records([frames[2]]), Rules())
     assert repeated.only == [("a", "PAT_FRAME", {"seed": 1234, "frame": 2, "occurrence": 1}, 1)]
+
+
+def test_report_records_validate_for_every_key_shape():
+    from pattools import schema
+    from pattools.diff.report import diff_records
+
+    mean = {"kind": "PAT_SCORE", "version": 1, "scope": "mean", "faithfulness": 0.5, "drift": 0.1, "editReward": 0.4,
+            "group": "g", "edits": 2}
+    summary = {"kind": "PAT_SUMMARY", "version": 1, "records": 1, "kinds": {"PAT_FRAME": 1}}
+    frame = make_frame(W=32, H=32, scale=16)
+    other = copy.deepcopy(frame)
+    other["tokens"][0]["stats"]["rho"] = 0.5
+    del other["tokens"][1]
+    tally = compare_streams(_records([mean, summary, frame]), _records([other, {**summary, "records": 2}]), Rules())
+    records = list(diff_records(tally))
+    for record in records:
+        schema.validate(record)
+    assert [r["type"] for r in records] == ["summary", "field", "field", "field", "record"]
+    assert records[-1]["record"] == {"edit": None, "seed": None}

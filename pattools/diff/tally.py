@@ -16,12 +16,14 @@ from pattools.diff.fields import Tolerance
 @dataclass
 class Place:
     """Where a value is: the record (its kind's key), its order in the first input, the
-    concrete path (with array positions) and, inside a frame's tokens, the patchId."""
+    concrete path (with array positions) and, inside a frame's tokens, the patchId and
+    position (so the first difference is the first in token order, however found)."""
 
     record: dict
     order: int
     path: str
     patch_id: str | None = None
+    row: int = -1  # inside a frame's tokens: the token's position (first input's rows first)
 
 
 @dataclass
@@ -53,7 +55,7 @@ class FieldTally:
             self.max_values = (a, b)
 
     def note_first(self, place: Place, a: object, b: object) -> None:
-        if self.first is None or place.order < self.first.order:
+        if self.first is None or (place.order, place.row) < (self.first.order, self.first.row):
             self.first = place
             self.first_values = (a, b)
 

@@ -10,11 +10,15 @@ to the value walker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from pattools.diff.tally import MISSING
+from pattools.diff.tally import MISSING, Place
 from pattools.diff.values import ValueComparer, Where
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+
+Pick = Callable[[np.ndarray], np.ndarray]  # a column's rows of the paired tokens
 
 _GROUPS = (("geom", GEOM_FIELDS), ("stats", STATS_FIELDS), ("topo", TOPO_FIELDS))
 
@@ -25,8 +29,8 @@ def compare_token_frames(values: ValueComparer, where: Where, a: TokenFrame, b: 
     ids = a.patch_ids if rows_a is None else [a.patch_ids[row] for row in rows_a]
     if not ids:
         return
-    pick_a = (lambda column: column) if rows_a is None else (lambda column: column[rows_a])
-    pick_b = (lambda column: column) if rows_b is None else (lambda column: column[rows_b])
+    pick_a: Pick = (lambda column: column) if rows_a is None else (lambda column: column[rows_a])
+    pick_b: Pick = (lambda column: column) if rows_b is None else (lambda column: column[rows_b])
     columns = [(("hdr", "t"), pick_a(a.t), pick_b(b.t)), (("hdr", "scale"), pick_a(a.scale), pick_b(b.scale))]
     for group, names in _GROUPS:
         matrix_a, matrix_b = pick_a(getattr(a, group)), pick_b(getattr(b, group))
@@ -52,13 +56,13 @@ def _pairs(values: ValueComparer, where: Where, a: TokenFrame,
     for row, pid in enumerate(a.patch_ids):
         other = b.index_of(pid)
         if other is None:
-            values.one_sided(where, pid, MISSING, ("tokens",), f"tokens[{row}]", pid)
+            values.one_sided(where, pid, MISSING, ("tokens",), f"tokens[{row}]", (pid, row))
         else:
             rows_a.append(row)
             rows_b.append(other)
     for row, pid in enumerate(b.patch_ids):
         if a.index_of(pid) is None:
-            values.one_sided(where, MISSING, pid, ("tokens",), f"tokens[{row}]", pid)
+            values.one_sided(where, MISSING, pid, ("tokens",), f"tokens[{row}]", (pid, len(a) + row))
     return rows_a, rows_b
 
 
@@ -86,12 +90,13 @@ def _numbers(values: ValueComparer, where: Where, field: tuple[str, ...], a: np.
         tally.note_first(_place(where, field, ids, rows_a, first), a[first].item(), b[first].item())
 
 
-def _place(where: Where, field: tuple[str, ...], ids: list[str], rows_a: list[int] | None, row: int):
+def _place(where: Where, field: tuple[str, ...], ids: list[str], rows_a: list[int] | None, row: int) -> Place:
     index = row if rows_a is None else rows_a[row]
-    return where.place(f"tokens[{index}]." + ".".join(field[1:]), ids[row])
+    return where.place(f"tokens[{index}]." + ".".join(field[1:]), (ids[row], index))
 
 
-def _recon(values, where, pick_a, pick_b, a: TokenFrame, b: TokenFrame, ids, rows_a) -> None:
+def _recon(values: ValueComparer, where: Where, pick_a: Pick, pick_b: Pick, a: TokenFrame, b: TokenFrame,
+           ids: list[str], rows_a: list[int] | None) -> None:
     """stats.reconMSE: NaN marks a token without one."""
     if a.recon_mse is None and b.recon_mse is None:
         return
@@ -103,14 +108,16 @@ def _recon(values, where, pick_a, pick_b, a: TokenFrame, b: TokenFrame, ids, row
     for row in np.flatnonzero(absent_a != absent_b):
         place_a = MISSING if absent_a[row] else float(ra[row])
         place_b = MISSING if absent_b[row] else float(rb[row])
-        values.one_sided(where, place_a, place_b, field, _place(where, field, ids, rows_a, int(row)).path, ids[row])
+        index = int(row) if rows_a is None else rows_a[int(row)]
+        values.one_sided(where, place_a, place_b, field, f"tokens[{index}].stats.reconMSE", (ids[row], index))
     both = np.flatnonzero(~absent_a & ~absent_b)
     if both.size and not np.array_equal(ra[both], rb[both]):
         _numbers(values, where, field, ra[both], rb[both], [ids[i] for i in both],
                  [(i if rows_a is None else rows_a[i]) for i in both])
 
 
-def _codes(values, where, pick_a, pick_b, a: TokenFrame, b: TokenFrame, ids, rows_a) -> None:
+def _codes(values: ValueComparer, where: Where, pick_a: Pick, pick_b: Pick, a: TokenFrame, b: TokenFrame,
+           ids: list[str], rows_a: list[int] | None) -> None:
     """code.rvq: a matrix when both frames have codes of one length, else per token."""
     if a.rvq is None and b.rvq is None:
         return
@@ -126,12 +133,13 @@ def _codes(values, where, pick_a, pick_b, a: TokenFrame, b: TokenFrame, ids, row
         code_b = MISSING if b.rvq is None else pick_b(b.rvq)[row].tolist()
         index = row if rows_a is None else rows_a[row]
         if code_a is MISSING or code_b is MISSING:
-            values.one_sided(where, code_a, code_b, ("tokens", "code"), f"tokens[{index}].code", pid)
+            values.one_sided(where, code_a, code_b, ("tokens", "code"), f"tokens[{index}].code", (pid, index))
         else:
-            values.compare(where, code_a, code_b, ("tokens", "code", "rvq"), f"tokens[{index}].code.rvq", pid)
+            values.compare(where, code_a, code_b, ("tokens", "code", "rvq"), f"tokens[{index}].code.rvq", (pid, index))
 
 
-def _listed(values, where, list_a, list_b, field, name, ids, rows_a, rows_b) -> None:
+def _listed(values: ValueComparer, where: Where, list_a: list | None, list_b: list | None, field: tuple[str, ...],
+            name: str, ids: list[str], rows_a: list[int] | None, rows_b: list[int] | None) -> None:
     """Per-token values kept as lists (None where a token has none)."""
     if list_a is None and list_b is None:
         return
@@ -145,6 +153,6 @@ def _listed(values, where, list_a, list_b, field, name, ids, rows_a, rows_b) -> 
         concrete = f"tokens[{index_a}].{name}"
         if item_a is None or item_b is None:
             values.one_sided(where, MISSING if item_a is None else item_a, MISSING if item_b is None else item_b,
-                             field, concrete, pid)
+                             field, concrete, (pid, index_a))
         else:
-            values.compare(where, item_a, item_b, field, concrete, pid)
+            values.compare(where, item_a, item_b, field, concrete, (pid, index_a))
