@@ -26,7 +26,7 @@ def compare_streams(records_a: Iterable[Record], records_b: Iterable[Record], ru
         tally.matched += 1
         _compare_pair(values, a, b)
     for side, keyed in unpaired:
-        tally.only.append((side, keyed.kind, keyed.key, keyed.record.index))
+        tally.only.append((side, keyed.kind, keyed.key, keyed.order))
     tally.records_a = tally.matched + sum(side == "a" for side, _ in unpaired)
     tally.records_b = tally.matched + sum(side == "b" for side, _ in unpaired)
     return tally
