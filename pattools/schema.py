@@ -32,6 +32,7 @@ RECORD_KINDS: tuple[str, ...] = (
     "PAT_PACK",
     "PAT_SCORE",
     "PAT_SUMMARY",
+    "PAT_DIFF",
     "NUPCA_STATE",
     "NUPCA_OBS",
     "NUPCA_TRACE",

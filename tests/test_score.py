@@ -292,11 +292,11 @@ def test_summary_command(tmp_path) -> None:
     r = shell(f"pat-score --summary --table --format jsonl {tmp_path}/scores.jsonl")
     assert r.returncode == 0, r.stderr.decode()
     rows = [line for line in r.stdout.decode().splitlines()]
-    assert rows == [
-        '{"kind":"PAT_SCORE","version":1,"scope":"mean","group":"null","edits":1,"faithfulness":0.0,"drift":0.0,'
-        '"editReward":0.0,"determinismRMSE":null,"healthyShare":null}',
-        '{"kind":"PAT_SCORE","version":1,"scope":"mean","group":"heuristic","edits":2,"faithfulness":0.375,'
-        '"drift":0.125,"editReward":0.25,"determinismRMSE":null,"healthyShare":null}']
+    assert rows == [  # keys in the schema's order (one JSON text per record)
+        '{"kind":"PAT_SCORE","version":1,"scope":"mean","faithfulness":0.0,"drift":0.0,"editReward":0.0,'
+        '"determinismRMSE":null,"group":"null","edits":1,"healthyShare":null}',
+        '{"kind":"PAT_SCORE","version":1,"scope":"mean","faithfulness":0.375,"drift":0.125,"editReward":0.25,'
+        '"determinismRMSE":null,"group":"heuristic","edits":2,"healthyShare":null}']
     assert "EditReward per editor" in r.stderr.decode()
     (tmp_path / "means.jsonl").write_text(rows[0] + "\n")
     bad = run("pat-score", "--summary", f"{tmp_path}/means.jsonl")

@@ -153,9 +153,10 @@ def _write_stacked(applier, records: list, writer: RecordWriter, columns: _Colum
 
 
 def _pass_through(record, writer: RecordWriter) -> None:
-    """An unchanged record: its own bytes when it came in the output's framing."""
-    if record.raw is not None and record.framing == writer.format:
-        writer.write_encoded(record.raw if writer.format == "cbor" else record.raw + b"\n")
+    """An unchanged record: its own bytes when it came as CBOR and goes out as CBOR (a JSON
+    line is written again, so its text is the record's one JSON text whatever wrote it)."""
+    if record.raw is not None and record.framing == writer.format == "cbor":
+        writer.write_encoded(record.raw)
     else:
         writer.write(record.value)
 

@@ -34,6 +34,9 @@ COMMANDS: tuple[CommandInfo, ...] = (
     CommandInfo("pat-render", "pattools.cli.render",
                 "pictures of lattice fields, token patch maps and edit effects",
                 "streams (one lattice state per sequence; animations hold their frames)"),
+    CommandInfo("pat-diff", "pattools.cli.diff",
+                "compare two PAT outputs field by field with tolerances (exit 0 equal, 1 different, 2 trouble)",
+                "streams when both inputs are in the same order (a record waits only for its partner)"),
     CommandInfo("nupca-step", "pattools.cli.nupca_step",
                 "the NUPCA3 predictive-completion agent step", "streams (state held in memory)"),
 )

@@ -28,7 +28,8 @@ def render(info: CommandInfo) -> str:
     parser = module.build_parser()
     page = Manpage(parser, _data={"date": PINNED_DATE, "project_name": "pattools", "version": __version__,
                                   "manual_title": "pattools manual", "description": info.summary})
-    page.add_section("exit status", "=", EXIT_STATUS_TEXT.replace("\n", "\n.br\n"))
+    exit_status = getattr(module, "EXIT_STATUS_TEXT", EXIT_STATUS_TEXT)  # a command's own, where it differs
+    page.add_section("exit status", "=", exit_status.replace("\n", "\n.br\n"))
     page.add_section("memory", "=", f"{info.name} {info.memory}.")
     page.add_section("see also", "=", ", ".join(f"{other.name}(1)" for other in COMMANDS if other is not info))
     return str(page)

@@ -10,6 +10,7 @@ import orjson
 
 from pattools.errors import DataError
 from pattools.io.cbor import MAX_DEPTH
+from pattools.io.key_order import ordered
 
 
 class _JsonProblem(Exception):
@@ -106,17 +107,20 @@ TYPED_ARRAY_DTYPES = {"float64": "<f8", "int64": "<i8", "uint8": "u1"}
 
 
 def encode_line(value: object) -> bytes:
-    """One compact JSON line (with trailing newline).
+    """One compact JSON line (with trailing newline): the record's one JSON text (keys in
+    schema order, pattools.io.key_order; numbers in shortest round-trip form, floats
+    always with a fraction or exponent, integers as integers).
 
     Typed arrays (``{dtype, shape, data}`` maps whose data is little-endian bytes, as binary
     records carry them in CBOR) become ``data`` lists, so any record converts to JSONL.
     """
+    value = ordered(value)
     try:
-        return orjson.dumps(value) + b"\n"
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
         pass
     try:
-        return orjson.dumps(typed_arrays_as_lists(value)) + b"\n"
+        return orjson.dumps(typed_arrays_as_lists(value), option=orjson.OPT_APPEND_NEWLINE)
     except TypeError as exc:
         raise DataError(f"value not representable in JSON ({exc})") from None
 
