@@ -1,4 +1,4 @@
-"""How the delta decoder's default constants were chosen (spec/editing.md §5, issue: pat-baseline
+"""How the delta decoder's default constants were chosen (docs/replay.md, issue: pat-baseline
 and pat-score, acceptance "the reward orders edits correctly").
 
 For the single-intent prompts of tests/test_experiment.py, at 96×96, scale 16, seeds 1..3,
@@ -10,7 +10,7 @@ per scale and seed, the correct pairs, and the pairwise and whole-group accuraci
 Run: .venv/bin/python bench/calibrate_delta.py [--kRho 10 --kEnt 10 --kGrad 10 --kA 10
      --kAttn 10 --kPhase -2] [--frames 8 --spf 8] [--seeds 1,2,3] [--prompts SUBSTRING]
 (defaults: the current DecoderConstants and the test's run). Figures behind the defaults
-are in the DecoderConstants docstring; e.g. the spec's start constants:
+are in the DecoderConstants docstring; e.g. the first design's start constants:
      --kGrad 4 --kPhase 2                 → pairwise 0.800 (144/180)
      --kGrad 10 --kPhase -2               → 1.000 (180/180), whole-group 1.000
      --kGrad 10 --kPhase -2 --frames 6 --spf 4   → 0.839 (a 24-step run: entropy plateau)

@@ -72,7 +72,7 @@ def predict_rows(rows, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias
 
 @kernel
 def fuse_rows(rows, x, out_ptr, out_idx, in_ptr, in_idx, w_ptr, w, diag, bias, var, sigma_floor):
-    """Precision-weighted diagonal fusion (reference §10) over the given rows.
+    """Precision-weighted diagonal fusion (docs/agent.md §10) over the given rows.
 
     Returns (yhat, precision): yhat[k] = Σ_j Λ_jk·mu_jk / Σ_j Λ_jk on covered dims and
     x[k] on dims no row covers, whose precision is 0 (infinite variance).
@@ -104,7 +104,7 @@ def learn_rows(
     n_updates, pi, permit, lr, sigma_ema, theta_learn, warmup, reliability_rate,
     active_only, active_threshold, weight_by_value, value_power,
 ):
-    """Responsibility, reliability and one LMS step per working-set row (reference §11).
+    """Responsibility, reliability and one LMS step per working-set row (docs/agent.md §11).
 
     For row j with observed output dims obs_j = out_j ∩ O_t (``observed`` is the 0/1
     mask of O_t): err_j = mean_{obs_j} |y − mu_j(x_in)|; j is responsible when
@@ -251,7 +251,7 @@ def activations(score_prev, score_valid, score_now, theta_a, tau_eff):
 
 @kernel
 def block_scores(residual, age, alpha_cov, use_age):
-    """S(b) = r_b + α_cov·ln(1 + max(0, age_b)), or r_b without age (reference §3)."""
+    """S(b) = r_b + α_cov·ln(1 + max(0, age_b)), or r_b without age (docs/agent.md §3)."""
     count = residual.shape[0]
     score = np.empty(count)
     for b in range(count):
@@ -263,7 +263,7 @@ def block_scores(residual, age, alpha_cov, use_age):
 
 @kernel
 def select_fovea(score, age, norm_cost, peripheral, budget, cap_g):
-    """Fovea blocks in selection order (reference §3, decisions 4 and 5).
+    """Fovea blocks in selection order (docs/agent.md §3, decisions 4 and 5).
 
     Budget unit: normalised block cost. Phase a takes peripheral blocks (ascending) that
     fit; phase b takes blocks with age ≥ G (age descending, id ascending), the first one
@@ -395,7 +395,7 @@ def select_fovea(score, age, norm_cost, peripheral, budget, cap_g):
 
 @kernel
 def track_blocks(observed, abs_err, residual, age, block_start, ema):
-    """Fovea tracking (reference §9.4, decision 4), in place.
+    """Fovea tracking (docs/agent.md §9.4, decision 4), in place.
 
     Observed blocks (any dim in O_t): r_b ← (1−β)·r_b + β·mean_{O_t∩b}|e|, age_b ← 0;
     every other block ages by 1. Returns the 0/1 observed flag per block.
@@ -424,7 +424,7 @@ def residual_bookkeeping(
     persist, visits, last_update, res_mean, res_cov, res_n,
     tr_tau, tr_prev, tr_next, tr_obs, tr_count,
 ):
-    """REST memory for every observed block (reference §9.5), in place.
+    """REST memory for every observed block (docs/agent.md §9.5), in place.
 
     R_b ← (1−β_R)·R_b + β_R·mean_{O_t∩b}|e|; visits += 1. Residual statistics over the
     block's dims (unobserved dims enter as 0): mean ← (1−β)·mean + β·e,
@@ -470,7 +470,7 @@ def residual_bookkeeping(
 
 @kernel
 def retrieval_candidates(fovea, block_key, inc_ptr, inc_rows, excluded, cap):
-    """Block-keyed retrieval C_ret (reference §9.3 step 2).
+    """Block-keyed retrieval C_ret (docs/agent.md §9.3 step 2).
 
     Incumbents of the fovea blocks that are not excluded (previous working set,
     anchors), each scored by its block's key K(b); the top ``cap`` by (K desc, row asc).
@@ -506,7 +506,7 @@ def retrieval_candidates(fovea, block_key, inc_ptr, inc_rows, excluded, cap):
 
 @kernel
 def greedy_select(anchor_rows, forced_rows, pool_rows, score, cost, n_max, l_max):
-    """Working set A_t (reference §9.3 steps 1 and 5, decision 1).
+    """Working set A_t (docs/agent.md §9.3 steps 1 and 5, decision 1).
 
     Anchors (ascending row) first; when they exceed the load budget they are kept by cost
     ascending while they fit. Then the forced rows and then GreedySelect over the pool

@@ -3,7 +3,7 @@
 Why: ``nupca-step`` runs one step per observation and must be able to stop and resume
 anywhere (checkpoints), so the whole state — buffer, cached prior, fovea statistics,
 working set, expert library and REST memory — is a set of typed arrays that the codec
-writes as they are (spec/nupca.md, I/O). The prior's variance is kept as a precision
+writes as they are (docs/agent.md, I/O). The prior's variance is kept as a precision
 (1/σ², 0 meaning unknown), the quantity fusion produces, so a saved state holds no
 infinity and reloads to the same bits. Derived structures (block partition, residual-
 covariance offsets, per-block incumbents) are rebuilt from the arrays, never stored.
@@ -25,7 +25,7 @@ _F64 = np.float64
 
 @dataclass
 class RestMemory:
-    """Per-block residual bookkeeping for structural edits (reference §9.5) and the queue."""
+    """Per-block residual bookkeeping for structural edits (docs/agent.md §9.5) and the queue."""
 
     persist: np.ndarray  # float64[B]: persistent residual R_b
     visits: np.ndarray  # int64[B]

@@ -1,8 +1,8 @@
-"""Replay settings: modulator gains and delta-decoder constants (spec/editing.md §5).
+"""Replay settings: modulator gains and delta-decoder constants (docs/replay.md).
 
 Both are recorded in the ``replay`` block of every replayed frame, so a replayed stream
-says how it was made. Defaults: the gains of the original UI (pat-tokens.md §3,
-lattice-reference.md §6); the decoder constants as calibrated for the baseline editor's
+says how it was made. Defaults: the gains of the original UI (docs/tokens.md §3,
+docs/lattice.md §6); the decoder constants as calibrated for the baseline editor's
 default nudges (see ``DecoderConstants``).
 """
 
@@ -16,7 +16,7 @@ DEFAULT_DECODER = "delta"
 
 @dataclass(frozen=True)
 class Gains:
-    """How the modulator fields act on the step (lattice-reference.md §6)."""
+    """How the modulator fields act on the step (docs/lattice.md §6)."""
 
     gammaK: float = 0.6
     betaK: float = 0.2
@@ -36,23 +36,23 @@ class DecoderConstants:
     ``a_p = kRho·Δrho − kEnt·ΔentropyRate − kGrad·ΔgradPhi/π + kA·ΔA + kAttn·ΔattnMean``,
     ``q_p = kPhase·Δphi_gf``.
 
-    Calibration (bench/calibrate_delta.py; spec/editing.md §5 starts from k = 10, kGrad 4,
+    Calibration (bench/calibrate_delta.py; docs/replay.md starts from k = 10, kGrad 4,
     kPhase 2): the single-intent prompts of the acceptance suite, nudges scaled by 0.25, 0.5,
     0.75 and 1 (codes and topo off), 96×96, scale 16, seeds 1–3, 8 frames × 8 steps, edits
     on frames 1–7. A pair of scales is ordered when the larger nudge has the larger
     faithfulness.
 
     - ``kPhase`` is negative. The phase lag ``α = γα·P`` adds about ``−Kbase·ΣK·sin α`` to a
-      synchronised patch's frequency (lattice-reference.md §6), so a positive P makes the
+      synchronised patch's frequency (docs/lattice.md §6), so a positive P makes the
       patch's phase drift *down*; with ``kPhase = +2`` "raise phase" and "lower phase"
       scored −0.52…−0.63 at full nudge (0/36 pairs), with ``−2`` +0.54…+0.61 (36/36).
-    - ``kGrad = kEnt``: entropyRate is gradPhi/π (pat-tokens.md §3), so the drive per unit
+    - ``kGrad = kEnt``: entropyRate is gradPhi/π (docs/tokens.md §3), so the drive per unit
       of phase gradient is the same whichever name the prompt uses. With ``kGrad 4`` the
       gradient prompts scored only 0.018…0.074 at full nudge; with 10, 0.080…0.322.
-    - kRho = kEnt = kA = kAttn = 10 as the spec starts: every other prompt orders 18/18.
+    - kRho = kEnt = kA = kAttn = 10 as the first design started: every other prompt orders 18/18.
 
     Result: pairwise accuracy 1.000 (180/180), whole-group 1.000 (30/30); faithfulness at
-    full nudge ≥ 0.07 for every prompt (the spec's start constants: 0.800, 144/180). Over a
+    full nudge ≥ 0.07 for every prompt (the first design's start constants: 0.800, 144/180). Over a
     run of only 24 steps (6 frames × 4) the entropy and gradient prompts stay unordered
     whatever the constants (these: 0.839, 151/180; the start: 0.633, 114/180; k up to 40:
     ≤ 0.86), and 32 steps (16 × 2) reach just 0.900: for the first ~30 steps from the
