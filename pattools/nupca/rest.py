@@ -16,7 +16,7 @@ Kinds (condition → edit):
 - SPAWN(φ): block φ visited ≥ K times with persistent residual R_φ > θ_spawn → a node over
   the block fitted by least squares on its recent fully observed transitions; ΔF = 0.6·R_φ.
   An incumbent it aliases (mean |μ_new − μ_inc| < θ_alias over the stored transitions,
-  using the fitted candidate — docs/agent.md §17.21) is replaced when less reliable than the
+  using the fitted candidate — docs/agent.md §17, item 21) is replaced when less reliable than the
   newcomer (π = 0.5); otherwise the spawn is rejected.
 - SPLIT(j): the spectral bisection of block φ's residual correlations over j's dims
   (Fiedler vector of the |correlation| graph; see kernels/nupca_rest.py) has mean
