@@ -152,16 +152,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--pat", action="store_true", help="also run the PAT comparison (needs pat-export)")
+    parser.add_argument("--quick", action="store_true", help="make bench: 300 steps, D up to 1024")
     options = parser.parse_args()
+    if options.quick:
+        options.steps = min(options.steps, 300)
+    dims = (256, 1024) if options.quick else (256, 1024, 4096)
+    rss_dim, rss_steps = (1024, options.steps) if options.quick else (4096, 2000)
     print("library step (synthetic, defaults, B = D/4, REST every 500):")
     print(f"{'D':>6} {'B':>6} {'wall ms':>8} {'median':>7} {'cpu ms':>7} {'steps/s wall':>13} "
           f"{'steps/s cpu':>12} {'state MB':>9} {'nodes':>6}")
-    for dim in (256, 1024, 4096):
+    for dim in dims:
         r = step_rate(dim, options.steps)
         print(f"{r['D']:>6} {r['B']:>6} {r['wall_ms']:>8.3f} {r['wall_median_ms']:>7.3f} {r['cpu_ms']:>7.3f} "
               f"{r['steps_per_s_wall']:>13.0f} {r['steps_per_s_cpu']:>12.0f} {r['state_bytes'] / 1e6:>9.2f} "
               f"{r['nodes']:>6}")
-    print(f"peak RSS, fresh process, 2000 steps at D = 4096: {peak_rss_mib(4096, 2000):.0f} MiB")
+    print(f"peak RSS, fresh process, {rss_steps} steps at D = {rss_dim}: {peak_rss_mib(rss_dim, rss_steps):.0f} MiB")
     c = command_rate(1024, options.steps)
     print(f"nupca-step end to end, {c['steps']} CBOR observations at D = 1024: {c['seconds']:.2f} s "
           f"({c['steps_per_s']:.0f} steps/s including start-up and state save)")
