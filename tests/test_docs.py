@@ -36,6 +36,7 @@ def _user_facing_files():
     yield from sorted((ROOT / "schemas").glob("*.json"))
     yield from sorted((ROOT / "bin").iterdir())
     yield from sorted((ROOT / "examples").rglob("*"))
+    yield from sorted((ROOT / "completion").rglob("*"))
 
 
 def test_nothing_points_to_files_users_do_not_have():
@@ -136,3 +137,17 @@ def test_bash_completion_completes_flags_and_files(tmp_path):
     result = subprocess.run(["bash", "-c", script], capture_output=True, cwd=tmp_path, timeout=60)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode().splitlines() == ["--clip", "edit.cbor"]
+
+
+def test_every_benchmark_has_a_quick_mode():
+    """make bench runs each bench/ script in quick mode: with run_all's arguments, or --quick."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench" / "run_all.py")
+    run_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_all)
+    scripts = run_all.scripts()
+    assert len(scripts) >= 8
+    missing = [p.name for p in scripts if p.name not in run_all.QUICK and "--quick" not in p.read_text()]
+    assert missing == [], "give these a --quick flag (or an entry in bench/run_all.py QUICK)"
+    assert "bench/run_all.py" in (ROOT / "Makefile").read_text()
