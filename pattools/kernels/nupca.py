@@ -269,7 +269,7 @@ def select_fovea(score, age, norm_cost, peripheral, budget, cap_g):
     fit; phase b takes blocks with age ≥ G (age descending, id ascending), the first one
     even past the budget (the coverage guarantee), the others only if they fit; phase c
     takes the rest by S(b)/n_b descending (ties: lower id) while they fit.
-    Peripheral enforcement (§3.3b): the last q = min(P, |C|) peripheral ids go first; one
+    Peripheral enforcement (docs/agent.md §3): the last q = min(P, |C|) peripheral ids go first; one
     that is missing replaces the last non-peripheral entry (never a mandatory block) only
     when the swap keeps the total within the budget — the budget
     rule of decision 5 wins over enforcement.
