@@ -31,10 +31,12 @@ demo: $(STAMP)
 test: $(TEST_STAMP)
 	$(PY) -m pytest -q
 
-## man: regenerate man/*.1 from the argument parsers
+## man: regenerate man/*.1 and the bash/zsh completion scripts in completion/ from the argument parsers
 man: $(TEST_STAMP)
 	$(PY) -m pattools.cli.manpages
+	$(PY) -m pattools.cli.completion
 
+## bench: run every benchmark in bench/ in its quick mode and print one table (bench/run_all.py --full: the published figures)
 bench: $(TEST_STAMP)
 	$(PY) bench/run_all.py
 

@@ -166,11 +166,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--old", type=Path, help="a checkout of the previous version to measure against")
     parser.add_argument("--pat", action="store_true", help="also run the PAT comparison (needs pat-export)")
+    parser.add_argument("--quick", action="store_true", help="make bench: 300 steps, one run, D up to 1024")
     options = parser.parse_args()
+    if options.quick:
+        options.steps, options.repeat = min(options.steps, 300), 1
+    dims = (256, 1024) if options.quick else (256, 1024, 4096)
+    rss_dim = 1024 if options.quick else 4096
     versions = [("this", ROOT)] + ([("old", options.old)] if options.old else [])
     print("library step (synthetic, defaults, B = D/4, REST every 500); best of", options.repeat, "runs:")
     print(f"{'version':>8} {'D':>6} {'cpu ms':>7} {'wall ms':>8} {'steps/s cpu':>12} {'state MB':>9} {'nodes':>6}")
-    for dim in (256, 1024, 4096):
+    for dim in dims:
         best: dict[str, dict] = {}
         for _ in range(options.repeat):
             for name, root in versions:  # alternate, so both see the same machine load
@@ -184,7 +189,10 @@ def main() -> None:
         if options.old:
             print(f"{'':>8} {dim:>6} this / old step rate: {best['old']['cpu_ms'] / best['this']['cpu_ms']:.2f}x")
     for name, root in versions:
-        print(f"peak RSS, fresh process, 2000 steps at D = 4096 ({name}): {peak_rss_mib(root, 4096, 2000):.0f} MiB")
+        print(f"peak RSS, fresh process, {options.steps} steps at D = {rss_dim} ({name}): "
+              f"{peak_rss_mib(root, rss_dim, options.steps):.0f} MiB")
+    if options.quick:
+        return
     print("learning with the defaults (D 128, B 32, 2,000 steps, no REST), mean prior_obs_mae:")
     for r in learning_figures():
         print(f"  {r['env']:<12} first 200 {r['first']:.5f}  last 200 {r['last']:.5f}  "

@@ -12,7 +12,7 @@ Each figure is the best of the rounds: wall seconds and CPU seconds (user+system
 child, all threads), start-up (~0.8 s of imports and numba cache loads) included, so the
 runs are long enough for the per-frame work to dominate. Ratios are against the export.
 
-Run: .venv/bin/python bench/bench_replay.py [--rounds N] [--configs NAME,...] [--extra] [--threads N]
+Run: .venv/bin/python bench/bench_replay.py [--quick] [--rounds N] [--configs NAME,...] [--extra] [--threads N]
 (--threads sets NUMBA_NUM_THREADS for every command: on a shared, loaded machine numba's
 parallel kernels spend CPU waiting for each other, and one thread gives steadier figures).
 """
@@ -99,7 +99,11 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS))
     parser.add_argument("--extra", action="store_true", help="also time the tokens and live decoders")
     parser.add_argument("--threads", type=int, help="NUMBA_NUM_THREADS for every command")
+    parser.add_argument("--quick", action="store_true", help="make bench: one round of 96x96-s32 at 400 frames")
     options = parser.parse_args()
+    if options.quick:
+        options.rounds, options.configs = 1, "96x96-s32"
+        CONFIGS["96x96-s32"] = [*CONFIGS["96x96-s32"][:-1], "400"]
     if options.threads:
         THREADS["NUMBA_NUM_THREADS"] = str(options.threads)
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ disturbed by other processes than whole-process wall timings on a shared machine
 Last, the new kernel's compile time (empty numba cache) and load time (warm cache), each
 measured in a fresh process.
 
-Run: .venv/bin/python bench/bench_token_cbor.py
+Run: .venv/bin/python bench/bench_token_cbor.py [--quick]
 """
 
 from __future__ import annotations
@@ -55,12 +55,12 @@ def exported_frame(side: int, scale: int):
     return envelope, tokens
 
 
-def in_process() -> None:
+def in_process(cases=CASES) -> None:
     from pattools.io import cbor
     from pattools.io.token_cbor import encode_frame, encode_frame_record, encode_tokens, record_with_tokens
 
     print("grid       scale tokens   plain µs  to_tokens µs   fast µs  speed-up  tokens µs  kernel µs   jsonl µs")
-    for side, scale in CASES:
+    for side, scale in cases:
         envelope, tokens = exported_frame(side, scale)
         plain = cbor.encode(record_with_tokens(envelope, tokens.to_tokens()))
         assert encode_frame_record(envelope, tokens) == plain
@@ -91,12 +91,12 @@ def kernel_call(tokens):
     return lambda: write_tokens(program.ops, program.pool, values, values.view(np.int64), ints, words, index, out, 0)
 
 
-def export_loops() -> None:
+def export_loops(cases=((96, 200), (256, 40)), rounds: int = 5) -> None:
     from pattools.exporting import ExportConfig, export_seed_stream, frame_records
     from pattools.io import cbor
 
     print("export loop, ms/frame   old wall   new wall    old CPU    new CPU")
-    for side, frames in ((96, 200), (256, 40)):
+    for side, frames in cases:
         config = ExportConfig(W=side, H=side, frames=frames, scale=32)
 
         def old() -> None:
@@ -108,7 +108,7 @@ def export_loops() -> None:
                 pass
 
         best = {"old": [float("inf")] * 2, "new": [float("inf")] * 2}
-        for _ in range(5):
+        for _ in range(rounds):
             for name, fn in (("old", old), ("new", new)):
                 wall, cpu = time.perf_counter(), time.process_time()
                 fn()
@@ -133,8 +133,11 @@ def kernel_load_seconds(cache_dir: str) -> float:
 
 
 def main() -> None:
-    in_process()
-    export_loops()
+    quick = "--quick" in sys.argv[1:]  # make bench: fewer grids and frames, no cold compile
+    in_process(CASES[:2] if quick else CASES)
+    export_loops(((96, 40), (256, 8)) if quick else ((96, 200), (256, 40)), rounds=2 if quick else 5)
+    if quick:
+        return
     with tempfile.TemporaryDirectory() as cache:
         cold = kernel_load_seconds(cache)
         warm = kernel_load_seconds(cache)

@@ -1,4 +1,4 @@
-"""How the delta decoder's default constants were chosen (spec/editing.md §5): on the
+"""How the delta decoder's default constants were chosen (docs/replay.md): on the
 **training** prompt set only (tests/data/edit_study/train.json: seeds 1–3, its own prompts
 and regions); acceptance figures come from the disjoint held-out set (heldout.json,
 bench/edit_authority.py --study, tests/test_edit_channels.py).

@@ -1,9 +1,9 @@
 """A straightforward numpy lattice step: the 48-neighbour gather form (the speed baseline).
 
-What one would write first from lattice-reference.md §4 (headless, no modulators, no
+What one would write first from docs/lattice.md §4 (headless, no modulators, no
 noise): an N×48 neighbour table, ``sin(θ[nbr] − θ[:, None])`` weighted by ring and
 summed per row, small-world edges added with ``np.add.at``, then the layers and the
-energy. It keeps the spec's float32 stores, so its result can be compared with the
+energy. It keeps the float32 stores of docs/lattice.md §0, so its result can be compared with the
 kernels (it sums each cell's 48 terms in numpy's pairwise order, not the canonical one).
 """
 

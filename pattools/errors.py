@@ -1,7 +1,7 @@
 """Typed errors raised by library code; only the CLI entry wrapper turns them into exits.
 
 A DataError names the input, the record index, the field path and what was expected
-versus found, so the entry wrapper can print the one-line message of DESIGN.md §3:
+versus found, so the entry wrapper can print the one-line message of docs/design.md §3:
 ``pat-apply: edits.cbor: record 3: targets[0].dpat[2].stats.rho: expected number, got string``
 """
 

@@ -1,6 +1,6 @@
 """pat-export's work: one seed → a lattice run → PAT_FRAME records or shard files.
 
-One export task is one seed and tasks share nothing (DESIGN.md §5), so the same
+One export task is one seed and tasks share nothing (docs/design.md §5), so the same
 ``export_seed_*`` functions run serially, in spawned processes (--jobs) or on Dask
 workers (--scheduler), and every route produces the same bytes.
 """

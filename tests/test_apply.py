@@ -1,4 +1,4 @@
-"""ΔPAT application (spec/editing.md §2): rules, effective deltas and properties over random frames."""
+"""ΔPAT application (docs/editing.md §2): rules, effective deltas and properties over random frames."""
 
 from __future__ import annotations
 

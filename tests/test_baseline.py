@@ -1,4 +1,4 @@
-"""Baseline editors (spec/editing.md §4) and the pat-baseline command."""
+"""Baseline editors (docs/editing.md §4) and the pat-baseline command."""
 
 from __future__ import annotations
 

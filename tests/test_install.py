@@ -1,4 +1,5 @@
-"""A plain (non-editable) install ships the schemas and the default bounds inside the package."""
+"""A plain (non-editable) install ships the schemas and the default bounds inside the package,
+and the man pages and completion scripts under share/."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def test_wheel_contains_schemas_and_runs_from_site_packages(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     schema_files = {p.name for p in (ROOT / "schemas").glob("*.schema.json")}
     assert {f"pattools/schemas/{n}" for n in schema_files} <= names
+    data = "pattools-0.1.0.data/data/share"
+    pages = {f"{data}/man/man1/{p.name}" for p in (ROOT / "man").glob("*.1")}
+    completions = ({f"{data}/bash-completion/completions/{p.name}" for p in (ROOT / "completion" / "bash").iterdir()}
+                   | {f"{data}/zsh/site-functions/{p.name}" for p in (ROOT / "completion" / "zsh").iterdir()})
+    assert pages and pages <= names, "man pages are not installed into share/man/man1"
+    assert completions <= names, "completion scripts are not installed"
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
                    check=True, capture_output=True, timeout=300)

@@ -1,4 +1,4 @@
-"""Prompt grammar (spec/editing.md §4): a table of prompts and what they parse to."""
+"""Prompt grammar (docs/editing.md §4): a table of prompts and what they parse to."""
 
 from __future__ import annotations
 

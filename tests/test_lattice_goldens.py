@@ -1,4 +1,4 @@
-"""The two recorded trajectories of the original program, bit for bit (lattice-reference.md §11).
+"""The two recorded trajectories of the original program, bit for bit (docs/lattice.md §11).
 
 Frame k is the state after k+1 steps; the 24×24 golden stores energy subsampled as
 E[2y·W + 2x]. Both kernels must reproduce phases and energy of every frame exactly.

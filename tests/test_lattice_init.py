@@ -1,4 +1,4 @@
-"""createSimulation: seeds, draw order, small-world graph, memory (lattice-reference.md §1–3)."""
+"""createSimulation: seeds, draw order, small-world graph, memory (docs/lattice.md §1–3)."""
 
 from __future__ import annotations
 

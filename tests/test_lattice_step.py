@@ -1,4 +1,4 @@
-"""The step: fast kernel = canonical reference kernel = numpy twin, bit for bit (DESIGN.md §4).
+"""The step: fast kernel = canonical reference kernel = numpy twin, bit for bit (docs/design.md §4).
 
 Every comparison is on the raw float32 bits of θ, φS, φH and E (and the noise stream
 state), after every step.
@@ -187,7 +187,7 @@ def test_step_rejects_bad_arguments():
 
 @pytest.mark.slow
 def test_fast_equals_reference_long_run():
-    """DESIGN.md §4: 256×256, 1,000 steps, zero differing float32 values."""
+    """docs/design.md §4: 256×256, 1,000 steps, zero differing float32 values."""
     fast = create_state(256, 256, 2024, P)
     ref = fast.copy()
     for k in range(1000):

@@ -1,4 +1,4 @@
-"""Invariants of the agent step over random states and cues (seed §1–§3, spec/nupca.md)."""
+"""Invariants of the agent step over random states and cues (seed §1–§3, docs/agent.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Packing (spec/editing.md §3): windows, splits, records and tensors, in-process."""
+"""Packing (docs/editing.md §3): windows, splits, records and tensors, in-process."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Property tests of packs a trainer can use as they are (spec/editing.md §3, revised):
+"""Property tests of packs a trainer can use as they are (docs/editing.md §3, revised):
 group splits leak no frame, the npz holds the records' values, and the normalisation
 statistics come from training records only."""
 

@@ -1,7 +1,7 @@
 """Decoder-level check of the original token-only mode against the reference figures.
 
 A plain-numpy twin of the headless lattice (θ only: init draws, ring + small-world
-coupling with attention mods, wrapstore; spec/lattice-reference.md §1, §3, §4, §6) and of
+coupling with attention mods, wrapstore; docs/lattice.md §1, §3, §4, §6) and of
 the per-patch entropyRate of pat-tokens.md §1 drives ``decoders.decode_tokens`` exactly
 as the live decoder does: tokens (scale 32, no Aact) rebuilt before every step. The sums
 are the reference figures of the pat-replay issue, so a mismatch here isolates the

@@ -1,4 +1,4 @@
-"""EditReward (spec/editing.md §6): the reward arithmetic on hand-made cubes, the scorer on
+"""EditReward (docs/score.md): the reward arithmetic on hand-made cubes, the scorer on
 hand-made sequences, and pat-score in real pipelines."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Fast token/metrics kernels against the straightforward reference kernels, bit for bit
-(DESIGN.md §4): random fields, phases whose float32 cos/sin lie next to a rounding
+(docs/design.md §4): random fields, phases whose float32 cos/sin lie next to a rounding
 boundary (they take the certified fallback), and a lattice run."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Plain-Python twins of the token, affect and metrics kernels, written straight from
-spec/pat-tokens.md §1–2 and lattice-reference.md §9 (one cell at a time, per-cell
+docs/tokens.md §1–2 and docs/lattice.md §9 (one cell at a time, per-cell
 neighbour lists, libm via ``math``). The kernel tests compare against these bit for bit.
 """
 

@@ -1,4 +1,9 @@
-"""``python -m pattools.cli COMMAND [ARGS...]``: run any command without installed scripts."""
+"""``python -m pattools.cli COMMAND [ARGS...]``: run any command without installed scripts.
+
+This is what the bin/ launchers run. When the interpreter lacks one of pattools'
+dependencies (pattools is not installed in it), the command says in one line what to
+run instead of failing with a traceback.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ import importlib
 import sys
 
 from pattools.cli.commands import COMMANDS, by_name
+
+SETUP_HINT = ("run 'make demo' in the pattools checkout (or: python3 -m pip install -e .), "
+              "or set PATTOOLS_PYTHON to a Python that has pattools installed")
 
 
 def main() -> None:
@@ -18,9 +26,16 @@ def main() -> None:
     except KeyError:
         sys.stderr.write(f"pattools: unknown command {sys.argv[1]!r}\n")
         sys.exit(2)
-    module = importlib.import_module(info.module)
     sys.argv = [info.name] + sys.argv[2:]
-    module.main()
+    try:
+        module = importlib.import_module(info.module)
+        module.main()
+    except ModuleNotFoundError as exc:
+        if not exc.name or exc.name.split(".")[0] == "pattools":
+            raise
+        sys.stderr.write(f"{info.name}: this Python ({sys.executable}) lacks the package "
+                         f"{exc.name.split('.')[0]!r} that pattools needs: {SETUP_HINT}\n")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Every command module defines ``build_parser()`` and ``run(options, streams) -> int`` and
 exposes ``main = entry_point(NAME, build_parser, run)``. The wrapper is the only place that
-turns errors into messages and exit codes (DESIGN.md §3):
+turns errors into messages and exit codes (docs/design.md §3):
 0 success; 1 bad input data; 2 usage error; 130 interrupted; 141 downstream closed the pipe.
 """
 

@@ -2,6 +2,9 @@
 
 Pages are reproducible: the date is pinned, the width fixed, and nothing depends on the
 machine. ``--check`` exits 1 when a page on disk differs from what the parser gives.
+Pages are plain ASCII roff: other characters become groff escapes (Δ is ``\\[*D]``), and a
+text line that would start with a control character is protected, so ``groff -ww`` is
+silent and no sentence is swallowed as an unknown macro.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +22,30 @@ from pattools.cli.commands import COMMANDS, CommandInfo
 
 PINNED_DATE = "2026-11-22"
 WIDTH = "80"
+
+
+# The macros argparse-manpage writes (and a few it may); any other line that starts with
+# "." or "'" is text that happened to wrap there.
+MACROS = frozenset("TH SH SS TP IP PP LP P HP B I BR BI IB IR RB RI SM SB RS RE br nf fi sp in ad na ne ft ti "
+                   "UR UE MT ME EX EE".split())
+# Named groff escapes for the characters the help texts use; others become \[uXXXX].
+GLYPHS = {"Δ": r"\[*D]", "π": r"\[*p]", "σ": r"\[*s]", "α": r"\[*a]", "β": r"\[*b]", "γ": r"\[*g]",
+          "λ": r"\[*l]", "·": r"\[pc]", "×": r"\[mu]", "−": r"\[mi]", "≤": r"\[<=]", "≥": r"\[>=]",
+          "→": r"\[->]", "←": r"\[<-]", "⇄": r"\[<>]", "±": r"\[+-]", "§": r"\[sc]", "…": r"\[u2026]",
+          "–": r"\[en]", "—": r"\[em]", "’": r"\[cq]", "‘": r"\[oq]", "“": r"\[lq]", "”": r"\[rq]",
+          "²": r"\[u00B2]", "√": r"\[sr]", "∞": r"\[if]", "≈": r"\[~~]", "⌈": r"\[lc]", "⌉": r"\[rc]"}
+
+
+def groff_clean(page: str) -> str:
+    """ASCII-only roff: non-ASCII as groff escapes, stray leading control characters protected."""
+    lines = []
+    for line in page.split("\n"):
+        match = re.match(r"[.'](\S*)", line)
+        if match and not line.startswith('.\\"') and match.group(1) not in MACROS:
+            line = "\\&" + line
+        lines.append(line)
+    text = "\n".join(lines)
+    return "".join(ch if ord(ch) < 128 else GLYPHS.get(ch, f"\\[u{ord(ch):04X}]") for ch in text)
 
 
 def render(info: CommandInfo) -> str:
@@ -32,7 +60,7 @@ def render(info: CommandInfo) -> str:
     page.add_section("exit status", "=", exit_status.replace("\n", "\n.br\n"))
     page.add_section("memory", "=", f"{info.name} {info.memory}.")
     page.add_section("see also", "=", ", ".join(f"{other.name}(1)" for other in COMMANDS if other is not info))
-    return str(page)
+    return groff_clean(str(page))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Half-open ranges ``A:B`` and seed lists ``1,2,10:20`` as DESIGN.md §2 defines them."""
+"""Half-open ranges ``A:B`` and seed lists ``1,2,10:20`` as docs/design.md §2 defines them."""
 
 from __future__ import annotations
 

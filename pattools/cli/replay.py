@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replay twice in this process; exit 1 if the two differ in any bit (prints the RMSE)")
     replay.add_argument("--kernel", choices=["fast", "reference"], default="fast",
                         help="lattice step kernel ('reference' for parity audits)")
-    gains = parser.add_argument_group("modulator gains (lattice-reference §6; defaults: the original UI)")
+    gains = parser.add_argument_group("modulator gains", "How the decoded fields act on each lattice step (docs/lattice.md §6); defaults: the original UI's.")
     gain_defaults = Gains()
     for flag, dest, text in GAIN_FLAGS:
         value = getattr(gain_defaults, dest)
@@ -117,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         consts.add_argument(flag, dest=dest, type=base.finite_float, default=value, metavar="K",
                             help=f"{text} (default {value:g})")
     edits = parser.add_argument_group("edit application (as pat-apply)")
-    edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the spec's bounds)")
+    edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the bounds of docs/editing.md §1)")
     edits.add_argument("--clip", action="store_true", help="clip out-of-bound deltas instead of failing")
     edits.add_argument("--lenient", action="store_true", help="skip DPats whose patchId is not in the frame")
     out = parser.add_argument_group("output")

@@ -1,4 +1,4 @@
-"""Deterministic ΔPAT application (spec/editing.md §2), vectorised over token columns.
+"""Deterministic ΔPAT application (docs/editing.md §2), vectorised over token columns.
 
 Rules per named field: codes saturate in [0, bins−1]; stats and ``A`` clamp to [0, 1];
 ``phi_gf`` wraps into (−π, π] and the orientation ``theta`` into (−π/2, π/2]; ``gradPhi``

@@ -1,7 +1,7 @@
-"""Per-field bounds on ΔPAT deltas ("keep deltas small", spec/editing.md §1).
+"""Per-field bounds on ΔPAT deltas ("keep deltas small", docs/editing.md §1).
 
 Every delta a `DPat` names must satisfy ``|δ| ≤ bound`` for its field. The defaults are
-the spec's; a bounds file (JSON, the shape of ``pattools/data/bounds.json``) overrides any
+those of docs/editing.md §1; a bounds file (JSON, the shape of ``pattools/data/bounds.json``) overrides any
 subset of them. Bounds are held as arrays aligned with the columnar token frame so an
 edit's deltas are checked in one vectorised comparison.
 """

@@ -1,6 +1,6 @@
 """ΔPAT model: `DPat` deltas, edit packages (`PAT_EDIT`), and their columnar form.
 
-Why: a `DPat` is a sparse map per token (spec/editing.md §1); applying thousands of them
+Why: a `DPat` is a sparse map per token (docs/editing.md §1); applying thousands of them
 per frame one dict at a time would be slow and hard to keep exact. `DeltaBatch` turns a
 list of DPats into arrays aligned with the columns of `TokenFrame` (geom[n,5], stats[n,7],
 topo[n,2], rvq[n,D] plus "named" masks), checking every value on the way, so bounds and
@@ -381,7 +381,7 @@ def _batch_block(targets: list[Target], lists: list[list]) -> DeltaBatch | None:
 
 @dataclass
 class EditPackage:
-    """A validated `PAT_EDIT` record (spec/editing.md §1)."""
+    """A validated `PAT_EDIT` record (docs/editing.md §1)."""
 
     id: str
     prompt: str | None

@@ -1,4 +1,4 @@
-"""Baseline editors (spec/editing.md §4): heuristic, null and random.
+"""Baseline editors (docs/editing.md §4): heuristic, null and random.
 
 Why: a learned editor needs anchors to beat. The heuristic editor turns each intent into
 small nudges of the named token field over its region, on every target frame; ``null``
@@ -9,8 +9,8 @@ per (prompt, sequence) with the resolved intents recorded.
 Heuristic steps (``STEPS``, scaled by the intent's magnitude and by ``step_scale``; an
 explicit "by X" replaces step × magnitude): rho α = 0.1, entropyRate β = 0.1, energy
 0.1, A 0.1, gradPhi 0.2, kappa 0.2, phi_gf π/16, attnMean/arousal/valence 0.1. Changing
-coherence also moves entropyRate the other way by β/2 per α of rho (the seed pairs
-them; the spec states it for "increase", and it is applied symmetrically). When a field
+coherence also moves entropyRate the other way by β/2 per α of rho (the original design pairs
+them; the first design stated it for "increase", and it is applied symmetrically). When a field
 has a code dimension and the nudge moves its value into another bin, ``rvqDelta`` gets
 ±1 in the nudge's direction. ``flip`` sets topo deltas to −2·current, ``decrease`` on
 vortices to −current (tokens with no vortex are not touched). Several intents on one
@@ -53,13 +53,13 @@ STEPS: dict[str, tuple[str, float]] = {
     "topo": ("topo", 0.0),
 }
 
-# feature → code dimension (spec/editing.md §1); theta has no sign to steer.
+# feature → code dimension (docs/editing.md §1); theta has no sign to steer.
 CODE_DIM: dict[str, int] = {"A": 0, "phi_gf": 1, "entropyRate": 3, "kappa": 4}
 
 
 @dataclass(frozen=True)
 class EditorSettings:
-    """Knobs of the baseline editors (defaults are the spec's)."""
+    """Knobs of the baseline editors (defaults: docs/editing.md §4)."""
 
     alpha: float = 0.1  # rho step
     beta: float = 0.1  # entropyRate step (and twice the coherence pairing)

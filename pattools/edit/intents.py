@@ -1,4 +1,4 @@
-"""Prompt intents: the clause grammar of spec/editing.md §4.
+"""Prompt intents: the clause grammar of docs/editing.md §4.
 
 Why: an edit prompt ("increase coherence on rim, reduce entropy near Plane #1, flip
 chirality") is a list of clauses; each becomes one ``Intent`` {verb, feature, region,

@@ -1,4 +1,4 @@
-"""Packing prompts and PAT token windows into training records (spec/editing.md §3).
+"""Packing prompts and PAT token windows into training records (docs/editing.md §3).
 
 A window around edit frame T holds the K frames before it as inputs (T−K … T−1) and the
 H frames T … T+H−1 as the target horizon. T comes from a prompt's ``frame``, or slides

@@ -1,5 +1,5 @@
 """The tensors of ``pat-pack --format npz``: arrays a trainer can use as they are
-(spec/editing.md §3, layout ``pat-pack-npz/2``).
+(docs/editing.md §3, layout ``pat-pack-npz/2``).
 
 Why this layout: the first one gave raw angles (a wrap at ±π looks like a jump of 2π),
 codes as floats, no patch geometry or region masks, and no normalisation statistics (five

@@ -1,6 +1,6 @@
-"""Regions of the patch grid named by prompts (spec/editing.md §4).
+"""Regions of the patch grid named by prompts (docs/editing.md §4).
 
-The grid is the frame's patch layout (pat-tokens.md §1): nx × ny patches of ``scale``
+The grid is the frame's patch layout (docs/tokens.md §1): nx × ny patches of ``scale``
 pixels (edge patches may be smaller), patch (px, py) has origin (px·scale, py·scale),
 id ``"x0,y0,scale"`` and token index py·nx + px. A region is a sorted array of token
 indices. Built-in regions:

@@ -1,6 +1,6 @@
 """Key order of JSON text: a record's keys in the order its schema lists the properties.
 
-Why: one record must have one JSON text whatever command wrote it (DESIGN.md §3), so
+Why: one record must have one JSON text whatever command wrote it (docs/design.md §3), so
 ``diff`` and ``cmp`` work on JSON lines. CBOR decodes with canonical (length-first) key
 order, builders insert keys in their own order; the schema is the one order both agree on.
 Rules, applied at every depth: the properties a schema node lists come first, in its

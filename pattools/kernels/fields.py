@@ -1,4 +1,4 @@
-"""Field kernels of the token→modulator decoders (spec/pat-tokens.md §3, editing.md §5).
+"""Field kernels of the token→modulator decoders (docs/tokens.md §3, docs/replay.md).
 
 Why: the token-only attention path turns a few numbers per patch into per-cell float32
 fields — a Gaussian splat, a separable wrapped box blur, a tanh calibration and a
@@ -69,7 +69,7 @@ def splat_gaussian(
 
 @kernel(parallel=True)
 def box_blur_wrapped(src: np.ndarray, width: int, height: int, radius: int) -> np.ndarray:
-    """Separable box blur, window 2r+1, wrapped on the torus (pat-tokens.md §3 step 3).
+    """Separable box blur, window 2r+1, wrapped on the torus (docs/tokens.md §3 step 3).
 
     Horizontal pass into a float32 buffer, then vertical into float32; each line keeps a
     float64 running sum started as Σ_{d=−r..r} src[wrap(d)] and moved by adding
@@ -102,7 +102,7 @@ def box_blur_wrapped(src: np.ndarray, width: int, height: int, radius: int) -> n
 
 @kernel(parallel=True)
 def tanh_calibrated(field: np.ndarray, scale: float, bias: float) -> np.ndarray:
-    """``f32(tanh(scale·f + bias))`` per cell (the calibration of pat-tokens.md §3 step 4)."""
+    """``f32(tanh(scale·f + bias))`` per cell (the calibration of docs/tokens.md §3 step 4)."""
     n = field.shape[0]
     out = np.empty(n, dtype=np.float32)
     for i in prange(n):

@@ -1,6 +1,6 @@
 """The fast lattice step: same float32 results as the canonical kernel, ~100× fewer sines.
 
-Reformulation (DESIGN.md §4), per step:
+Reformulation (docs/design.md §4), per step:
 - sin/cos of every θ once (a vectorisable sincos, ``lattice_sincos``), then
   sin(θ_j − θ_i − α_i) = s_j·c'_i − c_j·s'_i with (s', c') = sincos(θ_i + α_i);
 - the ring-weighted sums Σ_r K_r Σ_{j∈ring r} f_j as box sums,

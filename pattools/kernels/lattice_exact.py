@@ -1,7 +1,7 @@
-"""Canonical-order arithmetic of one lattice step (lattice-reference.md §0, §4.1, §6).
+"""Canonical-order arithmetic of one lattice step (docs/lattice.md §0, §4.1, §6).
 
-Every function here evaluates a formula of the spec in its written order, in float64,
-with libm ``sin`` and a float32 store at the spec's write points. ``step_reference``
+Every function here evaluates a formula of docs/lattice.md in its written order, in float64,
+with libm ``sin`` and a float32 store at the documented write points. ``step_reference``
 is the straightforward whole-step kernel kept for parity audits; the fast kernel
 (``lattice.py``) calls the per-cell functions for the rare cells it cannot certify.
 

@@ -1,4 +1,4 @@
-"""xorshift32 kernels: the initial-state draws and the noise stream (lattice-reference.md §1, §3).
+"""xorshift32 kernels: the initial-state draws and the noise stream (docs/lattice.md §1, §3).
 
 States are unsigned 32-bit values held in int64. The noise stream is split into rows
 by GF(2) jump-ahead (xorshift32 is linear over GF(2)), so rows can draw in parallel and

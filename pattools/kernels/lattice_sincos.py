@@ -1,4 +1,4 @@
-"""Branch-free sincos and sin for the lattice's fast kernel (DESIGN.md §4).
+"""Branch-free sincos and sin for the lattice's fast kernel (docs/design.md §4).
 
 Cody–Waite reduction by π/2 in three parts (the first two carry 47 significant bits,
 so q·P1 and q·P2 are exact for |q| < 64), then Taylor polynomials to degree 17/18 on

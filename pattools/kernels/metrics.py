@@ -1,9 +1,9 @@
-"""computeMetrics kernels (spec/lattice-reference.md §9) and the scalar helpers shared
+"""computeMetrics kernels (docs/lattice.md §9) and the scalar helpers shared
 with the token kernels.
 
 Why the shapes: the 48-neighbour local order parameter ρ is a ring stencil, so it reads
 padded cos/sin planes (3 cells of wrapped or zero border) with fixed offsets instead of
-an N×48 neighbour table (no per-cell tables: memory stays O(N)). Every sum the spec
+an N×48 neighbour table (no per-cell tables: memory stays O(N)). Every sum docs/lattice.md §9
 defines over cells (rhoMean, Σρ², entropyGrad) runs in cell index order in one serial
 pass; only per-cell terms are computed in parallel (bands of rows, one per thread), so
 results do not depend on the thread count.
@@ -78,7 +78,7 @@ _WRAPD_LOOP_MAX = 64.0 * math.pi
 
 @kernel
 def wrapd(d: float) -> float:
-    """Circular difference into (−π, π] by repeated ±2π (lattice-reference §0).
+    """Circular difference into (−π, π] by repeated ±2π (docs/lattice.md §0).
 
     Differences of stored phases take one step. Beyond ±64π (only possible for phases
     that no lattice stores) the value is first reduced with fmod, so that absurd or

@@ -1,9 +1,9 @@
-"""NUPCA REST kernels: the spectral split test run on every operating step (reference §13.1).
+"""NUPCA REST kernels: the spectral split test run on every operating step (docs/agent.md §13.1).
 
 Why: SPLIT proposals are checked for every working-set node of an observed block each
 step (≈ 40 small matrices at the defaults), too many for numpy's per-call overhead. The
 test bisects a node's dims by the sign of the Fiedler vector of the graph whose edge
-weights are the absolute residual correlations (the fix of reference §17.27: the original
+weights are the absolute residual correlations (the fix of docs/agent.md §17, item 27: the original
 took the correlation matrix's second eigenvector, which cannot separate two independent
 groups of dims). Eigenvectors come from a cyclic Jacobi sweep: small, dependency-free and
 deterministic.

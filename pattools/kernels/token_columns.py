@@ -1,4 +1,4 @@
-"""Token columns of one frame from its patch reductions (spec/pat-tokens.md §1 steps 7–8).
+"""Token columns of one frame from its patch reductions (docs/tokens.md §1 steps 7–8).
 
 Why a kernel: assembling geom/stats/topo and the LFQ codes with numpy took ≈ 27 µs of
 a ≈ 0.6 ms 96×96 export frame, almost all of it per-call overhead on 9-row arrays. This

@@ -1,4 +1,4 @@
-"""PAT token kernels (spec/pat-tokens.md §1 steps 2–6, §2 energy sums).
+"""PAT token kernels (docs/tokens.md §1 steps 2–6, §2 energy sums).
 
 ``phase_fields`` turns θ into everything the token and metric passes read, with one
 sincos per cell: the padded float64 cos/sin planes for ρ (kernels.metrics), the float32
@@ -50,7 +50,7 @@ _TWO_TAU = 2.0 * TAU
 
 @kernel
 def wrap_pi(a: float) -> float:
-    """pat-tokens ``wrap``: ((a + π) mod 2π, shifted into [0, 2π)) − π, with C fmod.
+    """docs/tokens.md ``wrap``: ((a + π) mod 2π, shifted into [0, 2π)) − π, with C fmod.
 
     For |a + π| < 4π fmod is a single exact subtraction (Sterbenz), so the common
     range skips the libm call and gives the same bits."""
@@ -428,7 +428,7 @@ def patch_reduce(
 
 @kernel
 def energy_sums(energy: np.ndarray, W: int, H: int) -> tuple:
-    """Index-order sums for the affect symmetry (pat-tokens §2):
+    """Index-order sums for the affect symmetry (docs/tokens.md §2):
     (Σ E, Σ |E|, dRef = Σ |E(x,y) − E(W−1−x,y)|, dRot = Σ_{y,x<M} |E[y·W+x] − E[x·W+y]|)."""
     s = 0.0
     s_abs = 0.0

@@ -1,4 +1,4 @@
-"""Advance a lattice state by one step (lattice-reference.md §4.1, §6).
+"""Advance a lattice state by one step (docs/lattice.md §4.1, §6).
 
 Sub-step order: surface and hyper layers from the old θ; the Jacobi field update
 (Chebyshev rings K1..K3, then signed small-world edges, optional modulators); noise

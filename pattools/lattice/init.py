@@ -1,4 +1,4 @@
-"""createSimulation for the headless exporter (lattice-reference.md §3).
+"""createSimulation for the headless exporter (docs/lattice.md §3).
 
 Draws come from one xorshift32 stream seeded from (W, H, key) in the original's order:
 θ for every cell, ω seeds for every cell, the small-world scan (one draw per cell, then
@@ -45,7 +45,7 @@ def create_state(
     ``noise_seed`` 0 keeps the original's default noise stream (derived from W, H and the
     key); any other value is applied like the original's setNoiseSeed (``s|0``).
     With wrap=False a small-world draw that lands exactly on the far edge (u = 1.0)
-    gives no edge, where the original would feed NaN into θ (§15.3).
+    gives no edge, where the original would feed NaN into θ (docs/lattice.md §10 item 3).
     """
     from pattools.kernels.lattice_rng import init_draws
 

@@ -1,6 +1,6 @@
-"""computeMetrics: lattice-wide order, defect and gradient figures (lattice-reference.md §9).
+"""computeMetrics: lattice-wide order, defect and gradient figures (docs/lattice.md §9).
 
-Used by the affect header (pat-tokens.md §2) on every frame and by the optional
+Used by the affect header (docs/tokens.md §2) on every frame and by the optional
 ``metrics`` block of a PAT_FRAME. The ring neighbourhood of ρ follows the sim's wrap
 flag; defects and entropyGrad are always toroidal, as in the original.
 """
@@ -79,7 +79,7 @@ def check_kernel(kernel: str) -> str:
 def compute_metrics(
     phases: np.ndarray, W: int, H: int, wrap: bool = True, *, kernel: str = "fast"
 ) -> LatticeMetrics:
-    """computeMetrics(sim) of lattice-reference.md §9 for float32 phases of a W×H grid.
+    """computeMetrics(sim) of docs/lattice.md §9 for float32 phases of a W×H grid.
     ``kernel="reference"`` runs the straightforward kernels (same bits, slower)."""
     from pattools.kernels import metrics as km
 

@@ -1,4 +1,4 @@
-"""Attention modulators of the step (lattice-reference.md §6).
+"""Attention modulators of the step (docs/lattice.md §6).
 
 Four float32[N] fields and six gains, held constant over a frame's steps:
 coupling M_ij = 1 + γK·Aact_i·Aact_j − βK·Uact_i·Uact_j (ring and small-world edges),

@@ -1,7 +1,7 @@
 """Lattice parameters: the original exporter's numbers as one frozen preset.
 
-Every number of lattice-reference.md §3 (initialisation) and §4 (the export StepConfig)
-is a field here, spelled as in the spec, with the exporter's default. ``dt``, ``wrap``,
+Every number of docs/lattice.md §3 (initialisation) and §4 (the export StepConfig)
+is a field here, spelled as in docs/lattice.md, with the exporter's default. ``dt``, ``wrap``,
 the noise amplitude and the noise seed are per-run settings of the frame's ``sim`` block
 and are not parameters.
 
@@ -88,7 +88,7 @@ class LatticeParams:
             if key in INERT:
                 raise UsageError(
                     f"lattice parameter {key!r} has no effect: it belongs to planes, walls or "
-                    "the trap terms, which pattools drops (lattice-reference §5)"
+                    "the trap terms, which pattools drops (docs/lattice.md §5)"
                 )
             changes[key] = _coerce(key, value)
         return replace(self, **changes)

@@ -1,4 +1,4 @@
-"""The original's two xorshift32 streams and their seeds (lattice-reference.md §1).
+"""The original's two xorshift32 streams and their seeds (docs/lattice.md §1).
 
 Both streams are the 13/17/5 xorshift32 on a 32-bit state, with outputs
 ``uint32(x) / 0xFFFFFFFF`` in (0, 1] (1.0 is possible, 0 is not). A zero state is

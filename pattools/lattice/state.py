@@ -1,6 +1,6 @@
 """The lattice state: what one seed's simulation carries from step to step.
 
-Why this shape (lattice-reference.md §2, §16): every per-cell field is a float32 vector
+Why this shape (docs/lattice.md §2, §5): every per-cell field is a float32 vector
 of length N = W·H in row-major order (``i = y·W + x``), because the original stores
 float32 and computes in float64, and bit-exact parity depends on rounding at exactly
 the same writes. Only the core fields are kept: θ and ω, the surface and hyper layers

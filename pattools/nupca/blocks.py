@@ -1,4 +1,4 @@
-"""Block partition of the state vector (spec/nupca-reference.md §2, contiguous mode).
+"""Block partition of the state vector (docs/agent.md §2, contiguous mode).
 
 The D dims are cut into B contiguous blocks, the remainder ``D mod B`` going one dim each
 to the first blocks. The last ``periph_blocks`` block ids are the peripheral blocks, so

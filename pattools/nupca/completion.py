@@ -1,4 +1,4 @@
-"""Complete(): the single operator for perception, recall and prediction (seed §2).
+"""Complete(): the single operator for perception, recall and prediction (docs/agent.md §6).
 
 ``complete(cue, mode, prior, sigma_prior_diag, transport_shift)`` returns
 ``(x_completed, sigma_prior, prior)``: the prior (optionally moved by the transport
@@ -52,7 +52,7 @@ def as_cue(cue: object, dim: int) -> Cue:
 
 
 def transport(vector: np.ndarray, shift: tuple[int, int], config) -> np.ndarray:
-    """T_δ (reference §5): roll the grid part of x by dy rows and dx columns, wrapping.
+    """T_δ (docs/agent.md §5): roll the grid part of x by dy rows and dx columns, wrapping.
 
     The grid is the first ``s²·C`` dims (s = max(1, grid_side), C = max(1, grid_channels))
     viewed as (s, s, C); the remaining dims are unchanged. Without a grid this is the

@@ -1,4 +1,4 @@
-"""Agent configuration: every default of spec/nupca-reference.md §1b that still applies.
+"""Agent configuration: every default of docs/agent.md §1b that still applies.
 
 Why: the original reads ~200 loosely typed fields with silent fallbacks, and its default
 load budget cannot even hold its own global anchor (§17.11). Here the configuration is

@@ -1,4 +1,4 @@
-"""Expert library: masked linear-Gaussian nodes stored in flat arrays (reference §1, §11).
+"""Expert library: masked linear-Gaussian nodes stored in flat arrays (docs/agent.md §1, §11).
 
 Why: the original keeps one Python object per node with a dense D×D ``W`` and a D×D
 diagonal ``Σ`` (8 MB per node at D = 1024, 17 GiB resident at D = 4096; §17.12). A node

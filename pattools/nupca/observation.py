@@ -11,7 +11,7 @@ from pattools.nupca.completion import Cue
 
 @dataclass(frozen=True)
 class Control:
-    """Lagged control signals read by salience and the learning gate (spec/nupca.md)."""
+    """Lagged control signals read by salience and the learning gate (docs/agent.md)."""
 
     arousal: float = 0.0
     need: float = 0.0

@@ -1,4 +1,4 @@
-"""PAT frames as agent observations (spec/nupca.md, I/O: ``--from-pat``).
+"""PAT frames as agent observations (docs/agent.md, I/O: ``--from-pat``).
 
 One block per patch (token order), and per token a fixed feature vector as the block's
 dims, angles as cos/sin pairs:

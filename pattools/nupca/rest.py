@@ -1,4 +1,4 @@
-"""REST: structural-edit proposals and their processing with DAG hygiene (reference §13).
+"""REST: structural-edit proposals and their processing with DAG hygiene (docs/agent.md §13).
 
 Operating steps *propose* (``propose``); a REST step (an observation with ``rest: true``
 or ``--rest-every N``) *processes* the front of the queue (``process_queue``), up to
@@ -16,7 +16,7 @@ Kinds (condition → edit):
 - SPAWN(φ): block φ visited ≥ K times with persistent residual R_φ > θ_spawn → a node over
   the block fitted by least squares on its recent fully observed transitions; ΔF = 0.6·R_φ.
   An incumbent it aliases (mean |μ_new − μ_inc| < θ_alias over the stored transitions,
-  using the fitted candidate — reference §17.21) is replaced when less reliable than the
+  using the fitted candidate — docs/agent.md §17, item 21) is replaced when less reliable than the
   newcomer (π = 0.5); otherwise the spawn is rejected.
 - SPLIT(j): the spectral bisection of block φ's residual correlations over j's dims
   (Fiedler vector of the |correlation| graph; see kernels/nupca_rest.py) has mean
@@ -27,7 +27,7 @@ dim_cost·|mask|); ΔS = 0, ΔC = ±1 (decision 15) always pass.
 
 DAG (decision 14): a spawned node gets the incumbent it refines as parent; a merged node
 inherits the union of its sources' parents and children; split halves inherit the
-source's. Removing a node detaches it from every parent and child first (the seed's
+source's. Removing a node detaches it from every parent and child first (the original design's
 hygiene rule), then from the library, the working set and every index (which are derived
 from the library).
 """
@@ -51,7 +51,7 @@ RELIABLE_INCUMBENT = 0.3
 
 
 def propose(state, rows: np.ndarray, seen: np.ndarray) -> None:
-    """Queue this operating step's new proposals (reference §13.1, decision 15).
+    """Queue this operating step's new proposals (docs/agent.md §13.1, decision 15).
 
     Candidates are ranked by priority (desc; ties by kind, ids, block), those already
     queued are skipped, and at most max_proposals_per_step new ones are appended while
@@ -443,7 +443,7 @@ def _fit_node(state, node_id: int, out: np.ndarray, block: int, pi: float) -> No
     b = ȳ − W·x̄. Where the inputs vary, this is ordinary least squares; where they
     barely move (≤ 50 samples, up to |block| + 1 unknowns per row) plain least squares
     is ill-posed and extrapolates wildly, and the ridge keeps W near persistence.
-    Σ_k = max(0.01, residual_k / n) (reference §13.2).
+    Σ_k = max(0.01, residual_k / n) (docs/agent.md §13.2).
     """
     config, partition, memory = state.config, state.partition, state.rest
     inp = partition.dims(block)

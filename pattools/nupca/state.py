@@ -4,7 +4,7 @@ Why: ``nupca-step`` runs one step per observation and must be able to stop and r
 anywhere (checkpoints), so the whole state — buffer, cached prior, fovea statistics,
 working set, expert library, per-dim observation memory (last-seen value and step,
 velocity, running one-step change) and REST memory — is a set of typed arrays that the codec
-writes as they are (spec/nupca.md, I/O). The prior's variance is kept as a precision
+writes as they are (docs/agent.md, I/O). The prior's variance is kept as a precision
 (1/σ², 0 meaning unknown), the quantity fusion produces, so a saved state holds no
 infinity and reloads to the same bits. Derived structures (block partition, residual-
 covariance offsets, per-block incumbents) are rebuilt from the arrays, never stored.

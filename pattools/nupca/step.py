@@ -1,4 +1,4 @@
-"""One agent step (seed §4; spec/nupca.md decisions; reference §15 order).
+"""One agent step (docs/agent.md §15 order; decisions: docs/agent.md §14).
 
     F_t      = select_fovea(t−1 tracking)                  fovea blocks
     O_req    = dims of F_t;  cue_t = x_partial ∩ O_req;  O_t = keys(cue_t)
@@ -56,14 +56,14 @@ class StepTrace:
 
 
 def tau_effective(config, control: Control) -> float:
-    """τ_eff from the lagged arousal and need (reference §9.2)."""
+    """τ_eff from the lagged arousal and need (docs/agent.md §9.2)."""
     play = min(max(control.arousal * (1.0 - control.need) * (1.0 - control.threat), 0.0), 1.0)
     tau = config.tau_a / max(1.0 + config.beta_sharp * control.need, 1e-6) * (1.0 + config.beta_open * play)
     return min(max(tau, config.tau_min), config.tau_max)
 
 
 def permit_param(config, control: Control, rest_t: bool) -> bool:
-    """enable_learning ∧ ¬REST ∧ ¬freeze ∧ the lagged control gates (reference §11.1)."""
+    """enable_learning ∧ ¬REST ∧ ¬freeze ∧ the lagged control gates (docs/agent.md §11.1)."""
     x_c = config.B_rt if control.x_C is None else control.x_C
     return bool(
         config.enable_learning
@@ -93,7 +93,7 @@ def select_working_set(
     state: NupcaState, activation: np.ndarray, has_activation: np.ndarray, fovea: np.ndarray,
     block_key: np.ndarray, observed_blocks: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A_t rows in selection order and their weights a_j (reference §9.3, decision 1)."""
+    """A_t rows in selection order and their weights a_j (docs/agent.md §9.3, decision 1)."""
     config, library = state.config, state.library
     size = library.size
     anchor_rows = np.flatnonzero(library.anchor).astype(np.int64)

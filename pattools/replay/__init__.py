@@ -1,1 +1,1 @@
-"""pat-replay: token→field decoders and the replay driver (spec/editing.md §5)."""
+"""pat-replay: token→field decoders and the replay driver (docs/replay.md)."""

@@ -1,4 +1,4 @@
-"""Token → modulator-field decoders of pat-replay (spec/editing.md §5, pat-tokens.md §3).
+"""Token → modulator-field decoders of pat-replay (docs/replay.md, docs/tokens.md §3).
 
 Every decoder returns the four per-cell float32 fields the lattice step takes
 (``Aact, Uact, lapA, divU``), or None when no modulator is active (the step then runs
@@ -198,7 +198,7 @@ def decode_tokens(
     height: int,
     weights: np.ndarray | None = None,
 ) -> ModFields:
-    """Fields of the original token-only decoder (pat-tokens.md §3)."""
+    """Fields of the original token-only decoder (docs/tokens.md §3)."""
     if weights is not None:
         amp = np.ascontiguousarray(amp * weights)
     g = geometry

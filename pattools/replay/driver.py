@@ -1,6 +1,6 @@
 """The replay driver: re-run each sequence's lattice, steered frame by frame by decoded fields.
 
-spec/editing.md §5. A sequence (the frames of one seed, 0, 1, 2, … without gaps) is
+docs/replay.md. A sequence (the frames of one seed, 0, 1, 2, … without gaps) is
 replayed from a fresh lattice built from its ``sim`` block. Input frame f steers the
 ``stepsPerFrame`` steps that produce output frame f; the output holds tokens built from
 the live lattice after those steps, with attnMean/attnVar from the Aact field that drove

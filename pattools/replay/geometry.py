@@ -1,6 +1,6 @@
 """Where a token's field contribution goes: splat centres, σ and blur radius.
 
-pat-tokens.md §3 step 1–3: ``σ = max(2, round(0.5·scale))``, blur radius
+docs/tokens.md §3 step 1–3: ``σ = max(2, round(0.5·scale))``, blur radius
 ``r = max(2, round(0.75·σ))``; a patchId ``x0,y0[,sc]`` is clamped to the grid, ``sc`` is
 its third part when that is a token scale, else the frame's scale, and the centre is
 ``(min(W−1, x0 + ⌊sc/2⌋), min(H−1, y0 + ⌊sc/2⌋))``.

@@ -1,8 +1,8 @@
-"""Replay settings: modulator gains and delta-decoder constants (spec/editing.md §5).
+"""Replay settings: modulator gains and delta-decoder constants (docs/replay.md).
 
 Both are recorded in the ``replay`` block of every replayed frame, so a replayed stream
 says how it was made. Defaults: the gains of the original UI (pat-tokens.md §3,
-lattice-reference.md §6); the decoder constants as calibrated for the baseline editor's
+docs/lattice.md §6); the decoder constants as calibrated for the baseline editor's
 default nudges (see ``DecoderConstants``).
 """
 
@@ -16,7 +16,7 @@ DEFAULT_DECODER = "delta"
 
 @dataclass(frozen=True)
 class Gains:
-    """How the modulator fields act on the step (lattice-reference.md §6)."""
+    """How the modulator fields act on the step (docs/lattice.md §6)."""
 
     gammaK: float = 0.6
     betaK: float = 0.2

@@ -1,7 +1,7 @@
 """``--verify``: compare two replays of the same input bit for bit, and measure how far apart.
 
 The comparison is on the encoded output records (any differing bit counts); the figure
-reported is the RMSE over every numeric token field (editing.md §6 "Determinism"), with
+reported is the RMSE over every numeric token field (docs/score.md "Determinism"), with
 circular differences for the angles ``phi_gf`` (period 2π) and ``theta`` (period π).
 """
 

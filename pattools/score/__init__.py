@@ -1,1 +1,1 @@
-"""EditReward (spec/editing.md §6): features, faithfulness, drift, determinism, token metrics."""
+"""EditReward (docs/score.md): features, faithfulness, drift, determinism, token metrics."""

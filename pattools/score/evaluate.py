@@ -1,7 +1,7 @@
 """Score one edit: base replay B, edited replay E (and optionally a second edited replay
 E2), the edit package, and the original frames the edit applies to → one PAT_SCORE.
 
-Steps (spec/editing.md §6):
+Steps (docs/score.md):
 1. evaluation window: from the edit's first target frame to the end (or ``window``);
 2. intents' regions → token masks (recorded ``patches``, else resolved on the grid);
 3. effective deltas: the edit applied to the reference frames (the original when given,

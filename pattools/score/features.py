@@ -1,8 +1,8 @@
-"""Per-patch features of replayed frames and their scales (spec/editing.md §6).
+"""Per-patch features of replayed frames and their scales (docs/score.md).
 
 Each feature f has a scale s_f: the size of a change that counts as "one unit" of effect
 (faithfulness is tanh(effect / s_f)) or of drift (|f_E − f_B| / s_f). The drift features
-are the spec's seven; the intent features add the fields an intent may name that the
+are the seven of docs/score.md §4; the intent features add the fields an intent may name that the
 drift set lacks (attention, arousal, valence, amplitude), at the stats scale.
 
 | feature      | source                                        | scale  | circular |
@@ -20,7 +20,7 @@ drift set lacks (attention, arousal, valence, amplitude), at the stats scale.
 | A            | geom.A (not used: see below)                  | 0.05   |          |
 
 An amplitude (A) intent is scored on rho: exported tokens carry A = 1 as a constant
-placeholder (pat-tokens.md §1), and A's only steering channel is the coupling factor, whose
+placeholder (docs/tokens.md §1), and A's only steering channel is the coupling factor, whose
 observable consequence is coherence.
 """
 

@@ -1,5 +1,5 @@
 """EditReward: faithfulness per intent, preservation drift, and their combination
-(spec/editing.md §6).
+(docs/score.md).
 
 Inputs are feature cubes of the base replay B and the edited replay E over the
 evaluation window (frames × tokens × features, ``pattools.score.features``), the

@@ -1,7 +1,7 @@
 """Group a PAT_FRAME record stream into sequences (one seed each), as columnar frames.
 
 A stream may hold several sequences one after another; frames of one sequence come in
-increasing frame order and share one ``sim`` block (DESIGN.md §2). Interleaving seeds,
+increasing frame order and share one ``sim`` block (docs/design.md §2). Interleaving seeds,
 a frame out of order, or a ``sim`` that changes inside a sequence is a data error.
 """
 

@@ -1,7 +1,7 @@
 """An edit study: editors × prompts × seeds, replayed and scored, summarised per intent kind.
 
 Why: the delta decoder's constants are calibrated on one set of prompts and seeds and
-judged on another (spec/editing.md §5, §6), so the study reads its prompt set from a file
+judged on another (docs/replay.md, docs/score.md), so the study reads its prompt set from a file
 (``tests/data/edit_study/train.json`` for calibration, ``heldout.json`` for acceptance:
 no seed, prompt or region in common). A set names its grid and run, its seeds, and its
 prompts grouped by the kind of intent they exercise (coherence, entropy, gradient,

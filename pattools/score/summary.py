@@ -1,7 +1,7 @@
 """Means of PAT_SCORE records per group (the editor, by default): the experiment's table.
 
 The group of a score is the editor prefix of its edit id (``<editor>-<seed>-<hash>``,
-spec/editing.md §1). Groups are listed in order of first appearance; means are plain
+docs/editing.md §1). Groups are listed in order of first appearance; means are plain
 arithmetic means in input order, so the same inputs give the same bytes.
 """
 

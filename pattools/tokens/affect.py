@@ -1,7 +1,7 @@
-"""The affect header of a frame: computeAffect (spec/pat-tokens.md §2).
+"""The affect header of a frame: computeAffect (docs/tokens.md §2).
 
 Every token of a frame carries the same (arousal, valence), derived from computeMetrics
-(lattice-reference.md §9) and the mirror/transpose symmetry of the energy field. All sums
+(docs/lattice.md §9) and the mirror/transpose symmetry of the energy field. All sums
 are float64 in cell index order; a non-finite result becomes 0.
 """
 

@@ -1,4 +1,4 @@
-"""TokenAtlas: code usage and perplexity (spec/pat-tokens.md §4).
+"""TokenAtlas: code usage and perplexity (docs/tokens.md §4).
 
 Per code dimension d: ``usage_d`` = share of the bins used, ``perplexity_d = 2^H_d``
 with ``H_d = −Σ p·log2 p`` over the bin histogram; ``jointPerplexity`` is the same over

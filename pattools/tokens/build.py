@@ -1,10 +1,10 @@
-"""buildPATokens: one lattice frame → a columnar token frame (spec/pat-tokens.md §1).
+"""buildPATokens: one lattice frame → a columnar token frame (docs/tokens.md §1).
 
 Pipeline per frame (all numba work in ``pattools.kernels``, one call to
 ``tokens.frame_reduce`` for steps 1–4):
 1. ``phase_fields``: cos/sin of θ once per cell (float64 padded planes for ρ, float32
    cosT/sinT for the tokens) and φ = atan2(sinT, cosT);
-2. ``rho_terms`` + the metric sums: computeMetrics (lattice-reference §9);
+2. ``rho_terms`` + the metric sums: computeMetrics (docs/lattice.md §9);
 3. the energy sums: the affect header (§2);
 4. ``patch_reduce``: every per-patch reduction of §1 steps 4–6;
 5. ``token_columns``: token assembly (clamps, topology, LFQ codes). The reference path

@@ -1,4 +1,4 @@
-"""The LFQ codebook "PAT_LFQ_v1" (spec/pat-tokens.md §1 step 8 and §1.1).
+"""The LFQ codebook "PAT_LFQ_v1" (docs/tokens.md §1 step 8 and §1.1).
 
 Each token's code is five independent 4-bin indices of features scaled to [0, 1]:
 ``idx = min(bins − 1, floor(clamp01(v)·bins))`` for the features A, phi_gf (as
@@ -49,7 +49,7 @@ def clamp01(v: np.ndarray) -> np.ndarray:
 
 
 def wrap_angle(a: np.ndarray) -> np.ndarray:
-    """pat-tokens ``wrap``: ((a + π) mod 2π into [0, 2π)) − π, C fmod semantics."""
+    """docs/tokens.md ``wrap``: ((a + π) mod 2π into [0, 2π)) − π, C fmod semantics."""
     r = np.fmod(np.asarray(a, dtype=np.float64) + _PI, _TAU)
     r = np.where(r < 0.0, r + _TAU, r)
     return r - _PI

@@ -3,7 +3,7 @@
 Why: a PAT frame is a list of small maps (``PAToken``: hdr, geom, stats, heads?, topo,
 code?) at the I/O boundary, but every computation (apply, replay, score, atlas) works
 per field over all tokens at once. ``TokenFrame`` holds one numpy column per token field
-(spec/pat-tokens.md §1), in token order, and converts to and from the record form
+(docs/tokens.md §1), in token order, and converts to and from the record form
 losslessly for every field the PAToken shape defines. Dicts exist only in
 ``from_tokens``/``to_tokens``.
 """
@@ -32,7 +32,7 @@ TOKEN_SCALES: tuple[int, ...] = (8, 16, 32, 64)
 
 
 def _require_finite(columns: np.ndarray, names: tuple[str, ...], group: str) -> None:
-    """NaN/±Inf are invalid input everywhere (DESIGN.md §3); name the first offender."""
+    """NaN/±Inf are invalid input everywhere (docs/design.md §3); name the first offender."""
     bad = ~np.isfinite(columns)
     if bad.any():
         row, col = (int(v) for v in np.argwhere(bad)[0])

@@ -1,4 +1,4 @@
-"""Patch geometry of a token frame (spec/pat-tokens.md §1 step 3).
+"""Patch geometry of a token frame (docs/tokens.md §1 step 3).
 
 Patches tile the grid row by row: y0 = 0, scale, … < H (outer), x0 = 0, scale, … < W
 (inner); a patch is [x0, min(W, x0+scale)) × [y0, min(H, y0+scale)), so edge patches
