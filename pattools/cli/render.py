@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     edits.add_argument("--edit", action="append", default=[], metavar="EDITS",
                        help="PAT_EDIT file: with FRAMES, applied and replayed as pat-replay --edit does "
                             "(repeatable); with --base/--edited, the edit whose intents are outlined")
-    edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the spec's bounds)")
+    edits.add_argument("--bounds", metavar="FILE", help="delta bounds file (default: the bounds of docs/editing.md §1)")
     edits.add_argument("--clip", action="store_true", help="clip out-of-bound deltas instead of failing")
     edits.add_argument("--lenient", action="store_true", help="skip DPats whose patchId is not in the frame")
     out = parser.add_argument_group("output")

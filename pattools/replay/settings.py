@@ -1,7 +1,7 @@
 """Replay settings: modulator gains and delta-decoder constants (docs/replay.md).
 
 Both are recorded in the ``replay`` block of every replayed frame, so a replayed stream
-says how it was made. Defaults: the gains of the original UI (pat-tokens.md §3,
+says how it was made. Defaults: the gains of the original UI (docs/tokens.md §3,
 docs/lattice.md §6); the decoder constants as calibrated for the baseline editor's
 default nudges (see ``DecoderConstants``).
 """
@@ -68,7 +68,7 @@ class DecoderConstants:
       under every design): it has no outside to put the opposite defects in.
     - arousal/valence (frame-wide): coupling down raises arousal and lowers valence
       (kAffect 10: 0.538 / 0.300; 20: 0.639 / 0.372).
-    - kRho = kA = kAttn = 10 as the spec starts (kRho 20 moves rho only 0.050 → 0.053:
+    - kRho = kA = kAttn = 10 as docs/replay.md starts (kRho 20 moves rho only 0.050 → 0.053:
       the coupling factor saturates at tanh 1).
     Held-out figures (heldout.json): bench/edit_authority.py and the README.
     """
