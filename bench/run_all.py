@@ -32,6 +32,9 @@ QUICK: dict[str, list[str]] = {
     "bench_cat.py": ["1000"],
     "bench_lattice_step.py": ["--sizes", "96,256", "--repeat", "2"],
     "bench_tokens.py": ["--repeat", "3", "--sizes", "96,256"],
+    "bench_render.py": ["--frames", "10", "--grids", "96"],
+    "bench_shards.py": ["50", "2"],
+    "edit_authority.py": ["--seeds", "101", "--kinds", "coherence,phase"],
     "calibrate_delta.py": ["--seeds", "1", "--frames", "4", "--spf", "4", "--prompts", "coherence"],
     "verify_phase_angle.py": ["--limit", "20000000"],
 }
