@@ -9,6 +9,7 @@ from pattools.cli import base
 from pattools.cli.ranges import in_range, parse_range
 from pattools.errors import DataError, UsageError
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "pat-baseline"
 SUMMARY = "Parse edit prompts into intents and emit one PAT_EDIT per (prompt, sequence) by nudging token fields."
@@ -119,8 +120,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         topo=options.topo, random_seed=options.random_seed,
         bounds=Bounds.from_file(options.bounds) if options.bounds else None,
     )
-    records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+    records = require_records(read_records(options.inputs, validate=options.validate,
+                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin),
+                              options.inputs, "PAT_FRAME records (pat-baseline edits frames; see --explain)")
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     sequences = 0
     for seq in read_sequences(records, keep=lambda frame: in_range(frame, options.frames)):

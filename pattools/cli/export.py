@@ -117,6 +117,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         seeds = all_seeds[index - 1::count]
     if options.resume and not options.out:
         raise UsageError("--resume needs --out")
+    if options.out:
+        from pattools.io.paths import check_output_directory
+
+        check_output_directory(options.out, "--out")
     parallel = options.jobs > 1 or options.scheduler
     total = len(seeds) * config.frames
     with frame_progress(streams, total, len(seeds), quiet=options.quiet) as tick:
@@ -131,6 +135,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                 for seed in seeds:
                     exporting.export_seed_to_directory(config, seed, options.out, options.resume, progress=tick)
                     tick(0, seed_done=True)
+            base.report(streams, f"{base.plural(len(seeds), 'seed')}, {base.plural(total, 'frame')} into {options.out}", total, "frames")
             return base.EXIT_OK
         fmt = base.output_format(options, streams)
         if parallel:
@@ -144,6 +149,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                 for data in exporting.export_seed_stream(config, seed, fmt, progress=tick):
                     streams.stdout.write(data)
                 tick(0, seed_done=True)
+    base.report(streams, f"{base.plural(len(seeds), 'seed')}, {base.plural(total, 'frame')}", total, "frames")
     return base.EXIT_OK
 
 

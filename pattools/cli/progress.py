@@ -1,4 +1,6 @@
-"""Progress on stderr, only when stderr is a terminal (rich is imported only then)."""
+"""Progress on stderr, only when stderr is a terminal and stdout is not (rich is imported
+only then): records written to the terminal are the progress, and a bar redrawn between
+them would garble them."""
 
 from __future__ import annotations
 
@@ -11,14 +13,16 @@ from pattools.cli.base import Streams
 @contextmanager
 def frame_progress(streams: Streams, frames: int, seeds: int, *, quiet: bool = False) -> Iterator[Callable[..., None]]:
     """A ``tick(frames_done, seed_done=False)`` callback driving a frames/seeds bar, or a no-op."""
-    isatty = getattr(streams.stderr, "isatty", None)
-    if quiet or isatty is None or not isatty():
+    if quiet or not _isatty(streams.stderr) or _isatty(streams.stdout):
         yield _no_progress
         return
+    from pattools import interrupts
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     console = Console(file=streams.stderr)
+    # on a signal the process leaves at once (pattools.interrupts): erase the bar, show the cursor
+    key = interrupts.add_cleanup(_erase_bar)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
         frame_task = bar.add_task("frames", total=frames)
@@ -30,7 +34,24 @@ def frame_progress(streams: Streams, frames: int, seeds: int, *, quiet: bool = F
             if seed_done:
                 bar.advance(seed_task, 1)
 
-        yield tick
+        try:
+            yield tick
+        finally:
+            interrupts.remove_cleanup(key)
+
+
+def _isatty(stream) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except ValueError:
+        return False
+
+
+def _erase_bar() -> None:
+    import os
+
+    os.write(2, b"\r\x1b[2K\x1b[1A\x1b[2K\r\x1b[?25h")  # the two bar lines, then the cursor back
 
 
 def _no_progress(done: int = 1, seed_done: bool = False) -> None:
