@@ -104,8 +104,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     _write_stacked(applier, pending, writer, encoder)
     streams.stdout.flush()
     tally = applier.tally
-    if options.verbose:
-        base.warn(streams, NAME, f"{tally.frames_changed} frames edited by {len(edits)} edits", options)
+    base.report(streams, f"{base.plural(frames.count, 'frame')} read, {tally.frames_changed} edited by "
+                         f"{base.plural(len(edits), 'edit')}", frames.count, "frames")
     if tally.clips:
         base.warn(streams, NAME, f"clipped {tally.clips} out-of-bound deltas to the bounds", options)
     if tally.skipped:

@@ -124,7 +124,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                                            max_record_bytes=options.max_record_bytes, stdin=streams.stdin),
                               options.inputs, "PAT_FRAME records (pat-baseline edits frames; see --explain)")
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
-    sequences = 0
+    sequences = written = 0
     for seq in read_sequences(records, keep=lambda frame: in_range(frame, options.frames)):
         sequences += 1
         frames = list(zip(seq.frames, seq.tokens))
@@ -142,8 +142,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             _warn_skipped(skipped, options, streams)
             for edit in edits:
                 writer.write(edit.to_record())
+                written += 1
     if sequences == 0:
         raise DataError("no PAT_FRAME records in the input (pat-baseline edits frames; see --explain)")
+    base.report(streams, f"{base.plural(written, 'edit')} for {base.plural(sequences, 'sequence')} "
+                         f"({options.editor} editor)", written, "edits")
     return base.EXIT_OK
 
 

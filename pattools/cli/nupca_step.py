@@ -107,6 +107,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                               options.inputs, "PAT_FRAME records" if options.from_pat else "NUPCA_OBS records")
     writer = RecordWriter(streams.stdout, fmt)
     _state, summary = runner.run(records, state, writer, run_options)
+    state_note = f", state written to {run_options.state_out}" if run_options.state_out else ""
+    base.report(streams, f"{base.plural(summary.steps, 'step')}{state_note}", summary.steps, "steps")
     if summary.dropped_nonfinite:
         base.warn(streams, NAME, f"dropped {summary.dropped_nonfinite} non-finite cue values", options)
     return base.EXIT_OK

@@ -130,8 +130,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     else:
         write(streams.stdout)
         streams.stdout.flush()
-    if options.verbose:
-        base.warn(streams, NAME, f"{tally.records} records", options)
+    base.report(streams, f"{base.plural(tally.records, 'record')} packed ({fmt})", tally.records)
     if tally.dropped:
         base.warn(streams, NAME, f"dropped {tally.dropped} windows not wholly inside their sequence "
                                  f"(context {options.context}, horizon {options.horizon})", options)

@@ -164,10 +164,14 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
         lazy_tokens=True), options.inputs, "PAT_FRAME records"))
     if not options.verify:
+        written = 0
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:
                 write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
             writer.write_encoded(out.encode(writer.format))
+            written += 1
+        base.report(streams, f"{base.plural(written, 'frame')} replayed ({options.decoder} decoder)", written,
+                    "frames")
         return base.EXIT_OK
     tally = VerifyTally()
     pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))

@@ -129,8 +129,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     else:
         scores = score_original(sequences(options.original, keep_records=True), edits, decoder=options.decoder,
                                 regions=regions, settings=settings)
+    count = 0
     for score in scores:
         writer.write(score)
+        count += 1
+        base.report(streams, f"{base.plural(count, 'edit')} scored", count, "scores")
         if options.table:
             from pattools.score.table import print_score_table
 
@@ -147,6 +150,8 @@ def _summary(options: argparse.Namespace, streams: base.Streams, writer: RecordW
     rows = summarize((r.value, r.input, r.index) for r in records)
     for row in rows:
         writer.write(row)
+    base.report(streams, f"{base.plural(records.count, 'score')} summarized in {base.plural(len(rows), 'row')}",
+                records.count, "records")
     if options.table:
         from pattools.score.table import print_summary_table
 

@@ -22,11 +22,26 @@ def input_names(inputs: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names)
 
 
-def require_records(records: Iterable[T], inputs: Sequence[str], expected: str) -> Iterator[T]:
-    """``records`` unchanged; at their end, a DataError if there were none."""
-    seen = False
-    for record in records:
-        seen = True
-        yield record
-    if not seen:
-        raise DataError(f"expected {expected}, got no records", input=input_names(inputs))
+class require_records(Iterator[T]):  # noqa: N801 - used like the generator function it replaced
+    """``records`` unchanged; at their end, a DataError if there were none. ``count``:
+    how many went through (for -v reports)."""
+
+    def __init__(self, records: Iterable[T], inputs: Sequence[str], expected: str) -> None:
+        self._records = iter(records)
+        self._inputs = inputs
+        self._expected = expected
+        self.count = 0
+
+    def __iter__(self) -> "require_records[T]":
+        return self
+
+    def __next__(self) -> T:
+        try:
+            record = next(self._records)
+        except StopIteration:
+            if self.count == 0:
+                raise DataError(f"expected {self._expected}, got no records",
+                                input=input_names(self._inputs)) from None
+            raise
+        self.count += 1
+        return record
