@@ -44,7 +44,7 @@ def seed_records() -> list[dict]:
     plain.pop("metrics")
     edit = {
         "kind": "PAT_EDIT", "version": 1, "id": "fuzz", "prompt": "increase coherence on rim", "seed": 5,
-        "sim": frames[0]["sim"], "intents": [],
+        "sim": frames[0]["sim"], "intents": [], "repro": {"dt": 0.03, "stepsPerFrame": 1, "scale": 16, "noiseSeed": 0},
         "targets": [{"frame": 1, "dpat": [{"patchId": "16,0,16", "stats": {"rho": 0.1},
                                            "code": {"rvqDelta": [1, 0, 0, 0, -1]}}]}],
     }
@@ -115,7 +115,7 @@ def overwrite(rng: random.Random, data: bytes, _seeds: list[bytes]) -> bytes:
 
 
 def truncate(rng: random.Random, data: bytes, _seeds: list[bytes]) -> bytes:
-    return data[:rng.randrange(1, len(data))]
+    return data[:rng.randrange(len(data))]
 
 
 def splice(rng: random.Random, data: bytes, seeds: list[bytes]) -> bytes:

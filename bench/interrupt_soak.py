@@ -39,8 +39,15 @@ class Case:
     out_dir: bool = False  # an --out export: check --resume completes it to the reference bytes
 
 
-def cases(small: bool) -> list[Case]:
-    seeds, frames = ("0:6", "60") if small else ("0:12", "120")
+SIZES = {  # (seeds, frames per seed) of the exports, frames of the replayed input
+    "suite": ("0:3", "30", "40"),
+    "default": ("0:6", "60", "80"),
+    "large": ("0:12", "120", "200"),
+}
+
+
+def cases(size: str) -> list[Case]:
+    seeds, frames, _ = SIZES[size]
     export = ["pat-export", "--seeds", seeds, "--frames", frames, "--W", "48", "--H", "48", "--scale", "16"]
     return [
         Case("export", export),
@@ -69,9 +76,9 @@ def env() -> dict[str, str]:
     return e
 
 
-def prepare(data: Path, small: bool) -> None:
+def prepare(data: Path, size: str) -> None:
     """Input frames (one seed, enough frames for a few seconds of replay) and an edit."""
-    frames = "80" if small else "200"
+    frames = SIZES[size][2]
     subprocess.run(f"'{BIN}/pat-export' --seeds 3 --frames {frames} --W 64 --H 64 --scale 16 > '{data}/frames.cbor' && "
                    f"'{BIN}/pat-baseline' --prompt 'increase coherence on rim' --frames 10:{frames} "
                    f"'{data}/frames.cbor' > '{data}/edit.cbor'", shell=True, check=True, env=env())
@@ -172,20 +179,28 @@ def check_resume(case: Case, work: Path, data: Path, ref_dir: Path | None, label
     return None
 
 
-def soak(moments: int, *, seed: int = 0, only: list[str] | None = None, small: bool = True,
-         signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM), log=None) -> dict[str, Tally]:
-    """Run the soak; per case name, the tally (failures described)."""
+def soak(moments: int, *, seed: int = 0, only: list[str] | None = None, size: str = "default",
+         signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM), fixed_delays: float | None = None,
+         log=None) -> dict[str, Tally]:
+    """Run the soak; per case name, the tally (failures described). Delays are drawn up to
+    each command's measured duration, or up to ``fixed_delays`` seconds (no timing runs)."""
     rng = random.Random(seed)
     base = Path(tempfile.mkdtemp(prefix="pattools-soak-"))
     data = base / "data"
     data.mkdir()
     results: dict[str, Tally] = {}
     try:
-        prepare(data, small)
-        for case in cases(small):
+        prepare(data, size)
+        references: dict[str, tuple[float, Path | None]] = {}
+        for case in cases(size):
             if only and case.name not in only:
                 continue
-            duration, ref_dir = reference(case, data, base)
+            # the --jobs export must give the serial export's bytes: one reference serves both
+            key = case.name.removesuffix("-jobs") if case.out_dir else case.name
+            if key not in references:
+                references[key] = reference(case, data, base) if fixed_delays is None else \
+                    (fixed_delays, reference(case, data, base)[1] if case.out_dir else None)
+            duration, ref_dir = references[key]
             tally = results[case.name] = Tally()
             start = time.monotonic()
             for sig in signals:
@@ -210,12 +225,13 @@ def main() -> int:
     parser.add_argument("--moments", type=int, default=30, help="random moments per command and signal (default 30)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", help="comma-separated case names")
-    parser.add_argument("--large", action="store_true", help="longer runs (more time inside kernels)")
+    parser.add_argument("--size", choices=list(SIZES), default="default",
+                        help="how long each run is (suite: the test suite's sample)")
     parser.add_argument("-v", "--verbose", action="store_true")
     options = parser.parse_args()
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if options.verbose else None
     results = soak(options.moments, seed=options.seed, only=options.only.split(",") if options.only else None,
-                   small=not options.large, log=log)
+                   size=options.size, log=log)
     bad = 0
     print(f"{'case':<16} {'runs':>5} {'ok':>5} {'finished':>8} {'seconds':>8}")
     for name, tally in results.items():

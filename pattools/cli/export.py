@@ -101,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
+    if options.resume and not options.out:
+        raise UsageError("--resume needs --out")
+    if options.out:
+        from pattools.io.paths import check_output_directory
+
+        check_output_directory(options.out, "--out")
     from pattools import exporting
     from pattools.parallel import run_ordered
 
@@ -115,12 +121,6 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     if options.part:
         index, count = options.part
         seeds = all_seeds[index - 1::count]
-    if options.resume and not options.out:
-        raise UsageError("--resume needs --out")
-    if options.out:
-        from pattools.io.paths import check_output_directory
-
-        check_output_directory(options.out, "--out")
     parallel = options.jobs > 1 or options.scheduler
     total = len(seeds) * config.frames
     with frame_progress(streams, total, len(seeds), quiet=options.quiet) as tick:

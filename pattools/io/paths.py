@@ -20,10 +20,10 @@ from pattools.errors import UsageError
 def check_output_file(path: str, flag: str) -> None:
     """``path`` can be written atomically (its directory exists and takes new files)."""
     target = Path(path)
+    if path and target.is_dir():
+        raise UsageError(f"{flag} {path}: is a directory (expected a file)")
     if path == "" or target.name in ("", ".", ".."):
         raise UsageError(f"{flag} {path!r}: expected a file name")
-    if target.is_dir():
-        raise UsageError(f"{flag} {path}: is a directory (expected a file)")
     parent = target.parent
     if not parent.exists():
         raise UsageError(f"{flag} {path}: no such directory {str(parent)!r}")
