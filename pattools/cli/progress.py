@@ -22,9 +22,9 @@ def frame_progress(streams: Streams, frames: int, seeds: int, *, quiet: bool = F
 
     console = Console(file=streams.stderr)
     # on a signal the process leaves at once (pattools.interrupts): erase the bar, show the cursor
-    key = interrupts.add_cleanup(_erase_bar)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=console, transient=True) as bar:
+        key = interrupts.add_cleanup(lambda: _freeze_and_erase(bar))
         frame_task = bar.add_task("frames", total=frames)
         seed_task = bar.add_task("seeds ", total=seeds)
 
@@ -48,10 +48,17 @@ def _isatty(stream) -> bool:
         return False
 
 
-def _erase_bar() -> None:
+def _freeze_and_erase(bar) -> None:
+    """On a signal: stop the bar's refresh thread from drawing again (it would draw over the
+    lines other commands of the pipeline print now), then clear the cursor's line."""
     import os
 
-    os.write(2, b"\r\x1b[2K\x1b[1A\x1b[2K\r\x1b[?25h")  # the two bar lines, then the cursor back
+    lock = getattr(getattr(bar, "live", None), "_lock", None)
+    if lock is not None:
+        lock.acquire(timeout=0.5)  # held until the process leaves
+    # Only the line the cursor is on (the bar's last line, or an empty one when another
+    # command of the pipeline printed since): moving up could erase that command's line.
+    os.write(2, b"\r\x1b[2K\x1b[?25h")
 
 
 def _no_progress(done: int = 1, seed_done: bool = False) -> None:
