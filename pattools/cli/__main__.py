@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-from pattools.cli.commands import COMMANDS, by_name
+if __name__ == "__main__":  # handle Ctrl-C and SIGTERM from the first moment pattools runs
+    from pattools import interrupts
+
+    interrupts.install(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].startswith(("pat-", "nupca-"))
+                       else "pattools")
+
+import importlib  # noqa: E402
+
+from pattools.cli.commands import COMMANDS, by_name  # noqa: E402
 
 
 def main() -> None:
