@@ -120,9 +120,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         topo=options.topo, random_seed=options.random_seed,
         bounds=Bounds.from_file(options.bounds) if options.bounds else None,
     )
-    records = require_records(read_records(options.inputs, validate=options.validate,
-                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin),
-                              options.inputs, "PAT_FRAME records (pat-baseline edits frames; see --explain)")
+    records = require_records(read_records(options.inputs, validate=options.validate, stdin=streams.stdin,
+                                           max_record_bytes=options.max_record_bytes), options.inputs,
+                              "PAT_FRAME records (pat-baseline edits frames; see --explain)")
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     sequences = written = 0
     for seq in read_sequences(records, keep=lambda frame: in_range(frame, options.frames)):
@@ -143,8 +143,6 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             for edit in edits:
                 writer.write(edit.to_record())
                 written += 1
-    if sequences == 0:
-        raise DataError("no PAT_FRAME records in the input (pat-baseline edits frames; see --explain)")
     base.report(streams, f"{base.plural(written, 'edit')} for {base.plural(sequences, 'sequence')} "
                          f"({options.editor} editor)", written, "edits")
     return base.EXIT_OK
