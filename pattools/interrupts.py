@@ -33,7 +33,10 @@ from contextlib import contextmanager
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
-CHILD_GRACE_SECONDS = 3.0
+CHILD_GRACE_SECONDS = 1.5  # then SIGKILL (within DEFER_SECONDS)
+# The longest a signal waits: for a critical section (a write to a pipe nobody reads), or
+# for the clean-up (the final flush). Then the process leaves anyway.
+DEFER_SECONDS = 2.0
 
 
 class _State:
@@ -41,6 +44,7 @@ class _State:
     worker: bool = False  # a worker process: leave silently, the parent reports
     depth: int = 0  # nesting of critical sections
     pending: int | None = None  # a signal noted inside a critical section
+    leaving: bool = False
     temporaries: set[str] = set()
     cleanups: dict[int, Callable[[], None]] = {}
     flush: Callable[[], None] | None = None
@@ -88,11 +92,19 @@ def _set_handlers() -> None:
 
 
 def _handle(signum: int, _frame: object) -> None:
-    if _State.depth > 0:
-        if _State.pending is None:
-            _State.pending = signum
+    if _State.depth > 0 and _State.pending is None and not _State.leaving:
+        _State.pending = signum  # a second signal, or the alarm, ends the wait
+        _arm_alarm(lambda: leave(signum))
         return
-    leave(signum)
+    leave(_State.pending or signum)
+
+
+def _arm_alarm(then: Callable[[], None]) -> None:
+    try:
+        signal.signal(signal.SIGALRM, lambda _s, _f: then())
+        signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
+    except (OSError, ValueError):
+        pass
 
 
 @contextmanager
@@ -129,7 +141,10 @@ def remove_cleanup(key: int) -> None:
 
 def leave(signum: int) -> None:
     """Clean up and end the process with the signal's exit code (never returns)."""
-    code = EXIT_CODES.get(signum, 128 + signum)
+    if _State.leaving:  # a second signal, or the clean-up blocked: go now
+        _final_words(signum)
+    _State.leaving = True
+    _arm_alarm(lambda: _final_words(signum))
     for path in list(_State.temporaries):
         try:
             os.unlink(path)
@@ -146,9 +161,14 @@ def leave(signum: int) -> None:
         _quietly(lambda: multiprocessing.util._run_finalizers(0))
     if _State.flush is not None and not _State.worker:
         _quietly(_State.flush)
+    _final_words(signum)
+
+
+def _final_words(signum: int) -> None:
+    """The one line, then the exit code (never returns)."""
     if not _State.worker and _State.name is not None:
         _write_stderr(f"{_State.name}: {WORDS.get(signum, 'stopped by a signal')}\n")
-    os._exit(code)
+    os._exit(EXIT_CODES.get(signum, 128 + signum))
 
 
 def _quietly(callback: Callable[[], None]) -> None:
