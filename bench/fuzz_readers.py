@@ -194,7 +194,8 @@ def mutate(rng: random.Random, seeds: list[bytes]) -> bytes:
 
 # --- the run -----------------------------------------------------------------------------
 
-def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None) -> dict:
+def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None, stop=None) -> dict:
+    """Read ``inputs`` mutated inputs (fewer if ``stop()`` turns true); the figures."""
     rng = random.Random(seed)
     seeds = encodings(seed_records())
     for data in seeds:  # compile or load every kernel the readers use before timing anything
@@ -204,7 +205,11 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None) -> 
     slowest = (0.0, b"")
     outcomes = {"ok": 0, "data error": 0}
     start = time.monotonic()
+    done = 0
     for count in range(inputs):
+        if stop is not None and stop():
+            break
+        done += 1
         data = mutate(rng, seeds)
         began = time.perf_counter()
         try:
@@ -217,10 +222,11 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None) -> 
             slowest = (took, data)
         if took > hang_seconds:
             hangs.append((data, took))
-        if log and count and count % 100_000 == 0:
-            log(f"{count} inputs, {time.monotonic() - start:.0f} s, {len(crashes)} crashes")
+        if log and count and count % 10_000 == 0:
+            log(f"{count} inputs, {time.monotonic() - start:.0f} s, {len(crashes)} crashes, {len(hangs)} hangs, "
+                f"slowest {slowest[0] * 1000:.0f} ms")
     return {
-        "inputs": inputs, "seconds": time.monotonic() - start, "outcomes": outcomes, "crashes": crashes,
+        "inputs": done, "seconds": time.monotonic() - start, "outcomes": outcomes, "crashes": crashes,
         "hangs": hangs, "slowest": slowest, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -232,8 +238,12 @@ def main() -> int:
     parser.add_argument("--hang", type=float, default=1.0, help="seconds that count as a hang (default 1)")
     parser.add_argument("--save", metavar="DIR", help="write crashing and hanging inputs here")
     options = parser.parse_args()
+    import signal
+
+    stopped = []
+    signal.signal(signal.SIGINT, lambda *_: stopped.append(True))  # Ctrl-C: report what was done
     result = fuzz(options.inputs, seed=options.seed, hang_seconds=options.hang,
-                  log=lambda line: print(line, file=sys.stderr, flush=True))
+                  log=lambda line: print(line, file=sys.stderr, flush=True), stop=lambda: bool(stopped))
     took, data = result["slowest"]
     print(f"inputs {result['inputs']}, {result['seconds']:.1f} s "
           f"({result['inputs'] / result['seconds']:,.0f}/s); reads ({len(ROUTES)} routes each): ok "
