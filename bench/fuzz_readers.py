@@ -85,7 +85,9 @@ def read_route(data: bytes, validate: bool, lazy: bool) -> None:
 
 
 def read_all(data: bytes) -> list[str]:
-    """Every route over ``data``: the outcome of each ("ok" or "data error"); other exceptions propagate."""
+    """Every route over ``data``: the outcome of each ("ok", "data error", or "memory": a
+    MemoryError from sizes the input declares, which the commands' entry wrapper reports
+    as one line and exit 1); other exceptions propagate."""
     outcomes = []
     for validate, lazy in ROUTES:
         try:
@@ -93,6 +95,8 @@ def read_all(data: bytes) -> list[str]:
             outcomes.append("ok")
         except DataError:
             outcomes.append("data error")
+        except MemoryError:
+            outcomes.append("memory")
     return outcomes
 
 
@@ -203,7 +207,7 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None, sto
     crashes: list[tuple[bytes, str]] = []
     hangs: list[tuple[bytes, float]] = []
     slowest = (0.0, b"")
-    outcomes = {"ok": 0, "data error": 0}
+    outcomes = {"ok": 0, "data error": 0, "memory": 0}
     start = time.monotonic()
     done = 0
     for count in range(inputs):
@@ -217,6 +221,8 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None, sto
                 outcomes[outcome] += 1
         except Exception:  # noqa: BLE001 - what the fuzzer is looking for
             crashes.append((data, traceback.format_exc(limit=4)))
+            if log:
+                log(f"crash {len(crashes)}: {data[:60]!r}\n{crashes[-1][1]}")
         took = time.perf_counter() - began
         if took > slowest[0]:
             slowest = (took, data)
@@ -247,7 +253,8 @@ def main() -> int:
     took, data = result["slowest"]
     print(f"inputs {result['inputs']}, {result['seconds']:.1f} s "
           f"({result['inputs'] / result['seconds']:,.0f}/s); reads ({len(ROUTES)} routes each): ok "
-          f"{result['outcomes']['ok']}, data errors {result['outcomes']['data error']}; crashes {len(result['crashes'])}, "
+          f"{result['outcomes']['ok']}, data errors {result['outcomes']['data error']}, out of memory "
+          f"{result['outcomes']['memory']}; crashes {len(result['crashes'])}, "
           f"hangs (> {options.hang:g} s) {len(result['hangs'])}; slowest input {took * 1000:.1f} ms "
           f"({len(data)} bytes); peak RSS {result['peak_rss_mib']:.0f} MiB")
     for data, text in result["crashes"][:5]:

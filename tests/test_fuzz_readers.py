@@ -47,3 +47,24 @@ def test_huge_declared_length_is_a_data_error_not_a_crash(head):
     for lazy in (True, False):
         with pytest.raises(DataError):
             list(read_records(["-"], stdin=__import__("io").BytesIO(data), lazy_tokens=lazy))
+
+
+def test_found_byte_string_key_in_a_state_config_is_a_data_error(seeds):
+    """Found by the fuzzer: a CBOR byte-string key in NUPCA_STATE.config broke the key sort."""
+    from pattools.io import cbor
+    from pattools.nupca import codec
+
+    state = cbor.decode_one(seeds[6])
+    state["config"][b"D"] = 1
+    with pytest.raises(DataError, match="unknown key"):
+        codec.state_from_record(state)
+
+
+def test_found_huge_grid_is_a_data_error_not_an_allocation(seeds):
+    """Found by the fuzzer: a sim.W of 2^40 made the token layout check allocate the patch ids."""
+    from pattools.io import cbor
+
+    frame = cbor.decode_one(seeds[0])
+    frame["sim"]["W"] = 2**40
+    with pytest.raises(DataError, match="tokens"):
+        list(read_records(["-"], stdin=__import__("io").BytesIO(cbor.encode(frame))))

@@ -223,6 +223,10 @@ def execute(name: str, build_parser: Callable[[], argparse.ArgumentParser],
     except BrokenPipeError:
         _silence_stdout(streams)
         return EXIT_PIPE
+    except MemoryError:  # sizes an input declares (a state's dims, a grid) beyond this machine
+        _flush_quietly(streams)
+        streams.stderr.write(f"{name}: out of memory: the input declares sizes too large for this machine\n")
+        return EXIT_DATA
     except KeyboardInterrupt:
         _flush_quietly(streams)
         streams.stderr.write(f"{name}: interrupted\n")

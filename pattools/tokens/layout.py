@@ -25,13 +25,19 @@ def _expected_ids(W: int, H: int, scale: int) -> tuple[str, ...]:
 
 def check_token_layout(sim: object, tokens: TokenFrame | list | None) -> None:
     """DataError (path ``tokens[i]...``) at the first token that does not fit the frame's grid."""
-    if not isinstance(sim, dict) or tokens is None:
+    if not isinstance(sim, dict) or not isinstance(tokens, (list, TokenFrame)):
         return  # the schema reports a missing or malformed sim block
     try:
         W, H, scale = int(sim["W"]), int(sim["H"]), int(sim["scale"])
-        expected = _expected_ids(W, H, scale)
-    except (KeyError, TypeError, ValueError, DataError):
+        if W < 1 or H < 1 or scale not in (8, 16, 32, 64):
+            return  # ditto
+    except (KeyError, TypeError, ValueError):
         return  # ditto
+    patches = -(-W // scale) * -(-H // scale)
+    if patches != len(tokens):  # before building the expected ids: W and H are the input's word
+        raise DataError(f"expected {patches} tokens (one per patch of the {W}x{H} grid at scale {scale}), "
+                        f"got {len(tokens)}", path="tokens")
+    expected = _expected_ids(W, H, scale)
     if isinstance(tokens, TokenFrame):
         ids, scales = tokens.patch_ids, tokens.scale.tolist()
         dims = None if tokens.rvq is None else [tokens.rvq.shape[1]] * len(tokens)
@@ -61,5 +67,3 @@ def _report_ids(ids: list, expected: tuple[str, ...], W: int, H: int, scale: int
         if found != wanted:
             raise DataError(f"expected patchId {wanted!r} (token order of the {W}x{H} grid at scale {scale}), "
                             f"got {describe(found)}", path=f"tokens[{index}].hdr.patchId")
-    raise DataError(f"expected {len(expected)} tokens (one per patch of the {W}x{H} grid at scale {scale}), "
-                    f"got {len(ids)}", path="tokens")
