@@ -37,6 +37,7 @@ CHILD_GRACE_SECONDS = 1.5  # then SIGKILL (within DEFER_SECONDS)
 # The longest a signal waits: for a critical section (a write to a pipe nobody reads), or
 # for the clean-up (the final flush). Then the process leaves anyway.
 DEFER_SECONDS = 2.0
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class _State:
@@ -62,10 +63,26 @@ def install(name: str, flush: Callable[[], None] | None = None) -> None:
 
 
 def install_worker() -> None:
-    """The same handling in a worker process (``--jobs``): clean up and exit without a word."""
+    """The same handling in a worker process (``--jobs``): clean up and exit without a word.
+
+    Workers start with SIGINT and SIGTERM blocked (``blocked_while_spawning``), so a Ctrl-C
+    while one is still importing waits for this handler instead of printing a traceback."""
     _State.name = "worker"
     _State.worker = True
     _set_handlers()
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+
+
+@contextmanager
+def blocked_while_spawning() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM in this thread while it starts worker processes: they
+    inherit the mask and unblock once their handler is installed (``install_worker``).
+    This process gets a signal held meanwhile as soon as the block ends."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def installed() -> bool:

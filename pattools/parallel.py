@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from pattools import notices
+from pattools import interrupts, notices
 from pattools.errors import UsageError
 
 
@@ -26,7 +26,8 @@ def run_ordered(function: Callable[..., Any], argument_lists: Sequence[tuple], *
         with _notice_marker() as marker, ProcessPoolExecutor(
                 max_workers=min(jobs, len(argument_lists)), mp_context=context, initializer=_worker_setup,
                 initargs=(*notices.settings(), marker)) as pool:
-            futures = [pool.submit(function, *args) for args in argument_lists]
+            with interrupts.blocked_while_spawning():  # workers start with the signals held
+                futures = [pool.submit(function, *args) for args in argument_lists]
             try:
                 for future in futures:
                     yield future.result()
@@ -44,8 +45,6 @@ def _notice_marker() -> Iterator[str]:
     """A path the first worker that compiles kernels creates, so one line tells the user."""
     import os
     import tempfile
-
-    from pattools import interrupts
 
     path = os.path.join(tempfile.gettempdir(), f".pattools-compiling-{os.getpid()}-{id(object())}")
     interrupts.add_temporary(path)
@@ -65,10 +64,8 @@ def _worker_setup(name: str | None = None, quiet: bool = True, marker: str | Non
     parent, which gets the signal too or passes it on, reports it)."""
     import os
 
-    from pattools import interrupts
-
     os.environ["NUMBA_NUM_THREADS"] = "1"
-    interrupts.install_worker()
+    interrupts.install_worker()  # and delivers a signal held since the worker started
     if name is not None:
         notices.configure(name, quiet=quiet, marker=marker)
 
