@@ -136,10 +136,12 @@ def wait_for_handler(pid: int, timeout: float = 10.0) -> None:
     while time.monotonic() < deadline:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return
         caught = next((line.split()[1] for line in status.splitlines() if line.startswith("SigCgt:")), "0")
-        if int(caught, 16) & (1 << (signal.SIGTERM - 1)):
+        # the launcher is a shell script that execs Python: the shell may catch SIGTERM too
+        if b"pattools.cli" in command and int(caught, 16) & (1 << (signal.SIGTERM - 1)):
             return
         time.sleep(0.002)
 

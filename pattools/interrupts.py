@@ -9,7 +9,8 @@ exception set`` and a traceback, and now and then a crash when the interpreter t
 while numba's worker threads are woken. No exception raised at an arbitrary moment can be
 caught cleanly everywhere, so none is raised.
 
-What happens instead (``install``, called once by the command entry wrapper):
+What happens instead (``install``, called by the launcher's first module and by the
+command entry wrapper every command shares):
 - the handler runs in the main thread between bytecodes and never raises;
 - inside a critical section (a record being written to stdout, a temporary file being
   created and registered) it only notes the signal, and the section's end acts on it, so
@@ -17,7 +18,11 @@ What happens instead (``install``, called once by the command entry wrapper):
 - otherwise it removes the temporary files of unfinished atomic writes, restores the
   terminal (progress bar), stops worker processes (they clean up their own temporary
   files the same way), flushes the complete records already buffered for stdout, writes
-  one line and leaves with ``os._exit``: no interpreter teardown, no thread woken late.
+  one line and leaves with ``os._exit``: no interpreter teardown, no thread woken late;
+- a write blocked on a pipe nobody reads, or a clean-up that blocks, is waited for at
+  most DEFER_SECONDS (or until a second signal);
+- after the run, the signals are ignored while the interpreter shuts down (``finishing``);
+- ``--jobs`` workers start with the signals blocked and handle them the same way, silently.
 Finished files are always whole (atomic rename), so an interrupted ``--out`` export
 continues with ``--resume``.
 """
