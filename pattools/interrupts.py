@@ -19,8 +19,8 @@ command entry wrapper every command shares):
   terminal (progress bar), stops worker processes (they clean up their own temporary
   files the same way), flushes the complete records already buffered for stdout, writes
   one line and leaves with ``os._exit``: no interpreter teardown, no thread woken late;
-- a write blocked on a pipe nobody reads, or a clean-up that blocks, is waited for at
-  most DEFER_SECONDS (or until a second signal);
+- a write blocked on a pipe nobody reads is waited for at most DEFER_SECONDS (or until
+  a second signal), the clean-up at most CLEANUP_SECONDS;
 - after the run, the signals are ignored while the interpreter shuts down (``finishing``);
 - ``--jobs`` workers start with the signals blocked and handle them the same way, silently.
 Finished files are always whole (atomic rename), so an interrupted ``--out`` export
@@ -38,10 +38,12 @@ from contextlib import contextmanager
 
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}
 WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
-CHILD_GRACE_SECONDS = 1.5  # then SIGKILL (within DEFER_SECONDS)
-# The longest a signal waits: for a critical section (a write to a pipe nobody reads), or
-# for the clean-up (the final flush). Then the process leaves anyway.
+# The longest a signal waits for a critical section (a write to a pipe nobody reads).
 DEFER_SECONDS = 2.0
+# Worker processes get this long to clean up (a loaded machine may not run them at once),
+# then SIGKILL; the whole clean-up is bounded by CLEANUP_SECONDS, then the process leaves.
+CHILD_GRACE_SECONDS = 5.0
+CLEANUP_SECONDS = 8.0
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
@@ -114,17 +116,21 @@ def _set_handlers() -> None:
 
 
 def _handle(signum: int, _frame: object) -> None:
-    if _State.depth > 0 and _State.pending is None and not _State.leaving:
+    if _State.leaving:
+        # cleaning up already (bounded by the alarm): a second signal, say the parent
+        # passing on the Ctrl-C a worker got from the terminal, must not cut that short
+        return
+    if _State.depth > 0 and _State.pending is None:
         _State.pending = signum  # a second signal, or the alarm, ends the wait
         _arm_alarm(lambda: leave(signum))
         return
     leave(_State.pending or signum)
 
 
-def _arm_alarm(then: Callable[[], None]) -> None:
+def _arm_alarm(then: Callable[[], None], seconds: float = DEFER_SECONDS) -> None:
     try:
         signal.signal(signal.SIGALRM, lambda _s, _f: then())
-        signal.setitimer(signal.ITIMER_REAL, DEFER_SECONDS)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
     except (OSError, ValueError):
         pass
 
@@ -163,10 +169,10 @@ def remove_cleanup(key: int) -> None:
 
 def leave(signum: int) -> None:
     """Clean up and end the process with the signal's exit code (never returns)."""
-    if _State.leaving:  # a second signal, or the clean-up blocked: go now
+    if _State.leaving:  # re-entered from the clean-up itself: go now
         _final_words(signum)
     _State.leaving = True
-    _arm_alarm(lambda: _final_words(signum))
+    _arm_alarm(lambda: _final_words(signum), CLEANUP_SECONDS)
     for path in list(_State.temporaries):
         try:
             os.unlink(path)
