@@ -180,13 +180,10 @@ def leave(signum: int) -> None:
             pass
     for callback in list(_State.cleanups.values()):
         _quietly(callback)
-    _stop_children(signum)
-    if "multiprocessing" in sys.modules:
-        # unlink the pool's named semaphores now: the resource tracker would do it after we
-        # are gone, with a warning about "leaked semaphore objects" on stderr
-        import multiprocessing.util
-
-        _quietly(lambda: multiprocessing.util._run_finalizers(0))
+    # Each step is best effort: the signal may have come while the main thread was still
+    # importing multiprocessing (a partially initialised module raises on first use).
+    _quietly(lambda: _stop_children(signum))
+    _quietly(_release_semaphores)
     if _State.flush is not None and not _State.worker:
         _quietly(_State.flush)
     _final_words(signum)
@@ -197,6 +194,13 @@ def _final_words(signum: int) -> None:
     if not _State.worker and _State.name is not None:
         _write_stderr(f"{_State.name}: {WORDS.get(signum, 'stopped by a signal')}\n")
     os._exit(EXIT_CODES.get(signum, 128 + signum))
+
+
+def _release_semaphores() -> None:
+    """Unlink the pool's named semaphores now: the resource tracker would do it after we
+    are gone, with a warning about "leaked semaphore objects" on stderr."""
+    if "multiprocessing.util" in sys.modules:
+        sys.modules["multiprocessing.util"]._run_finalizers(0)
 
 
 def _quietly(callback: Callable[[], None]) -> None:
