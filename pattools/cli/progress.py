@@ -22,8 +22,11 @@ def frame_progress(streams: Streams, frames: int, seeds: int, *, quiet: bool = F
 
     console = Console(file=streams.stderr)
     # on a signal the process leaves at once (pattools.interrupts): erase the bar, show the cursor
+    # Two redraws a second: each redraw rewrites the lines above the cursor, and on Ctrl-C
+    # the other commands of a pipeline print their line at once; a rarer redraw makes it
+    # unlikely that one lands before this process has frozen the bar.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+                  console=console, transient=True, refresh_per_second=2) as bar:
         key = interrupts.add_cleanup(lambda: _freeze_and_erase(bar))
         frame_task = bar.add_task("frames", total=frames)
         seed_task = bar.add_task("seeds ", total=seeds)
