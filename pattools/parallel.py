@@ -7,10 +7,12 @@ Processes are spawned, not forked: numba's threading layer is not fork-safe.
 from __future__ import annotations
 
 import multiprocessing
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from pattools import interrupts, notices
 from pattools.errors import UsageError
 
 
@@ -21,9 +23,11 @@ def run_ordered(function: Callable[..., Any], argument_lists: Sequence[tuple], *
         yield from _run_dask(function, argument_lists, scheduler)
     elif jobs > 1 and len(argument_lists) > 1:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(argument_lists)), mp_context=context,
-                                 initializer=_one_thread_per_worker) as pool:
-            futures = [pool.submit(function, *args) for args in argument_lists]
+        with _notice_marker() as marker, ProcessPoolExecutor(
+                max_workers=min(jobs, len(argument_lists)), mp_context=context, initializer=_worker_setup,
+                initargs=(*notices.settings(), marker)) as pool:
+            with interrupts.blocked_while_spawning():  # workers start with the signals held
+                futures = [pool.submit(function, *args) for args in argument_lists]
             try:
                 for future in futures:
                     yield future.result()
@@ -36,11 +40,34 @@ def run_ordered(function: Callable[..., Any], argument_lists: Sequence[tuple], *
             yield function(*args)
 
 
-def _one_thread_per_worker() -> None:
-    """Each worker process runs one seed on one core: the parallelism is across processes."""
+@contextmanager
+def _notice_marker() -> Iterator[str]:
+    """A path the first worker that compiles kernels creates, so one line tells the user."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f".pattools-compiling-{os.getpid()}-{id(object())}")
+    interrupts.add_temporary(path)
+    try:
+        yield path
+    finally:
+        interrupts.discard_temporary(path)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def _worker_setup(name: str | None = None, quiet: bool = True, marker: str | None = None) -> None:
+    """Each worker process runs one seed on one core: the parallelism is across processes.
+    On SIGINT/SIGTERM a worker removes its temporary files and leaves without a word (the
+    parent, which gets the signal too or passes it on, reports it)."""
     import os
 
     os.environ["NUMBA_NUM_THREADS"] = "1"
+    interrupts.install_worker()  # and delivers a signal held since the worker started
+    if name is not None:
+        notices.configure(name, quiet=quiet, marker=marker)
 
 
 def _run_dask(function: Callable[..., Any], argument_lists: Sequence[tuple], address: str) -> Iterator[Any]:

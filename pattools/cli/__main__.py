@@ -7,10 +7,17 @@ run instead of failing with a traceback.
 
 from __future__ import annotations
 
-import importlib
 import sys
 
-from pattools.cli.commands import COMMANDS, by_name
+if __name__ == "__main__":  # handle Ctrl-C and SIGTERM from the first moment pattools runs
+    from pattools import interrupts
+
+    interrupts.install(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].startswith(("pat-", "nupca-"))
+                       else "pattools")
+
+import importlib  # noqa: E402
+
+from pattools.cli.commands import COMMANDS, by_name  # noqa: E402
 
 SETUP_HINT = ("run 'make demo' in the pattools checkout (or: python3 -m pip install -e .), "
               "or set PATTOOLS_PYTHON to a Python that has pattools installed")

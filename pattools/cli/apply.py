@@ -6,6 +6,7 @@ import argparse
 
 from pattools.cli import base
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "pat-apply"
 SUMMARY = "Apply ΔPAT edit packages (PAT_EDIT) to PAT frames with bounded, clamped, wrapped and saturated deltas."
@@ -70,17 +71,19 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.bounds import Bounds
 
     bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
-    edit_records = read_records(options.edit, validate=False, max_record_bytes=options.max_record_bytes,
-                                stdin=streams.stdin, expand_shards=False)
+    edit_records = (record for name in options.edit for record in require_records(
+        read_records([name], validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                     expand_shards=False), [name], "PAT_EDIT records"))
     edits = load_edits(edit_records, bounds, clip=options.clip, validate=options.validate)
     applier = EditApplier(edits, lenient=options.lenient, recode=options.recode)
     base.settle_long_lived(streams)  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
     # Validated CBOR frames are read as token columns straight from their bytes (no maps).
-    frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                          stdin=streams.stdin, lazy_tokens=options.validate and fmt == "cbor",
-                          shards=base.shard_reading(options, streams, NAME))
+    frames = require_records(read_records(
+        options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+        lazy_tokens=options.validate and fmt == "cbor", shards=base.shard_reading(options, streams, NAME)),
+        options.inputs, "PAT_FRAME records")
     encoder = _ColumnWriter(writer)
     pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
     pending_tokens = 0
@@ -102,8 +105,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     _write_stacked(applier, pending, writer, encoder)
     streams.stdout.flush()
     tally = applier.tally
-    if options.verbose:
-        base.warn(streams, NAME, f"{tally.frames_changed} frames edited", options)
+    base.report(streams, f"{base.plural(frames.count, 'frame')} read, {tally.frames_changed} edited by "
+                         f"{base.plural(len(edits), 'edit')}", frames.count, "frames")
     if tally.clips:
         base.warn(streams, NAME, f"clipped {tally.clips} out-of-bound deltas to the bounds", options)
     if tally.skipped:

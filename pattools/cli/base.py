@@ -3,7 +3,8 @@
 Every command module defines ``build_parser()`` and ``run(options, streams) -> int`` and
 exposes ``main = entry_point(NAME, build_parser, run)``. The wrapper is the only place that
 turns errors into messages and exit codes (docs/design.md §3):
-0 success; 1 bad input data; 2 usage error; 130 interrupted; 141 downstream closed the pipe.
+0 success; 1 bad input data; 2 usage error; 130 interrupted (SIGINT); 141 downstream closed
+the pipe; 143 terminated (SIGTERM). Signals are handled by pattools.interrupts, installed here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
@@ -23,14 +25,18 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_PIPE = 141
+EXIT_TERMINATED = 143
+LONG_RUN_SECONDS = 10.0  # a run this long ends with a summary line on a terminal
 
 EXIT_STATUS_TEXT = """\
 0    success
 1    bad input data (schema, values, framing, missing file); the message names the input,
      the record index (0-based), the field path and what was expected versus found
-2    usage error (unknown flag, bad flag value)
-130  interrupted (Ctrl-C)
-141  the downstream reader closed the pipe (e.g. | head); nothing is printed"""
+2    usage error (unknown flag, bad flag value, an output path that cannot be written:
+     checked before any work is done)
+130  interrupted (Ctrl-C, SIGINT): one line on stderr, no partial file
+141  the downstream reader closed the pipe (e.g. | head); nothing is printed
+143  terminated (SIGTERM): one line on stderr, no partial file"""
 
 
 @dataclass
@@ -41,10 +47,13 @@ class Streams:
     stdout: BinaryIO
     stderr: TextIO
     whole_process: bool = False  # the command owns the interpreter (not run in-process by a caller)
+    done: tuple[str, int | None, str] | None = None  # set by report(): what the command did
 
     @classmethod
     def system(cls) -> "Streams":
-        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr, whole_process=True)
+        from pattools.interrupts import GuardedOutput
+
+        return cls(sys.stdin.buffer, GuardedOutput(sys.stdout.buffer), sys.stderr, whole_process=True)
 
 
 class PatArgumentParser(argparse.ArgumentParser):
@@ -67,7 +76,7 @@ def make_parser(name: str, summary: str, examples: Sequence[str], notes: str | N
         description="\n".join(lines),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit status: 0 success, 1 bad input data, 2 usage error, 130 interrupted, "
-               "141 downstream closed the pipe. See man " + name + ".",
+               "141 downstream closed the pipe, 143 terminated. See man " + name + ".",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s (pattools) {__version__}")
     return parser
@@ -199,7 +208,13 @@ def entry_point(name: str, build_parser: Callable[[], argparse.ArgumentParser],
     """The console-script ``main`` for a command."""
 
     def main(argv: Sequence[str] | None = None) -> None:
-        sys.exit(execute(name, build_parser, run, argv, Streams.system()))
+        code = execute(name, build_parser, run, argv, Streams.system())
+        from pattools import interrupts
+
+        with interrupts.critical():  # what is buffered is written before the signals are ignored
+            _flush_quietly_system()
+            interrupts.finishing()
+        sys.exit(code)
 
     return main
 
@@ -208,14 +223,24 @@ def execute(name: str, build_parser: Callable[[], argparse.ArgumentParser],
             run: Callable[[argparse.Namespace, Streams], int], argv: Sequence[str] | None,
             streams: Streams) -> int:
     """Parse, run and map every outcome to an exit code; the single exit point of a command."""
+    if streams.whole_process:
+        from pattools import interrupts
+
+        interrupts.install(name, flush=sys.stdout.buffer.flush)
     parser = build_parser()
     try:
         options = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    if streams.whole_process:
+        from pattools import notices
+
+        notices.configure(name, quiet=bool(getattr(options, "quiet", False)))
+    started = time.monotonic()
     try:
         code = run(options, streams)
         streams.stdout.flush()
+        _report(name, options, streams, time.monotonic() - started)
         return code
     except DataError as err:
         _flush_quietly(streams)
@@ -228,10 +253,44 @@ def execute(name: str, build_parser: Callable[[], argparse.ArgumentParser],
     except BrokenPipeError:
         _silence_stdout(streams)
         return EXIT_PIPE
+    except MemoryError:  # sizes an input declares (a state's dims, a grid) beyond this machine
+        _flush_quietly(streams)
+        streams.stderr.write(f"{name}: out of memory: the input declares sizes too large for this machine\n")
+        return EXIT_DATA
     except KeyboardInterrupt:
         _flush_quietly(streams)
         streams.stderr.write(f"{name}: interrupted\n")
         return EXIT_INTERRUPTED
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def report(streams: Streams, what: str, count: int | None = None, unit: str = "records") -> None:
+    """What the command did ("2 seeds, 64 frames"), and the count its throughput is given in;
+    printed at the end with -v, and on a terminal after a long run (unless -q)."""
+    streams.done = (what, count, unit)
+
+
+def _report(name: str, options: argparse.Namespace, streams: Streams, seconds: float) -> None:
+    if streams.done is None or getattr(options, "quiet", False):
+        return
+    isatty = getattr(streams.stderr, "isatty", None)
+    long_run = seconds >= LONG_RUN_SECONDS and isatty is not None and isatty()
+    if not (getattr(options, "verbose", 0) or long_run):
+        return
+    what, count, unit = streams.done
+    rate = f" ({count / seconds:,.0f} {unit}/s)" if count and seconds > 0 else ""
+    streams.stderr.write(f"{name}: {what} in {seconds:.2f} s{rate}\n")
+
+
+def _flush_quietly_system() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
 
 
 def _flush_quietly(streams: Streams) -> None:
@@ -243,7 +302,7 @@ def _flush_quietly(streams: Streams) -> None:
 
 def _silence_stdout(streams: Streams) -> None:
     """After EPIPE, point fd 1 at /dev/null so the interpreter's final flush stays silent."""
-    if streams.stdout is sys.stdout.buffer:
+    if streams.whole_process or streams.stdout is sys.stdout.buffer:
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

@@ -9,6 +9,7 @@ from pattools.cli import base
 from pattools.cli.ranges import in_range, parse_range
 from pattools.errors import DataError, UsageError
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "pat-baseline"
 SUMMARY = "Parse edit prompts into intents and emit one PAT_EDIT per (prompt, sequence) by nudging token fields."
@@ -119,11 +120,12 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         topo=options.topo, random_seed=options.random_seed,
         bounds=Bounds.from_file(options.bounds) if options.bounds else None,
     )
-    records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-                           shards=base.shard_reading(options, streams, NAME))
+    records = require_records(read_records(options.inputs, validate=options.validate, stdin=streams.stdin,
+                                           max_record_bytes=options.max_record_bytes,
+                                           shards=base.shard_reading(options, streams, NAME)), options.inputs,
+                              "PAT_FRAME records (pat-baseline edits frames; see --explain)")
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
-    sequences = 0
+    sequences = written = 0
     for seq in read_sequences(records, keep=lambda frame: in_range(frame, options.frames)):
         sequences += 1
         frames = list(zip(seq.frames, seq.tokens))
@@ -141,8 +143,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             _warn_skipped(skipped, options, streams)
             for edit in edits:
                 writer.write(edit.to_record())
-    if sequences == 0:
-        raise DataError("no PAT_FRAME records in the input (pat-baseline edits frames; see --explain)")
+                written += 1
+    base.report(streams, f"{base.plural(written, 'edit')} for {base.plural(sequences, 'sequence')} "
+                         f"({options.editor} editor)", written, "edits")
     return base.EXIT_OK
 
 

@@ -107,6 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
+    if options.resume and not options.out:
+        raise UsageError("--resume needs --out")
+    if options.force and not options.out:
+        raise UsageError("--force needs --out")
+    if options.force and options.resume:
+        raise UsageError("--force and --resume exclude each other (--force rewrites, --resume keeps)")
+    if options.out:
+        from pattools.io.paths import check_output_directory
+
+        check_output_directory(options.out, "--out")
     from pattools import exporting
     from pattools.parallel import run_ordered
 
@@ -121,12 +131,6 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     if options.part:
         index, count = options.part
         seeds = all_seeds[index - 1::count]
-    if options.resume and not options.out:
-        raise UsageError("--resume needs --out")
-    if options.force and not options.out:
-        raise UsageError("--force needs --out")
-    if options.force and options.resume:
-        raise UsageError("--force and --resume exclude each other (--force rewrites, --resume keeps)")
     parallel = options.jobs > 1 or options.scheduler
     total = len(seeds) * config.frames
     with frame_progress(streams, total, len(seeds), quiet=options.quiet) as tick:
@@ -142,6 +146,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                 for seed in seeds:
                     exporting.export_seed_to_directory(config, seed, options.out, options.resume, progress=tick)
                     tick(0, seed_done=True)
+            base.report(streams, f"{base.plural(len(seeds), 'seed')}, {base.plural(total, 'frame')} into {options.out}", total, "frames")
             return base.EXIT_OK
         fmt = base.output_format(options, streams)
         if parallel:
@@ -155,6 +160,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                 for data in exporting.export_seed_stream(config, seed, fmt, progress=tick):
                     streams.stdout.write(data)
                 tick(0, seed_done=True)
+    base.report(streams, f"{base.plural(len(seeds), 'seed')}, {base.plural(total, 'frame')}", total, "frames")
     return base.EXIT_OK
 
 

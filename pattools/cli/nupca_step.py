@@ -7,6 +7,7 @@ import argparse
 from pattools.cli import base
 from pattools.errors import UsageError
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "nupca-step"
 SUMMARY = ("Run the NUPCA3 agent: fovea selection, the single completion operator, working set, "
@@ -112,6 +113,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         raise UsageError("need --state S (make one with --init D,B), or --from-pat")
     if options.config and options.state:
         raise UsageError("--config applies to --init and to --from-pat without --state (a state keeps its own)")
+    state_path = options.state_out or options.state
+    if options.init is None and state_path:
+        from pattools.io.paths import check_output_file
+
+        check_output_file(state_path, "--state-out" if options.state_out else "--state")
     config_document = codec.load_config_document(options.config) if options.config else None
     if options.init is not None:
         state = runner.new_state(*options.init, config_document, options.config)
@@ -132,11 +138,14 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         config_document=config_document,
         config_name=options.config,
     )
-    records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-                           shards=base.shard_reading(options, streams, NAME))
+    records = require_records(read_records(options.inputs, validate=options.validate,
+                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                                           shards=base.shard_reading(options, streams, NAME)),
+                              options.inputs, "PAT_FRAME records" if options.from_pat else "NUPCA_OBS records")
     writer = RecordWriter(streams.stdout, fmt)
     _state, summary = runner.run(records, state, writer, run_options)
+    state_note = f", state written to {run_options.state_out}" if run_options.state_out else ""
+    base.report(streams, f"{base.plural(summary.steps, 'step')}{state_note}", summary.steps, "steps")
     if summary.dropped_nonfinite:
         base.warn(streams, NAME, f"dropped {summary.dropped_nonfinite} non-finite cue values", options)
     return base.EXIT_OK

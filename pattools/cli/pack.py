@@ -8,6 +8,7 @@ from pathlib import Path
 from pattools.cli import base
 from pattools.errors import DataError, UsageError
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "pat-pack"
 SUMMARY = "Pair edit prompts with windows of PAT frames (and optional ΔPAT targets) as PAT_PACK training records."
@@ -94,6 +95,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.io.atomic import atomic_writer
     from pattools.score.sequences import read_sequences
 
+    if options.out:
+        from pattools.io.paths import check_output_file
+
+        check_output_file(options.out, "--out")
     mode = options.targets if options.targets in ("none", "baseline") else "file"
     edits = _edit_packages(options) if mode == "file" else []
     prompts = _prompts(options, edits)
@@ -105,8 +110,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     tally = pack.PackTally()
     used: set[int] = set()
     index = pack.EditIndex(edits)
-    frames = read_records(options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                          stdin=streams.stdin, shards=base.shard_reading(options, streams, NAME))
+    frames = require_records(read_records(options.inputs, validate=options.validate,
+                                          max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                                          shards=base.shard_reading(options, streams, NAME)),
+                             options.inputs, "PAT_FRAME records")
 
     def packed():
         for seq in read_sequences(frames, keep_records=True):
@@ -136,8 +143,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     else:
         write(streams.stdout)
         streams.stdout.flush()
-    if options.verbose:
-        base.warn(streams, NAME, f"{tally.records} records", options)
+    base.report(streams, f"{base.plural(tally.records, 'record')} packed ({fmt})", tally.records)
     if tally.dropped:
         base.warn(streams, NAME, f"dropped {tally.dropped} windows not wholly inside their sequence "
                                  f"(context {options.context}, horizon {options.horizon})", options)
@@ -156,8 +162,9 @@ def _isatty(stream) -> bool:
 def _edit_packages(options: argparse.Namespace) -> list:
     from pattools.edit.applier import edit_packages
 
-    records = read_records([options.targets], validate=False, max_record_bytes=options.max_record_bytes,
-                           expand_shards=False)
+    records = require_records(read_records([options.targets], validate=False,
+                                           max_record_bytes=options.max_record_bytes, expand_shards=False),
+                              [options.targets], "PAT_EDIT records")
     return list(edit_packages(records, validate=options.validate))
 
 

@@ -43,6 +43,9 @@ def parse_seed_list(text: str) -> list[int]:
             start, stop = parse_range(part)
             if start is None or stop is None:
                 raise argparse.ArgumentTypeError(f"a seed range needs both ends, got {part!r}")
+            if stop <= start:
+                raise argparse.ArgumentTypeError(f"empty seed range {part!r} (A:B is half-open: B must "
+                                                 f"be greater than A)")
             seeds.extend(range(start, stop))
         else:
             try:

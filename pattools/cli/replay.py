@@ -150,7 +150,11 @@ def _read_edits(options: argparse.Namespace) -> list:
     from pattools.edit.applier import edit_packages
     from pattools.io import read_records
 
-    records = read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes)
+    from pattools.io.nonempty import require_records
+
+    records = (record for name in options.edit for record in require_records(
+        read_records([name], validate=options.validate, max_record_bytes=options.max_record_bytes),
+        [name], "PAT_EDIT records"))
     return list(edit_packages(records, validate=False))
 
 
@@ -160,19 +164,29 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.replay.dump import write_fields
     from pattools.replay.verify import VerifyTally
 
+    from pattools.io.nonempty import require_records
+
+    if options.fields:
+        from pattools.io.paths import check_output_directory
+
+        check_output_directory(options.fields, "--fields")
     settings = _options(options)
     packages = _read_edits(options) if options.edit else []
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
     # Token arrays stay encoded until a frame's replay reads them (pattools.io.lazy_tokens).
-    records = ((r.value, r.input, r.index, r.encoded_tokens) for r in read_records(
+    records = ((r.value, r.input, r.index, r.encoded_tokens) for r in require_records(read_records(
         options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        lazy_tokens=True, shards=base.shard_reading(options, streams, NAME)))
+        lazy_tokens=True, shards=base.shard_reading(options, streams, NAME)), options.inputs, "PAT_FRAME records"))
     if not options.verify:
+        written = 0
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:
                 write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
             writer.write_encoded(out.encode(writer.format))
+            written += 1
+        base.report(streams, f"{base.plural(written, 'frame')} replayed ({options.decoder} decoder)", written,
+                    "frames")
         return base.EXIT_OK
     tally = VerifyTally()
     pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))

@@ -8,6 +8,7 @@ from pattools.cli import base
 from pattools.cli.ranges import parse_range
 from pattools.errors import DataError, UsageError
 from pattools.io import RecordWriter, read_records
+from pattools.io.nonempty import require_records
 
 NAME = "pat-score"
 SUMMARY = "EditReward: faithfulness per intent, preservation drift, determinism, edit size and code usage of an edit."
@@ -110,24 +111,34 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     def sequences(name: str | None, keep_records: bool = False):
         if name is None:
             return None
-        return load_sequences(read_records([name], validate=options.validate,
-                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-                                           shards=base.shard_reading(options, streams, NAME)),
-                              keep_records)
+        return load_sequences(require_records(
+            read_records([name], validate=options.validate, max_record_bytes=options.max_record_bytes,
+                         stdin=streams.stdin, shards=base.shard_reading(options, streams, NAME)),
+            [name], "PAT_FRAME records"), keep_records)
 
-    edits = load_edits(read_records([options.edit], validate=options.validate,
-                                    max_record_bytes=options.max_record_bytes, stdin=streams.stdin))
+    edits = load_edits(require_records(
+        read_records([options.edit], validate=options.validate, max_record_bytes=options.max_record_bytes,
+                     stdin=streams.stdin), [options.edit], "PAT_EDIT records"))
     if not edits:
         raise DataError("no PAT_EDIT records", input=options.edit)
     if from_files:
-        scores = score_files(sequences(options.base), sequences(options.edited), edits,
-                             edited2=sequences(options.edited2), reference=sequences(options.original),
-                             regions=regions, settings=settings)
+        from pattools.score.matched import check_matched
+
+        base_seqs, edited_seqs, edited2_seqs = (sequences(options.base), sequences(options.edited),
+                                                sequences(options.edited2))
+        check_matched(base_seqs, edited_seqs, "the edited replay")
+        if edited2_seqs is not None:
+            check_matched(base_seqs, edited2_seqs, "the second edited replay")
+        scores = score_files(base_seqs, edited_seqs, edits, edited2=edited2_seqs,
+                             reference=sequences(options.original), regions=regions, settings=settings)
     else:
         scores = score_original(sequences(options.original, keep_records=True), edits, decoder=options.decoder,
                                 regions=regions, settings=settings)
+    count = 0
     for score in scores:
         writer.write(score)
+        count += 1
+        base.report(streams, f"{base.plural(count, 'edit')} scored", count, "scores")
         if options.table:
             from pattools.score.table import print_score_table
 
@@ -138,11 +149,14 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
 def _summary(options: argparse.Namespace, streams: base.Streams, writer: RecordWriter) -> int:
     from pattools.score.summary import summarize
 
-    records = read_records(options.inputs, validate=options.validate,
-                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+    records = require_records(read_records(options.inputs, validate=options.validate,
+                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin),
+                              options.inputs or ["-"], "PAT_SCORE records")
     rows = summarize((r.value, r.input, r.index) for r in records)
     for row in rows:
         writer.write(row)
+    base.report(streams, f"{base.plural(records.count, 'score')} summarized in {base.plural(len(rows), 'row')}",
+                records.count, "records")
     if options.table:
         from pattools.score.table import print_summary_table
 

@@ -9,16 +9,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from pattools import interrupts
+
 
 @contextmanager
 def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Open a binary temp file beside ``path``; on success rename it into place.
 
-    On any exception (including KeyboardInterrupt) the temporary file is removed and
-    ``path`` is left as it was, so readers never see a truncated file.
+    On any exception the temporary file is removed and ``path`` is left as it was, so
+    readers never see a truncated file; a signal removes it too (pattools.interrupts).
     """
     target = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    with interrupts.critical():  # no signal between creating the file and registering it
+        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+        interrupts.add_temporary(temp_name)
     try:
         with os.fdopen(handle, "wb") as stream:
             yield stream
@@ -32,6 +36,8 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
         except FileNotFoundError:
             pass
         raise
+    finally:
+        interrupts.discard_temporary(temp_name)
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:

@@ -142,10 +142,22 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
                 validator.frame_envelope(value, name, index)
         elif validate:
             columns = validator.record(value, name, index)
+        if validate and value.get("kind") == "PAT_FRAME":
+            _check_layout(value, columns, name, index)
         if expand is not None and value.get("kind") == "PAT_SHARD":
             yield from expand(value, name, index)
         else:
             yield Record(value, name, index, raw, framing, columns, encoded_tokens)
+
+
+def _check_layout(value: dict, columns: TokenFrame | None, name: str, index: int) -> None:
+    """The tokens against the frame's grid and the codebook (pattools.tokens.layout)."""
+    from pattools.tokens.layout import check_token_layout
+
+    try:
+        check_token_layout(value.get("sim"), columns if columns is not None else value.get("tokens"))
+    except DataError as error:
+        raise error.located(input=name, record=index) from None
 
 
 class _Validator:

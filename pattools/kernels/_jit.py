@@ -36,3 +36,18 @@ def use_threads_for(cells: int) -> int:
     count = 1 if cells < SERIAL_BELOW_CELLS else numba.config.NUMBA_NUM_THREADS
     numba.set_num_threads(count)
     return count
+
+
+class _CompileNotice(numba.core.event.Listener):
+    """Tells the user (pattools.notices) when numba starts a real compilation."""
+
+    def on_start(self, event) -> None:
+        from pattools.notices import compile_starting
+
+        compile_starting()
+
+    def on_end(self, event) -> None:
+        return None
+
+
+numba.core.event.register("numba:compile", _CompileNotice())

@@ -102,7 +102,7 @@ def scan_item(buf: np.ndarray, start: int, key: np.ndarray) -> tuple:
                         return status, pos, -1, -1
                     if length < 0:
                         return SCAN_BAD, pos, -1, -1
-                    if pos + length > n:
+                    if length > n - pos:  # not pos + length > n: that sum can overflow int64
                         return SCAN_MORE, pos, -1, -1
                     pos += length
         elif major == 7:  # a simple value or a float: its bytes follow the head
@@ -119,7 +119,7 @@ def scan_item(buf: np.ndarray, start: int, key: np.ndarray) -> tuple:
             if major >= 2 and argument < 0:
                 return SCAN_BAD, pos, -1, -1
             if major == 2 or major == 3:
-                if pos + argument > n:
+                if argument > n - pos:  # not pos + argument > n: that sum can overflow int64
                     return SCAN_MORE, pos, -1, -1
                 pos += argument
                 if depth == 1 and top_is_map and index % 2 == 0 and _matches(buf, item_start, pos, key):
@@ -127,8 +127,12 @@ def scan_item(buf: np.ndarray, start: int, key: np.ndarray) -> tuple:
                         return SCAN_BAD, pos, -1, -1
                     wanted = index + 1
             elif major == 4:
+                if argument > n:  # more items than bytes: let the buffer grow (or the size check refuse it)
+                    return SCAN_MORE, pos, -1, -1
                 opened = argument
             elif major == 5:
+                if argument > n:  # more pairs than bytes left: not well-formed here (2 * argument may overflow)
+                    return SCAN_MORE, pos, -1, -1
                 opened = 2 * argument
         if opened != -2 and opened != 0:
             if depth == MAX_DEPTH:

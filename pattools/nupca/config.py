@@ -265,7 +265,7 @@ def config_from_dict(values: dict, *, path: str = "config") -> NupcaConfig:
     if not isinstance(values, dict):
         raise DataError(expected_found("object", values), path=path)
     checked = {}
-    for key in sorted(values):
+    for key in sorted(values, key=str):  # key=str: a CBOR byte-string key must not break the sort
         if not isinstance(key, str) or key not in _RULES:
             raise DataError(f"unknown key {key!r}", path=path)
         checked[key] = _check_value(key, values[key], path)

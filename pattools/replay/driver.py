@@ -389,6 +389,7 @@ class Replayer:
     def _validate(self, record: dict) -> None:
         """Schema-check the envelope, plus the tokens whose values this replay reads."""
         from pattools.schema import validate
+        from pattools.tokens.layout import check_token_layout
 
         sim = record.get("sim")
         # a sim block equal (types included) to the last one validated is not walked again
@@ -404,6 +405,8 @@ class Replayer:
             except DataError:
                 validate(record, kind="PAT_FRAME", check_finite=False)  # the path of the first bad field
                 raise
+        if isinstance(tokens, list) and tokens:
+            check_token_layout(sim, tokens)
         self._validated_sim = sim
 
     def _targeted_tokens(self, record: dict, tokens: list) -> list:
@@ -485,6 +488,10 @@ class Replayer:
         return self._feed_checked(record, edited, columns)
 
     def _feed_checked(self, record: dict, edited: FrameEdit | None, columns: TokenFrame | None) -> ReplayedFrame | None:
+        if self.options.validate and columns is not None:
+            from pattools.tokens.layout import check_token_layout
+
+            check_token_layout(record["sim"], columns)
         seed = record["seed"]
         cur = self.current
         if cur is None or seed != cur.seed or record["frame"] == 0:
