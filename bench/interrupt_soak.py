@@ -1,7 +1,7 @@
 """Interrupt each long-running command at random moments with SIGINT and SIGTERM.
 
 For every command and signal it starts the command, sends the signal after a random delay
-(seeded), and checks what DESIGN.md §3 promises: exit 130 for SIGINT, 143 for SIGTERM (or
+(seeded), and checks what docs/design.md §3 promises: exit 130 for SIGINT, 143 for SIGTERM (or
 0 when the run had already finished), at most one line on stderr and no traceback, stdout
 ending at a complete record, no temporary file left, and for ``--out`` exports that
 ``--resume`` then completes the directory to the same bytes as an uninterrupted run.

@@ -32,6 +32,8 @@ QUICK: dict[str, list[str]] = {
     "bench_cat.py": ["1000"],
     "bench_lattice_step.py": ["--sizes", "96,256", "--repeat", "2"],
     "bench_tokens.py": ["--repeat", "3", "--sizes", "96,256"],
+    "fuzz_readers.py": ["--inputs", "2000"],
+    "interrupt_soak.py": ["--moments", "1", "--only", "export,export-out", "--size", "suite"],
     "bench_render.py": ["--frames", "10", "--grids", "96"],
     "bench_shards.py": ["50", "2"],
     "edit_authority.py": ["--seeds", "101", "--kinds", "coherence,phase"],

@@ -213,8 +213,8 @@ def test_earlier_pattools_directory_says_re_export(copy):
 def test_out_that_is_a_file(tmp_path):
     target = tmp_path / "file"
     target.write_text("x")
-    result = _export(target, code=1)
-    assert "expected a directory for --out" in result.stderr.decode()
+    result = _export(target, code=2)
+    assert "is a file (expected a directory)" in result.stderr.decode()
     assert target.read_text() == "x"
 
 

@@ -1,4 +1,4 @@
-"""Input with no records, where a command needs records, is a data error (DESIGN.md §3).
+"""Input with no records, where a command needs records, is a data error (docs/design.md §3).
 
 Only pat-cat treats an empty stream as an empty result; every other command passes its
 records through ``require_records`` so an empty file, an empty pipe (say, after an

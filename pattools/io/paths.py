@@ -1,4 +1,4 @@
-"""Output paths checked before any work (DESIGN.md §3: failing is loud, early and clean).
+"""Output paths checked before any work (docs/design.md §3: failing is loud, early and clean).
 
 A command calls these for every path it will write (``--out``, ``--state-out``, ``--fields``,
 ...) before it reads a record or runs a kernel. A path that cannot be written is a usage

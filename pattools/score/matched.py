@@ -1,5 +1,5 @@
 """pat-score's inputs must describe the same run: a base and an edited replay of the same
-sequences (DESIGN.md §3). Scoring a replay against another run (another dt, grid, decoder
+sequences (docs/design.md §3). Scoring a replay against another run (another dt, grid, decoder
 or gains) or against a raw export would give a number that means nothing, so it is a data
 error naming the first mismatch."""
 

@@ -1,4 +1,4 @@
-"""A frame's tokens checked against the frame (pat-tokens.md §1): one token per patch of
+"""A frame's tokens checked against the frame (docs/tokens.md §1): one token per patch of
 its grid, in token order, each ``patchId`` "x,y,scale" of that patch, ``hdr.scale`` the
 sim's scale, and every ``code.rvq`` as long as the codebook has dims.
 
