@@ -123,23 +123,21 @@ def test_records_on_one_side_and_empty_inputs(exports, tmp_path):
     assert run("pat-diff", "-q", "-", str(tmp_path / "empty"), input=b"").returncode == 0
 
 
-def test_tokens_pair_by_patch_id_and_angles_wrap(tmp_path):
+def test_angles_compare_on_the_circle_and_tokens_out_of_order_are_invalid(tmp_path):
     frame = make_frame(W=32, H=32, scale=16)
     other = json.loads(json.dumps(frame))
-    other["tokens"].reverse()
     frame["tokens"][0]["geom"]["phi_gf"] = 3.141592653589793
-    other["tokens"][-1]["geom"]["phi_gf"] = -3.141592653589793
+    other["tokens"][0]["geom"]["phi_gf"] = -3.141592653589793
     frame["tokens"][1]["geom"]["theta"] = 1.5707963267948966
-    other["tokens"][-2]["geom"]["theta"] = -1.5707963267948966
+    other["tokens"][1]["geom"]["theta"] = -1.5707963267948966
     (tmp_path / "a").write_bytes(pcbor.encode(frame))
     (tmp_path / "b").write_bytes(pcbor.encode(other))
     assert run("pat-diff", "-q", str(tmp_path / "a"), str(tmp_path / "b")).returncode == 0
-    del other["tokens"][0]
+    other["tokens"].reverse()  # tokens must follow the grid's patch order: not comparable
     (tmp_path / "b").write_bytes(pcbor.encode(other))
     result = run("pat-diff", str(tmp_path / "a"), str(tmp_path / "b"), "--format", "jsonl")
-    assert result.returncode == 1
-    tokens = _fields(_report(result))["tokens"]
-    assert tokens["onlyA"] == 1 and tokens["first"]["patchId"] == frame["tokens"][-1]["hdr"]["patchId"]
+    assert result.returncode == 2 and result.stdout == b""
+    assert b"tokens[0].hdr.patchId: expected patchId '0,0,16'" in result.stderr
 
 
 def test_edits_pair_by_id_in_any_order(tmp_path):
