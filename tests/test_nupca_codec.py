@@ -135,6 +135,9 @@ def test_damaged_states_are_data_errors_not_crashes():
     assert "seen.step" in str(corrupt(["seen", "step", "data"], lambda d: [30] + d[1:]))
     assert "seen.scale" in str(corrupt(["seen", "scale", "data"], lambda d: [-0.5] + d[1:]))
     assert "version 1 is not supported" in str(corrupt(["version"], 1))
+    # sizes a damaged config declares are checked before anything is allocated by them
+    assert "buffer.x_last" in str(corrupt(["config", "D"], 2_000_000_000))
+    assert "config.activation_log_max" in str(corrupt(["config", "activation_log_max"], 10**9))
 
 
 def test_observation_records():

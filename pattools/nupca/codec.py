@@ -221,6 +221,9 @@ def state_from_record(record: dict) -> NupcaState:
     check_state_version(record)
     config = config_from_dict(_field(record, "config", ""), path="config")
     dim = config.D
+    # The buffer's real length must match the declared D before anything is sized by D.
+    decode_array(_field(_field(record, "buffer", ""), "x_last", "buffer"), "buffer.x_last", dtype="float64",
+                 shape=(dim,))
     partition = build_blocks(config)
     count = partition.count
     cap = config.transition_log_max

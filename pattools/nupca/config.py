@@ -214,8 +214,8 @@ _RULES: dict[str, tuple[str, float | None, float | None, bool]] = {
     "epsilon_merge": (_NUM, 0, None, False),
     "theta_alias": (_NUM, 0, None, False),
     "split_stats_beta": (_NUM, 0, 1, False),
-    "activation_log_max": (_INT, 1, None, False),
-    "transition_log_max": (_INT, 1, None, False),
+    "activation_log_max": (_INT, 1, 65536, False),  # per-node logs are allocated whole:
+    "transition_log_max": (_INT, 1, 65536, False),  # a bound keeps a damaged config from exhausting memory
     "spawn_fit_window": (_INT, 1, None, False),
     "spawn_ridge": (_NUM, 1e-12, None, False),
     "theta_cull": (_NUM, None, None, False),
