@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from pattools.cli.commands import COMMANDS, CommandInfo
+from pattools.cli.manpages import sync_generated
 
 SHELLS: dict[str, str] = {"bash": "{name}", "zsh": "_{name}"}
 FILE_METAVARS = frozenset({"FILE", "EDITS", "INPUT", "C", "S2", "none|baseline|FILE"})
@@ -58,13 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         for shell in SHELLS:
             text = render(info, shell)
             path = path_for(out, info, shell)
-            if options.check:
-                if not path.is_file() or path.read_text() != text:
-                    stale.append(str(path))
-            elif not path.is_file() or path.read_text() != text:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text)
-                print(f"wrote {path}", file=sys.stderr)
+            if not sync_generated(path, text, check=options.check):
+                stale.append(str(path))
     if stale:
         print("stale completion scripts: " + ", ".join(stale) + " (run make man)", file=sys.stderr)
         return 1

@@ -63,6 +63,18 @@ def render(info: CommandInfo) -> str:
     return groff_clean(str(page))
 
 
+def sync_generated(path: Path, text: str, *, check: bool) -> bool:
+    """Whether the generated file at ``path`` holds ``text``; without ``check``, make it so."""
+    if path.is_file() and path.read_text() == text:
+        return True
+    if check:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"wrote {path}", file=sys.stderr)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="man", help="directory for the pages (default man/)")
@@ -81,15 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skip {info.name}: {info.module} not written yet", file=sys.stderr)
                 continue
             raise
-        path = out / f"{info.name}.1"
-        if options.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(info.name)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            if not path.is_file() or path.read_text() != text:
-                path.write_text(text)
-                print(f"wrote {path}", file=sys.stderr)
+        if not sync_generated(out / f"{info.name}.1", text, check=options.check):
+            stale.append(info.name)
     if stale:
         print("stale man pages: " + ", ".join(stale) + " (run make man)", file=sys.stderr)
         return 1
