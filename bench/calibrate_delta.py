@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pattools.edit.editors import EditorSettings  # noqa: E402
 from pattools.replay.driver import ReplayOptions  # noqa: E402
-from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants  # noqa: E402
+from bench._common import add_study_arguments, study_from_args  # noqa: E402
 from pattools.score.study import PromptSet, format_table, run_study, summarise  # noqa: E402
 
 TRAIN = Path(__file__).resolve().parent.parent / "tests" / "data" / "edit_study" / "train.json"
@@ -51,22 +51,14 @@ def ordering(ps: PromptSet, options: ReplayOptions) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    defaults = DecoderConstants()
-    for name in CONSTANT_NAMES:
-        parser.add_argument(f"--{name}", type=float, default=getattr(defaults, name))
-    parser.add_argument("--set", default=str(TRAIN))
-    parser.add_argument("--seeds", default="")
+    add_study_arguments(parser, TRAIN)
     parser.add_argument("--kinds", default="")
     parser.add_argument("--ordering", action="store_true")
     args = parser.parse_args()
-    constants = DecoderConstants(**{name: getattr(args, name) for name in CONSTANT_NAMES})
-    options = ReplayOptions(constants=constants)
-    ps = PromptSet.load(args.set)
-    if args.seeds:
-        ps = ps.with_seeds(tuple(int(s) for s in args.seeds.split(",")))
+    ps, options = study_from_args(args)
     if args.kinds:
         ps = ps.only(tuple(args.kinds.split(",")))
-    print(f"set {ps.name}, seeds {list(ps.seeds)}, constants {constants.to_record()}")
+    print(f"set {ps.name}, seeds {list(ps.seeds)}, constants {options.constants.to_record()}")
     start = time.perf_counter()
     print(format_table(summarise(run_study(ps, ("heuristic", "random", "null"), options))))
     if args.ordering:

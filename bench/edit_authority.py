@@ -41,7 +41,7 @@ from pattools.edit.bounds import Bounds  # noqa: E402
 from pattools.edit.editors import STEPS, EditorSettings, grid_of, heuristic_edit, resolve_prompt  # noqa: E402
 from pattools.edit.regions import intent_mask  # noqa: E402
 from pattools.replay.driver import ReplayOptions  # noqa: E402
-from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants  # noqa: E402
+from bench._common import add_study_arguments, study_from_args  # noqa: E402
 from pattools.score.evaluate import ScoreSettings  # noqa: E402
 from pattools.score.features import FEATURES, INTENT_FEATURE, SCORED_FEATURES, feature_matrix  # noqa: E402
 from pattools.score.runner import score_original  # noqa: E402
@@ -145,19 +145,11 @@ def authority(ps: PromptSet, kinds: list[str], options=None) -> list[dict]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", default=str(DEFAULT_SET))
-    parser.add_argument("--seeds", default="")
+    add_study_arguments(parser, DEFAULT_SET)
     parser.add_argument("--kinds", default="")
     parser.add_argument("--study", action="store_true")
-    defaults = DecoderConstants()
-    for name in CONSTANT_NAMES:
-        parser.add_argument(f"--{name}", type=float, default=getattr(defaults, name))
     args = parser.parse_args()
-    constants = DecoderConstants(**{name: getattr(args, name) for name in CONSTANT_NAMES})
-    options = ReplayOptions(constants=constants)
-    ps = PromptSet.load(args.set)
-    if args.seeds:
-        ps = ps.with_seeds(tuple(int(s) for s in args.seeds.split(",")))
+    ps, options = study_from_args(args)
     kinds = args.kinds.split(",") if args.kinds else list(ps.prompts)
     start = time.perf_counter()
     print(f"set {ps.name}: {ps.W}x{ps.H}/{ps.scale}, {ps.frames} frames x {ps.steps_per_frame} steps, "

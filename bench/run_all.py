@@ -37,7 +37,7 @@ QUICK: dict[str, list[str]] = {
     "bench_render.py": ["--frames", "10", "--grids", "96"],
     "bench_shards.py": ["50", "2"],
     "edit_authority.py": ["--seeds", "101", "--kinds", "coherence,phase"],
-    "calibrate_delta.py": ["--seeds", "1", "--frames", "4", "--spf", "4", "--prompts", "coherence"],
+    "calibrate_delta.py": ["--seeds", "1", "--kinds", "coherence"],
     "verify_phase_angle.py": ["--limit", "20000000"],
 }
 
