@@ -79,3 +79,22 @@ def peak_rss_kib(argv: list[str], stdin_path: str | Path | None = None) -> int:
     out = subprocess.run([sys.executable, "-c", code, str(stdin_path or ""), *argv], capture_output=True,
                          env=command_env(), check=True, timeout=600)
     return int(out.stdout)
+
+
+def run_in_process(module, argv, stdin: bytes = b"") -> tuple[int, bytes, str]:
+    """Run a command module's parser and run() in this process: exit code, stdout, stderr."""
+    import io
+
+    from pattools.cli import base
+
+    out, err = io.BytesIO(), io.StringIO()
+    code = base.execute(module.NAME, module.build_parser, module.run, list(argv),
+                        base.Streams(io.BytesIO(stdin), out, err))
+    return code, out.getvalue(), err.getvalue()
+
+
+def run_ok(module, argv, stdin: bytes = b"") -> bytes:
+    """stdout of a command module run in process; fails the test on a non-zero exit."""
+    code, out, err = run_in_process(module, argv, stdin)
+    assert code == 0, err
+    return out

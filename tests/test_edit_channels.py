@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 
 from pattools.cli import apply as apply_cli
-from pattools.cli import base
 from pattools.cli import export as export_cli
 from pattools.cli import replay as replay_cli
 from pattools.io.cbor import encode
@@ -29,6 +28,7 @@ from pattools.replay import decoders
 from pattools.replay.geometry import splat_geometry
 from pattools.replay.settings import DecoderConstants
 from pattools.score.study import SEVEN_KINDS, PromptSet, run_study, summarise, format_table
+from tests.helpers import run_ok as _run
 
 DATA = Path(__file__).parent / "data" / "edit_study"
 
@@ -81,14 +81,6 @@ def test_pattern_fields():
 
 
 # ---------------------------------------------------------------------- CLI identities
-
-
-def _run(module, argv, stdin: bytes = b"") -> bytes:
-    out, err = io.BytesIO(), io.StringIO()
-    code = base.execute(module.NAME, module.build_parser, module.run, list(argv),
-                        base.Streams(io.BytesIO(stdin), out, err))
-    assert code == 0, err.getvalue()
-    return out.getvalue()
 
 
 def _every_channel_edit(sim: dict, seed: int) -> dict:

@@ -11,26 +11,13 @@ import numpy as np
 import pytest
 
 from pattools.cli import apply as apply_cli
-from pattools.cli import base
 from pattools.cli import export as export_cli
 from pattools.cli import replay as replay_cli
 from pattools.io import read_records
 from pattools.io.cbor import encode
 from tests.helpers import shell
-
-
-def run_cli(module, argv, stdin: bytes = b"") -> tuple[int, bytes, str]:
-    out = io.BytesIO()
-    err = io.StringIO()
-    code = base.execute(module.NAME, module.build_parser, module.run, list(argv),
-                        base.Streams(io.BytesIO(stdin), out, err))
-    return code, out.getvalue(), err.getvalue()
-
-
-def ok(module, argv, stdin: bytes = b"") -> bytes:
-    code, out, err = run_cli(module, argv, stdin)
-    assert code == 0, err
-    return out
+from tests.helpers import run_in_process as run_cli
+from tests.helpers import run_ok as ok
 
 
 def records(data: bytes) -> list[dict]:

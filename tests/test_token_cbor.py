@@ -11,7 +11,6 @@ before pat-export and pat-replay switched to this encoder.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 import struct
@@ -27,6 +26,7 @@ from pattools.io import cbor, read_records
 from pattools.io import token_cbor as tc
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 from tests.helpers import DATA, ROOT, command_env, sim_block
+from tests.helpers import run_ok as _run
 
 GOLDEN = DATA / "export"
 
@@ -333,16 +333,6 @@ def test_exported_frames_reencode_to_their_bytes():
         env = {k: v for k, v in record.items() if k != "tokens"}
         out.append(tc.encode_frame_record(env, tokens))
     assert b"".join(out) == raw
-
-
-def _run(module, argv, stdin: bytes = b"") -> bytes:
-    from pattools.cli import base
-
-    out, err = io.BytesIO(), io.StringIO()
-    code = base.execute(module.NAME, module.build_parser, module.run, list(argv),
-                        base.Streams(io.BytesIO(stdin), out, err))
-    assert code == 0, err.getvalue()
-    return out.getvalue()
 
 
 def test_pat_export_bytes_unchanged(tmp_path):
