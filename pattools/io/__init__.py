@@ -1,10 +1,28 @@
 """Streams: framing (CBOR sequence, JSONL), sniffing, readers/writers, shard directories, atomic writes.
 
 Every byte pattools reads or writes passes through this package; nothing else imports
-cbor2, json or orjson.
+cbor2, json or orjson. Code outside ``io`` uses the names listed here, never the modules
+behind them; the less common ones load on first use.
 """
+
+from importlib import import_module
 
 from pattools.io.records import DEFAULT_MAX_RECORD_BYTES, Record, read_records
 from pattools.io.writer import RecordWriter
 
-__all__ = ["DEFAULT_MAX_RECORD_BYTES", "Record", "RecordWriter", "read_records"]
+_LAZY = {
+    "write_atomic": "pattools.io.atomic",
+    "decode_document": "pattools.io.jsonl",
+    "decode_line": "pattools.io.jsonl",
+    "encode_line": "pattools.io.jsonl",
+    "typed_arrays_as_lists": "pattools.io.jsonl",
+    "same_value": "pattools.io.frame_encoder",
+}
+
+__all__ = ["DEFAULT_MAX_RECORD_BYTES", "Record", "RecordWriter", "read_records", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'pattools.io' has no attribute {name!r}")
