@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from pattools.errors import DataError, expected_found
-from pattools.io import jsonl
+from pattools.io import decode_document
 from pattools.nupca.completion import Cue
 from pattools.nupca.config import NupcaConfig, config_from_dict
 from pattools.nupca.experts import ExpertLibrary
@@ -144,7 +144,7 @@ def load_config_document(path: str) -> dict:
         raise DataError("is a directory", input=path) from None
     except PermissionError:
         raise DataError("permission denied", input=path) from None
-    document = jsonl.decode_document(data, path)
+    document = decode_document(data, path)
     if not isinstance(document, dict):
         raise DataError(expected_found("object", document), input=path)
     return document
