@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.cli.documents import read_bounds, read_prompts, read_regions
     from pattools.edit.editors import EditorSettings, baseline_edits
-    from pattools.edit.intents import parse_prompt
+    from pattools.edit.prompt_grammar import parse_prompt
     from pattools.score.sequences import read_sequences
 
     regions = read_regions(options.regions) if options.regions else None
