@@ -25,7 +25,7 @@ import numpy as np
 from pattools.errors import DataError
 from pattools.kernels import nupca as K
 from pattools.kernels import nupca_experts as KE
-from pattools.nupca import rest as rest_edits
+from pattools.nupca import rest_edits, rest_proposals
 from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
 from pattools.nupca.observation import Control, Observation
 from pattools.nupca.state import NupcaState
@@ -229,7 +229,7 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     learned = library.ids[rows[status == 1]]
 
     if not rest_t:
-        rest_edits.propose(state, rows, seen)
+        rest_proposals.propose(state, rows, seen)
 
     # (9) prediction for t+1: fusion over A_t, then Complete in prediction mode
     yhat, precision = KE.fuse_rows(
