@@ -3,21 +3,28 @@ and prompts (``--prompts``).
 
 A command reads them here, through ``pattools.io``, and hands the domain the parsed value;
 ``pattools.edit`` never opens a file. Each keeps the messages its readers always gave.
+Each reader imports what it needs when called, so a command that is given no such file
+(``pat-apply`` without ``--bounds``) does not load the JSON codec or the regions at start-up.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pattools.edit.bounds import Bounds
-from pattools.edit.prompt_lines import PromptLine, prompt_line_from_record
-from pattools.edit.regions import Regions
 from pattools.errors import DataError
-from pattools.io import decode_document, decode_line
+
+if TYPE_CHECKING:
+    from pattools.edit.bounds import Bounds
+    from pattools.edit.prompt_lines import PromptLine
+    from pattools.edit.regions import Regions
 
 
 def read_bounds(path: str | Path) -> Bounds:
     """A JSON bounds file (see ``pattools/data/bounds.json``)."""
+    from pattools.edit.bounds import Bounds
+    from pattools.io import decode_document
+
     name = str(path)
     try:
         data = Path(path).read_bytes()
@@ -30,6 +37,9 @@ def read_bounds(path: str | Path) -> Bounds:
 
 def read_regions(path: str) -> Regions:
     """A regions file: a JSON object ``{name: [patchId | "x,y" | {x, y, w, h}, ...]}``."""
+    from pattools.edit.regions import Regions
+    from pattools.io import decode_document
+
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
@@ -54,6 +64,9 @@ def read_prompts(path: str) -> list[PromptLine]:
 def prompt_lines(data: bytes, name: str) -> list[PromptLine]:
     """A prompts file: one prompt per line (blank lines and ``#`` comments skipped), or
     JSON lines ``{prompt, id?, seed?, frame?}`` (the pat-pack prompt format)."""
+    from pattools.edit.prompt_lines import PromptLine, prompt_line_from_record
+    from pattools.io import decode_line
+
     out: list[PromptLine] = []
     try:
         text = data.decode("utf-8")
