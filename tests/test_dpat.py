@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
 
 import pytest
@@ -13,7 +12,6 @@ from pattools import schema
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import DeltaBatch, EditPackage, Target, edit_id
 from pattools.errors import DataError
-from tests.helpers import ROOT
 from tests.test_apply_support import edit_record
 
 GOOD = edit_record([
@@ -94,26 +92,3 @@ def test_bounds_violation_names_the_field_and_value():
     assert info.value.message == "expected delta within [-1, 1] (use --clip to clip), got integer 2"
     clipped, clips = batch.bounded(Bounds.default(), clip=True)
     assert clips == 1 and clipped.rvq[0, 1] == 1
-
-
-def test_default_bounds_file_documents_the_defaults():
-    path = ROOT / "pattools" / "data" / "bounds.json"
-    assert Bounds.from_file(path) == Bounds.default()
-    data = json.loads(path.read_text())
-    assert data["geom"]["phi_gf"] == math.pi / 4 and data["stats"]["rho"] == 0.25 and data["code"]["rvqDelta"] == 1
-    assert data["topo"] == {"vortex": 2, "chirality": 2} and data["geom"]["gradPhi"] == 0.5
-
-
-def test_bounds_file_overrides_a_subset(tmp_path):
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps({"stats": {"rho": 0.5}, "code": {"rvqDelta": 2}}))
-    bounds = Bounds.from_file(path)
-    assert bounds.stats[0] == 0.5 and bounds.stats[1] == 0.25 and bounds.rvq == 2
-    for bad, where in (({"stats": {"rho": -1}}, "stats.rho"), ({"stats": {"nope": 1}}, "stats.nope"),
-                       ({"extra": {}}, "extra"), ({"geom": {"A": "x"}}, "geom.A")):
-        path.write_text(json.dumps(bad))
-        with pytest.raises(DataError) as info:
-            Bounds.from_file(path)
-        assert info.value.path == where and info.value.input == str(path)
-    with pytest.raises(DataError):
-        Bounds.from_file(tmp_path / "missing.json")

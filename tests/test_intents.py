@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pattools.edit.intents import VOCABULARY, Intent, intent_from_record, parse_prompt
+from pattools.edit.intents import Intent, intent_from_record
+from pattools.edit.prompt_grammar import parse_prompt
+from pattools.edit.prompt_vocabulary import VOCABULARY
 from pattools.edit.regions import Grid, Regions, intent_mask, region_mask, resolve_intent
 from pattools.errors import DataError
 

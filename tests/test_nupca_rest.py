@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pattools.nupca import rest
+from pattools.nupca import rest_proposals
 from pattools.nupca.completion import Cue
 from pattools.nupca.config import config_from_dict
 from pattools.nupca.observation import Observation
@@ -39,7 +39,7 @@ def test_each_edit_kind_is_proposed_accepted_and_applied():
         before = set(state.library.ids.tolist())
         edges_before = {tuple(e) for e in state.library.edges.tolist()}
         trace = step(state, obs)
-        proposed |= {rest.KIND_NAMES[k] for k in state.rest.q_kind.tolist()}
+        proposed |= {rest_proposals.KIND_NAMES[k] for k in state.rest.q_kind.tolist()}
         after = set(state.library.ids.tolist())
         created_all, removed_all = set(), set()
         for edit in trace.edits:

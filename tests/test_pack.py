@@ -15,6 +15,7 @@ from pattools.edit.pack import (EditIndex, PackPrompt, PackTally, Window, assign
                                 prompt_key, split_group)
 from pattools.edit.pack_tensors import INPUT_FEATURES, TARGET_FEATURES, TensorPack
 from pattools.errors import DataError
+from pattools.io import encode_line
 from pattools.io.npz import encode_npz
 from pattools.schema import validate
 from pattools.tokens.frame import TokenFrame
@@ -55,6 +56,11 @@ def test_split_is_sha256_of_the_group():
     for bad in ("val", "val=2", "val=0.7,test=0.7", "=0.1", "val=x"):
         with pytest.raises(ValueError):
             parse_split(bad)
+
+
+def sim_text(sim: dict) -> str:
+    """A sim block as the archive's JSON text (what pat-pack passes in)."""
+    return encode_line(sim).decode("utf-8").rstrip("\n")
 
 
 def frames_of(records: list[dict]) -> tuple[list[int], list[TokenFrame], list[list[dict]]]:
@@ -99,7 +105,7 @@ def test_tensors_match_the_records():
     for w in pack_sequence(2, sim, frames, tokens, maps, [PackPrompt("raise energy on the rim")], Window(2, 2, 1),
                            targets="file", edits=EditIndex([(edit, None, None)])):
         pack.add(w)
-    arrays = pack.arrays()
+    arrays = pack.arrays(sim_text)
     names, tnames = list(arrays["features"]), list(arrays["target_features"])
     assert names == list(INPUT_FEATURES) and arrays["inputs"].shape == (2, 2, 9, 16)
     assert str(arrays["layout"]) == "pat-pack-npz/2" and arrays["input_codes"].dtype == np.int8
@@ -138,6 +144,6 @@ def test_npz_bytes_are_reproducible_and_need_one_layout():
         for w in pack_sequence(seed, part[0]["sim"], frames, tokens, maps, [PackPrompt("p")], Window(1, 1)):
             pack.add(w)
     with pytest.raises(DataError, match="one patch layout"):
-        pack.arrays()
+        pack.arrays(sim_text)
     with pytest.raises(DataError, match="no records"):
-        TensorPack().arrays()
+        TensorPack().arrays(sim_text)

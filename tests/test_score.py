@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pattools.edit.dpat import EditPackage
-from pattools.edit.intents import parse_prompt
+from pattools.edit.prompt_grammar import parse_prompt
 from pattools.edit.regions import Grid, resolve_intent
 from pattools.io import read_records
 from pattools.schema import validate

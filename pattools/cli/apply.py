@@ -68,9 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit.applier import EditApplier, load_edits
+    from pattools.cli.documents import read_bounds
     from pattools.edit.bounds import Bounds
 
-    bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
+    bounds = read_bounds(options.bounds) if options.bounds else Bounds.default()
     edit_records = (record for name in options.edit for record in require_records(
         read_records([name], validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
                      expand_shards=False), [name], "PAT_EDIT records"))

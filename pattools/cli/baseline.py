@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pattools.cli import base
 from pattools.cli.ranges import in_range, parse_range
@@ -88,13 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
-    from pattools.edit.bounds import Bounds
+    from pattools.cli.documents import read_bounds, read_prompts, read_regions
     from pattools.edit.editors import EditorSettings, baseline_edits
-    from pattools.edit.intents import parse_prompt, read_prompt_lines
-    from pattools.edit.regions import read_regions_file
+    from pattools.edit.prompt_grammar import parse_prompt
     from pattools.score.sequences import read_sequences
 
-    regions = read_regions_file(options.regions) if options.regions else None
+    regions = read_regions(options.regions) if options.regions else None
     if options.explain is not None:
         parsed = parse_prompt(options.explain, regions.names() if regions else None, lenient=options.lenient)
         _warn_skipped(parsed.skipped, options, streams)
@@ -102,15 +100,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             streams.stdout.write((intent.describe() + "\n").encode("utf-8"))
         return base.EXIT_OK
     if options.prompts is not None:
-        try:
-            data = Path(options.prompts).read_bytes()
-        except OSError as exc:
-            raise DataError(exc.strerror or "cannot read", input=options.prompts) from None
-        lines = read_prompt_lines(data, options.prompts)
-        if not lines:
-            raise DataError("no prompts in the file", input=options.prompts)
+        lines = read_prompts(options.prompts)
     else:
-        from pattools.edit.intents import PromptLine
+        from pattools.edit.prompt_lines import PromptLine
 
         lines = [PromptLine(text) for text in options.prompt]
     if options.id is not None and len(lines) > 1:
@@ -118,7 +110,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     settings = EditorSettings(
         alpha=options.alpha, beta=options.beta, step_scale=options.step_scale, codes=options.codes,
         topo=options.topo, random_seed=options.random_seed,
-        bounds=Bounds.from_file(options.bounds) if options.bounds else None,
+        bounds=read_bounds(options.bounds) if options.bounds else None,
     )
     records = require_records(read_records(options.inputs, validate=options.validate, stdin=streams.stdin,
                                            max_record_bytes=options.max_record_bytes,

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from pattools.cli import base
-from pattools.errors import DataError, UsageError
+from pattools.errors import UsageError
 from pattools.io import RecordWriter, read_records
 from pattools.io.nonempty import require_records
 
@@ -93,7 +92,6 @@ def _split(text: str):
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.edit import pack
     from pattools.io.atomic import atomic_writer
-    from pattools.score.sequences import read_sequences
 
     if options.out:
         from pattools.io.paths import check_output_file
@@ -114,44 +112,55 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                                           max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
                                           shards=base.shard_reading(options, streams, NAME)),
                              options.inputs, "PAT_FRAME records")
-
-    def packed():
-        for seq in read_sequences(frames, keep_records=True):
-            token_maps = [record["tokens"] for record, _, _ in seq.records]
-            yield from pack.pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
-                                          targets=mode, edits=index, baseline=baseline, split=options.split,
-                                          split_by=options.split_by, tally=tally, used=used)
-
-    def write(stream) -> None:
-        if fmt == "npz":
-            from pattools.io.npz import encode_npz
-
-            from pattools.edit.pack_tensors import TensorPack
-
-            tensors = TensorPack()
-            for item in packed():
-                tensors.add(item)
-            stream.write(encode_npz(tensors.arrays()))
-            return
-        writer = RecordWriter(stream, fmt)
-        for item in packed():
-            writer.write(item.record)
-
+    items = _packed(frames, prompts, window, mode, index, baseline, options, tally, used)
     if options.out:
         with atomic_writer(options.out) as stream:
-            write(stream)
+            _write(items, stream, fmt)
     else:
-        write(streams.stdout)
+        _write(items, streams.stdout, fmt)
         streams.stdout.flush()
     base.report(streams, f"{base.plural(tally.records, 'record')} packed ({fmt})", tally.records)
+    _warn_unused(options, streams, tally, len(prompts) - len(used), len(prompts))
+    return base.EXIT_OK
+
+
+def _packed(frames, prompts: list, window, mode: str, index, baseline, options: argparse.Namespace, tally,
+            used: set[int]):
+    """The packed windows of every sequence, as they are made."""
+    from pattools.edit.pack import pack_sequence
+    from pattools.score.sequences import read_sequences
+
+    for seq in read_sequences(frames, keep_records=True):
+        token_maps = [record["tokens"] for record, _, _ in seq.records]
+        yield from pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
+                                 targets=mode, edits=index, baseline=baseline, split=options.split,
+                                 split_by=options.split_by, tally=tally, used=used)
+
+
+def _write(items, stream, fmt: str) -> None:
+    if fmt == "npz":
+        from pattools.io import encode_line
+        from pattools.io.npz import encode_npz
+
+        from pattools.edit.pack_tensors import TensorPack
+
+        tensors = TensorPack()
+        for item in items:
+            tensors.add(item)
+        stream.write(encode_npz(tensors.arrays(lambda sim: encode_line(sim).decode("utf-8").rstrip("\n"))))
+        return
+    writer = RecordWriter(stream, fmt)
+    for item in items:
+        writer.write(item.record)
+
+
+def _warn_unused(options: argparse.Namespace, streams: base.Streams, tally, unused: int, prompts: int) -> None:
     if tally.dropped:
         base.warn(streams, NAME, f"dropped {tally.dropped} windows not wholly inside their sequence "
                                  f"(context {options.context}, horizon {options.horizon})", options)
-    unused = len(prompts) - len(used)
     if unused:
-        base.warn(streams, NAME, f"{unused} of {len(prompts)} prompts made no record "
+        base.warn(streams, NAME, f"{unused} of {prompts} prompts made no record "
                                  "(seed not in the input, or no whole window)", options)
-    return base.EXIT_OK
 
 
 def _isatty(stream) -> bool:
@@ -174,15 +183,9 @@ def _prompts(options: argparse.Namespace, edits: list) -> list:
     if options.prompt:
         return [PackPrompt(text) for text in options.prompt]
     if options.prompts:
-        from pattools.edit.intents import read_prompt_lines
+        from pattools.cli.documents import read_prompts
 
-        try:
-            data = Path(options.prompts).read_bytes()
-        except OSError as exc:
-            raise DataError(exc.strerror or "cannot read", input=options.prompts) from None
-        lines = read_prompt_lines(data, options.prompts)
-        if not lines:
-            raise DataError("no prompts in the file", input=options.prompts)
+        lines = read_prompts(options.prompts)
         return [PackPrompt(line.prompt, line.id, line.seed, line.frame) for line in lines]
     if edits:
         return prompts_from_edits([package for package, _, _ in edits])
@@ -199,9 +202,9 @@ def _baseline(options: argparse.Namespace):
                          "which this installation lacks") from None
     regions = None
     if options.regions:
-        from pattools.edit.regions import read_regions_file
+        from pattools.cli.documents import read_regions
 
-        regions = read_regions_file(options.regions)
+        regions = read_regions(options.regions)
 
     def edit(horizon, sim, seed, prompt):
         return heuristic_edit(horizon, sim, seed, prompt, regions=regions, lenient=options.lenient)

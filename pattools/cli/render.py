@@ -154,6 +154,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
 
 
 def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> int:
+    from pattools.cli.documents import read_bounds
     from pattools.edit.bounds import Bounds
     from pattools.io import read_records
     from pattools.render.lattice import Selection
@@ -166,7 +167,7 @@ def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> in
                               seeds=None if options.seeds is None else frozenset(options.seeds), fmt=options.format,
                               dpi=options.dpi, animate=options.animate, validate=options.validate,
                               lenient=options.lenient, kernel=options.kernel)
-    bounds = Bounds.from_file(options.bounds) if options.bounds else Bounds.default()
+    bounds = read_bounds(options.bounds) if options.bounds else Bounds.default()
     edits = load_edits(_edit_packages(options, streams), ReplayOptions(bounds=bounds, clip=options.clip))
     records = read_records(options.inputs, validate=False, max_record_bytes=options.max_record_bytes,
                            stdin=streams.stdin, lazy_tokens=True)
@@ -177,7 +178,7 @@ def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> in
 
 
 def _effects(options: argparse.Namespace, streams: base.Streams, out, emit) -> int:
-    from pattools.edit.regions import read_regions_file
+    from pattools.cli.documents import read_regions
     from pattools.io import read_records
     from pattools.render.runner import render_effects
     from pattools.score.sequences import read_sequences
@@ -187,7 +188,7 @@ def _effects(options: argparse.Namespace, streams: base.Streams, out, emit) -> i
                                                 max_record_bytes=options.max_record_bytes, stdin=streams.stdin)))
 
     edits = [pkg for pkg, _, _ in _edit_packages(options, streams)]
-    regions = read_regions_file(options.regions) if options.regions else None
+    regions = read_regions(options.regions) if options.regions else None
     render_effects(sequences(options.base), sequences(options.edited), edits, regions, options.window, out,
                    options.format, options.dpi, emit)
     return base.EXIT_OK

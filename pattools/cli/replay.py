@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _options(options: argparse.Namespace):
+    from pattools.cli.documents import read_bounds
     from pattools.edit.bounds import Bounds
     from pattools.replay.driver import ReplayOptions
     from pattools.replay.settings import CONSTANT_NAMES, GAIN_NAMES, DecoderConstants, Gains
@@ -139,7 +140,7 @@ def _options(options: argparse.Namespace):
         frames=options.frames,
         metrics=options.metrics,
         kernel=options.kernel,
-        bounds=Bounds.from_file(options.bounds) if options.bounds else Bounds.default(),
+        bounds=read_bounds(options.bounds) if options.bounds else Bounds.default(),
         clip=options.clip,
         lenient=options.lenient,
         validate=options.validate,

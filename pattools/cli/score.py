@@ -101,12 +101,12 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     if from_files and options.decoder is not None:
         raise UsageError("--decoder applies to --original without --base/--edited")
 
-    from pattools.edit.regions import read_regions_file
+    from pattools.cli.documents import read_regions
     from pattools.score.evaluate import ScoreSettings
     from pattools.score.runner import load_edits, load_sequences, score_files, score_original
 
     settings = ScoreSettings(lam=options.lam, halo=options.halo, window=options.window)
-    regions = read_regions_file(options.regions) if options.regions else None
+    regions = read_regions(options.regions) if options.regions else None
 
     def sequences(name: str | None, keep_records: bool = False):
         if name is None:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from pattools.diff.fields import Rules, difference, within
 from pattools.diff.tally import MISSING, Place, Tally
-from pattools.io.frame_encoder import same_value
-from pattools.io.jsonl import typed_arrays_as_lists
+from pattools.io import same_value, typed_arrays_as_lists
 
 
 Token = tuple[str, int] | None  # inside a frame's tokens: (patchId, position: A's row, or after A's for B's own)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -104,20 +103,6 @@ class Bounds:
             topo=_array(groups["topo"][1]),
             rvq=groups["code"][1][0],
         )
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> "Bounds":
-        """Read a JSON bounds file (see ``pattools/data/bounds.json``)."""
-        from pattools.io.jsonl import decode_document
-
-        name = str(path)
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError:
-            raise DataError("no such file or directory", input=name) from None
-        except OSError as exc:
-            raise DataError(f"cannot read ({exc.strerror})", input=name) from None
-        return cls.from_mapping(decode_document(data, name), input=name)
 
     def to_mapping(self) -> dict:
         """The bounds-file form of these bounds (integral code/topo bounds as integers)."""

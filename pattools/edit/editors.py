@@ -30,7 +30,8 @@ import numpy as np
 from pattools.edit.apply import geom_rule, stats_rule
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage, edit_id
-from pattools.edit.intents import Intent, parse_prompt
+from pattools.edit.intents import Intent
+from pattools.edit.prompt_grammar import parse_prompt
 from pattools.edit.regions import Grid, Regions, intent_mask, resolve_intent
 from pattools.errors import DataError
 from pattools.tokens.codebook import lfq_codes, lfq_features

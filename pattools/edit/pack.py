@@ -196,18 +196,7 @@ def pack_sequence(
                             "targets": []}
             packed = PackedWindow(record, t, [tokens[i] for i in inputs], [tokens[i] for i in horizon],
                                   horizon_frames)
-            intents = None
-            if targets == "file":
-                for package, where, index in (edits.matching(seed, sim, spec.prompt) if edits else []):
-                    for target in package.targets:
-                        if t <= target.frame < t + window.horizon:
-                            packed.targets.append((target, where, index))
-                    if intents is None and package.intents is not None:
-                        intents = package.intents
-            elif targets == "baseline":
-                package = baseline([(frames[i], tokens[i]) for i in horizon], sim, seed, spec.prompt)
-                packed.targets = [(target, None, None) for target in package.targets]
-                intents = package.intents
+            intents = _attach_targets(packed, targets, edits, baseline, seed, sim, spec.prompt, window.horizon)
             record["targets"] = [target.to_record() for target, _, _ in packed.targets]
             if intents is not None:
                 record["intents"] = intents
@@ -217,3 +206,23 @@ def pack_sequence(
             if used is not None:
                 used.add(p)
             yield packed
+
+
+def _attach_targets(packed: PackedWindow, targets: str, edits: EditIndex | None, baseline, seed: int, sim: dict,
+                    prompt: str, horizon: int) -> list | None:
+    """Give the window its targets (from the edits file or the baseline editor) and return
+    the intents that go with them, if any."""
+    t = packed.edit_frame
+    intents = None
+    if targets == "file":
+        for package, where, index in (edits.matching(seed, sim, prompt) if edits else []):
+            for target in package.targets:
+                if t <= target.frame < t + horizon:
+                    packed.targets.append((target, where, index))
+            if intents is None and package.intents is not None:
+                intents = package.intents
+    elif targets == "baseline":
+        package = baseline(list(zip(packed.horizon_frames, packed.horizon_tokens)), sim, seed, prompt)
+        packed.targets = [(target, None, None) for target in package.targets]
+        intents = package.intents
+    return intents

@@ -30,6 +30,8 @@ No member needs pickle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from pattools.edit.apply import delta_columns
@@ -117,10 +119,9 @@ class TensorPack:
                         "(pack one grid per archive)")
         return patch_ids, dims
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """The archive's arrays (see the module docstring)."""
-        from pattools.io.jsonl import encode_line
-
+    def arrays(self, sim_text: Callable[[dict], str]) -> dict[str, np.ndarray]:
+        """The archive's arrays (see the module docstring); ``sim_text`` writes a sim block
+        as its one JSON text (the caller's ``pattools.io`` makes the bytes)."""
         patch_ids, dims = self._layout()
         ws = self.windows
         sim = ws[0].record["sim"]
@@ -150,7 +151,7 @@ class TensorPack:
             "edit_frames": np.array([w.edit_frame for w in ws], dtype=np.int64),
             "input_frames": np.array([[i["frame"] for i in w.record["inputs"]] for w in ws], dtype=np.int64),
             "target_frames": np.array([w.horizon_frames for w in ws], dtype=np.int64),
-            "sims": np.array([encode_line(w.record["sim"]).decode("utf-8").rstrip("\n") for w in ws]),
+            "sims": np.array([sim_text(w.record["sim"]) for w in ws]),
         })
         return out
 

@@ -230,18 +230,3 @@ def intent_mask(intent: Intent, grid: Grid, regions: Regions | None = None) -> n
             raise DataError(f"intent patch {pid} is not on the {grid.describe()}", path="intents")
         mask[k] = True
     return mask
-
-
-def read_regions_file(path: str) -> Regions:
-    """A regions file: a JSON object ``{name: [patchId | "x,y" | {x, y, w, h}, ...]}``."""
-    from pathlib import Path
-
-    from pattools.io import jsonl
-
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file or directory", input=path) from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise DataError(exc.strerror or "cannot read", input=path) from None
-    return Regions.from_record(jsonl.decode_document(data, path), input=path)

@@ -213,49 +213,29 @@ class ExpertLibrary:
     ) -> "ExpertLibrary":
         """Pack nodes (any order; sorted by id here) and edges into flat arrays."""
         nodes = sorted(nodes, key=lambda n: n.node_id)
-        count = len(nodes)
         out_n = np.array([n.out.shape[0] for n in nodes], dtype=_I64)
         in_n = np.array([n.inp.shape[0] for n in nodes], dtype=_I64)
         w_n = np.array([n.W.size for n in nodes], dtype=_I64)
         p_n = np.array([n.P.size for n in nodes], dtype=_I64)
-
-        def ptr(sizes: np.ndarray) -> np.ndarray:
-            p = np.zeros(count + 1, dtype=_I64)
-            np.cumsum(sizes, out=p[1:])
-            return p
-
-        def cat(arrays: list[np.ndarray], dtype) -> np.ndarray:
-            if not arrays:
-                return np.zeros(0, dtype=dtype)
-            return np.concatenate([np.asarray(a, dtype=dtype).ravel() for a in arrays])
-
-        act_t = np.zeros((count, log_cap), dtype=_I64)
-        act_a = np.zeros((count, log_cap), dtype=_F64)
-        act_count = np.zeros(count, dtype=_I64)
-        for r, n in enumerate(nodes):
-            keep = min(log_cap, n.act_t.shape[0])
-            if keep:
-                act_t[r, :keep] = n.act_t[-keep:]
-                act_a[r, :keep] = n.act_a[-keep:]
-            act_count[r] = keep
+        act_t, act_a, act_count = _activation_rings(nodes, log_cap)
         edges = np.asarray(edges, dtype=_I64).reshape(-1, 2)
         if edges.shape[0]:
             edges = np.unique(edges, axis=0)
         return cls(
             ids=np.array([n.node_id for n in nodes], dtype=_I64),
-            out_ptr=ptr(out_n),
-            out_idx=cat([n.out for n in nodes], _I64),
-            in_ptr=ptr(in_n),
-            in_idx=cat([n.inp for n in nodes], _I64),
-            w_ptr=ptr(w_n),
-            w=cat([n.W for n in nodes], _F64),
+            out_ptr=_offsets(out_n),
+            out_idx=_concatenated([n.out for n in nodes], _I64),
+            in_ptr=_offsets(in_n),
+            in_idx=_concatenated([n.inp for n in nodes], _I64),
+            w_ptr=_offsets(w_n),
+            w=_concatenated([n.W for n in nodes], _F64),
             diag=np.array([n.diag for n in nodes], dtype=np.uint8),
-            bias=cat([n.bias for n in nodes], _F64),
-            var=cat([n.var for n in nodes], _F64),
-            vel=cat([n.vel for n in nodes], _F64),
-            vel_p=cat([n.vel_p for n in nodes], _F64),
-            p_ptr=ptr(p_n),
-            p=cat([n.P for n in nodes], _F64),
+            bias=_concatenated([n.bias for n in nodes], _F64),
+            var=_concatenated([n.var for n in nodes], _F64),
+            vel=_concatenated([n.vel for n in nodes], _F64),
+            vel_p=_concatenated([n.vel_p for n in nodes], _F64),
+            p_ptr=_offsets(p_n),
+            p=_concatenated([n.P for n in nodes], _F64),
             p0=np.array([n.p0 for n in nodes], dtype=_F64),
             n_obs=np.array([n.n_obs for n in nodes], dtype=_I64),
             pi=np.array([n.pi for n in nodes], dtype=_F64),
@@ -273,6 +253,34 @@ class ExpertLibrary:
             edges=edges,
             next_node_id=int(next_node_id),
         )
+
+
+def _offsets(sizes: np.ndarray) -> np.ndarray:
+    """Offsets of consecutive runs of the given sizes (one more than there are runs)."""
+    p = np.zeros(sizes.shape[0] + 1, dtype=_I64)
+    np.cumsum(sizes, out=p[1:])
+    return p
+
+
+def _concatenated(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    if not arrays:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate([np.asarray(a, dtype=dtype).ravel() for a in arrays])
+
+
+def _activation_rings(nodes: list[Node], log_cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each node's last ``log_cap`` activations as rows of the library's ring buffers."""
+    count = len(nodes)
+    act_t = np.zeros((count, log_cap), dtype=_I64)
+    act_a = np.zeros((count, log_cap), dtype=_F64)
+    act_count = np.zeros(count, dtype=_I64)
+    for r, n in enumerate(nodes):
+        keep = min(log_cap, n.act_t.shape[0])
+        if keep:
+            act_t[r, :keep] = n.act_t[-keep:]
+            act_a[r, :keep] = n.act_a[-keep:]
+        act_count[r] = keep
+    return act_t, act_a, act_count
 
 
 def footprint_of(dims: np.ndarray, partition: BlockPartition) -> int:

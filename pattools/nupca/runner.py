@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from pattools import schema
 from pattools.errors import DataError
-from pattools.io import Record, RecordWriter, read_records
-from pattools.io.atomic import write_atomic
+from pattools.io import Record, RecordWriter, read_records, write_atomic
 from pattools.nupca import codec, pat, synthetic
 from pattools.nupca.config import config_from_dict
 from pattools.nupca.state import NupcaState, init_state

@@ -25,7 +25,7 @@ import numpy as np
 from pattools.errors import DataError
 from pattools.kernels import nupca as K
 from pattools.kernels import nupca_experts as KE
-from pattools.nupca import rest as rest_edits
+from pattools.nupca import rest_edits, rest_proposals
 from pattools.nupca.completion import Cue, complete, prior_from_cache, variance_from_precision
 from pattools.nupca.observation import Control, Observation
 from pattools.nupca.state import NupcaState
@@ -125,17 +125,91 @@ def select_working_set(
 def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrace:
     """Advance ``state`` by one observation (in place) and return the step's trace."""
     config = state.config
-    partition = state.partition
-    library = state.library
-    dim = config.D
     t = state.t
     x_prev = state.x_last
-    observed_prev = np.zeros(dim, dtype=np.uint8)
+    observed_prev = np.zeros(config.D, dtype=np.uint8)
     observed_prev[state.observed_dims] = 1
     control = obs.control or Control()
     rest_t = bool(obs.rest)
 
-    # (1) fovea blocks from t−1 tracking; O_req
+    chosen, block_key, requested = _fovea(state)  # (1)
+    perceived = _perceive(state, obs, requested)  # (2) (4) (5) (6)
+    selected = _working_set(state, perceived, control, chosen, block_key)  # (7)
+    rows, weights = selected.rows, selected.weights
+    blocks_seen = _track(state, perceived, x_prev, observed_prev)  # (8)
+
+    # REST edits (decision 15), before learning and fusion (decision 9)
+    edits: list[dict] = []
+    if rest_t:
+        edits = rest_edits.process_queue(state)
+        rows = state.rows_of_existing(state.active)
+        state.active = state.library.ids[rows].copy()
+
+    learned = _learn(state, rows, perceived, x_prev, observed_prev, permit_param(config, control, rest_t))
+    if not rest_t:
+        rest_proposals.propose(state, rows, blocks_seen)
+    yhat, precision = _predict(state, rows, perceived.x_t, t)  # (9)
+    state.fovea_blocks = chosen
+    state.t = t + 1
+
+    trace = StepTrace(
+        t=t,
+        fovea=np.sort(chosen),
+        o_req_size=int(np.count_nonzero(requested)),
+        observed=perceived.obs_idx.copy(),
+        innovation_mean_abs=perceived.innovation_mean_abs,
+        prior_obs_mae=perceived.prior_obs_mae,
+        persistence_mae=perceived.persistence_mae,
+        active=selected.active_ids,
+        weights=weights,
+        load=selected.load,
+        L_eff=selected.l_eff,
+        learned=learned,
+        rest=rest_t,
+        edits=edits,
+        queue_size=int(state.rest.q_kind.shape[0]),
+        full_prior_mae=perceived.full_prior_mae,
+    )
+    if full:
+        trace.x_t = perceived.x_t.copy()
+        trace.prior = perceived.prior_t.copy()
+        trace.yhat = yhat.copy()
+        trace.yhat_precision = precision.copy()
+    return trace
+
+
+@dataclass
+class _Perceived:
+    """What perception made of this step's cue (steps 2, 4 and 5)."""
+
+    obs_idx: np.ndarray  # O_t
+    obs_vals: np.ndarray
+    x_t: np.ndarray
+    prior_t: np.ndarray
+    err: np.ndarray  # e_obs on O_t, zero elsewhere
+    observed: np.ndarray  # 0/1 per dim: O_t
+    velocity_prev: np.ndarray  # u before this step's tracking
+    gap: np.ndarray
+    innovation_mean_abs: float
+    prior_obs_mae: float | None
+    persistence_mae: float | None
+    full_prior_mae: float | None
+
+
+@dataclass
+class _Selected:
+    """The working set A_t (step 7)."""
+
+    rows: np.ndarray
+    weights: np.ndarray
+    active_ids: np.ndarray
+    load: float
+    l_eff: float
+
+
+def _fovea(state: NupcaState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(1) fovea blocks from t−1 tracking, their scores, and O_req as a mask over dims."""
+    config, partition = state.config, state.partition
     use_age = config.fovea_use_age and not config.fovea_residual_only
     block_key = K.block_scores(state.fovea_residual, state.fovea_age, config.alpha_cov, use_age)
     chosen = K.select_fovea(
@@ -144,18 +218,21 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     )
     in_fovea = np.zeros(partition.count, dtype=np.bool_)
     in_fovea[chosen] = True
-    requested = in_fovea[partition.block_of_dim]
+    return chosen, block_key, in_fovea[partition.block_of_dim]
 
-    # (2) cue filtered to O_req → O_t
+
+def _perceive(state: NupcaState, obs: Observation, requested: np.ndarray) -> _Perceived:
+    """(2) the cue filtered to O_req, (4) completion in perception mode, (5) metrics and
+    per-dim tracking, (6) the buffer."""
+    config = state.config
+    dim = config.D
     keep = requested[obs.cue.dims]
     obs_idx = obs.cue.dims[keep]
     obs_vals = obs.cue.values[keep]
 
-    # (4) the completion operator, perception mode
     prior, prior_var = prior_from_cache(state)
     x_t, _sigma_prior, prior_t = complete(Cue(obs_idx, obs_vals), "perception", prior, prior_var)
 
-    # (5) metrics
     err = np.zeros(dim)
     err[obs_idx] = obs_vals - prior_t[obs_idx]
     innovation = x_t - prior_t
@@ -163,22 +240,27 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     innovation_mean_abs = float(np.mean(np.abs(innovation))) if dim else 0.0
     prior_obs_mae = float(np.mean(np.abs(err[obs_idx]))) if n_obs else None
     velocity_prev = state.velocity.copy()
-    persistence_sum, gap = KE.track_dims(obs_idx, obs_vals, t, state.seen_value, state.seen_step, state.velocity,
-                                        state.change_scale, config.scale_ema)
+    persistence_sum, gap = KE.track_dims(obs_idx, obs_vals, state.t, state.seen_value, state.seen_step,
+                                        state.velocity, state.change_scale, config.scale_ema)
     persistence_mae = persistence_sum / n_obs if n_obs else None
     full_prior_mae = None
     if obs.allow_full_state and obs.x_full is not None:
         full_prior_mae = float(np.mean(np.abs(obs.x_full - prior_t)))
 
-    # (6) buffer
     state.x_prior = prior_t
     state.x_last = x_t
     state.observed_dims = obs_idx
     observed = np.zeros(dim, dtype=np.uint8)
     observed[obs_idx] = 1
+    return _Perceived(obs_idx, obs_vals, x_t, prior_t, err, observed, velocity_prev, gap, innovation_mean_abs,
+                      prior_obs_mae, persistence_mae, full_prior_mae)
 
-    # (7) salience and working set
-    score_now = salience(state, observed, n_obs)
+
+def _working_set(state: NupcaState, perceived: _Perceived, control: Control, chosen: np.ndarray,
+                 block_key: np.ndarray) -> _Selected:
+    """(7) salience, lagged activations and the working set A_t (logged as active)."""
+    config, partition, library = state.config, state.partition, state.library
+    score_now = salience(state, perceived.observed, int(perceived.obs_idx.shape[0]))
     activation, has_activation = K.activations(
         library.score_prev, library.score_valid, score_now, config.theta_a, tau_effective(config, control)
     )
@@ -186,52 +268,51 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     library.score_valid[:] = 1
     observed_blocks = None
     if config.must_include_observed:
-        observed_blocks = np.unique(partition.block_of_dim[obs_idx])
+        observed_blocks = np.unique(partition.block_of_dim[perceived.obs_idx])
     rows, weights = select_working_set(state, activation, has_activation, chosen, block_key, observed_blocks)
     cost = library.cost[rows]
     load = float(np.sum(cost))
     l_eff = float(np.sum(weights * cost))
     active_ids = library.ids[rows].copy()
     state.active = active_ids
-    K.log_activations(rows, weights, t, library.act_t, library.act_a, library.act_count, library.last_active)
+    K.log_activations(rows, weights, state.t, library.act_t, library.act_a, library.act_count, library.last_active)
+    return _Selected(rows, weights, active_ids, load, l_eff)
 
-    # (8) fovea tracking and REST bookkeeping from |e_obs|
-    abs_err = np.abs(err)
-    seen = K.track_blocks(observed, abs_err, state.fovea_residual, state.fovea_age, partition.start,
-                          config.fovea_residual_ema)
-    memory = state.rest
+
+def _track(state: NupcaState, perceived: _Perceived, x_prev: np.ndarray, observed_prev: np.ndarray) -> np.ndarray:
+    """(8) fovea tracking and REST bookkeeping from |e_obs|; the blocks observed this step."""
+    config, partition, memory = state.config, state.partition, state.rest
+    abs_err = np.abs(perceived.err)
+    blocks_seen = K.track_blocks(perceived.observed, abs_err, state.fovea_residual, state.fovea_age, partition.start,
+                                 config.fovea_residual_ema)
     K.residual_bookkeeping(
-        seen, observed, observed_prev, err, x_prev, x_t, partition.start, state.cov_ptr, t, config.beta_R,
-        config.split_stats_beta, memory.persist, memory.visits, memory.last_update, memory.res_mean,
-        memory.res_cov, memory.res_n, memory.tr_tau, memory.tr_prev, memory.tr_next, memory.tr_obs,
-        memory.tr_count,
+        blocks_seen, perceived.observed, observed_prev, perceived.err, x_prev, perceived.x_t, partition.start,
+        state.cov_ptr, state.t, config.beta_R, config.split_stats_beta, memory.persist, memory.visits,
+        memory.last_update, memory.res_mean, memory.res_cov, memory.res_n, memory.tr_tau, memory.tr_prev,
+        memory.tr_next, memory.tr_obs, memory.tr_count,
     )
+    return blocks_seen
 
-    # REST edits (decision 15), before learning and fusion (decision 9)
-    edits: list[dict] = []
-    if rest_t:
-        edits = rest_edits.process_queue(state)
-        library = state.library
-        rows = state.rows_of_existing(state.active)
-        state.active = library.ids[rows].copy()
 
-    # learning (decisions 2, 3 revised, 13)
-    permit = permit_param(config, control, rest_t)
+def _learn(state: NupcaState, rows: np.ndarray, perceived: _Perceived, x_prev: np.ndarray, observed_prev: np.ndarray,
+           permit: bool) -> np.ndarray:
+    """Learning (decisions 2, 3 revised, 13): the ids of the nodes that took a step."""
+    config, library = state.config, state.library
     status, _errors = KE.learn_rows(
-        rows, x_prev, velocity_prev, gap, x_t, observed, observed_prev, state.change_scale, library.out_ptr,
-        library.out_idx, library.in_ptr, library.in_idx, library.w_ptr, library.w, library.diag, library.bias,
-        library.vel, library.vel_p, library.var, library.p_ptr, library.p, library.p0, library.n_updates,
-        library.n_obs, library.pi, permit, config.rls_forget, config.rls_delta, config.learn_bias,
-        config.learn_from_rollouts, config.sigma_ema, config.theta_learn, config.learn_warmup,
+        rows, x_prev, perceived.velocity_prev, perceived.gap, perceived.x_t, perceived.observed, observed_prev,
+        state.change_scale, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx, library.w_ptr,
+        library.w, library.diag, library.bias, library.vel, library.vel_p, library.var, library.p_ptr, library.p,
+        library.p0, library.n_updates, library.n_obs, library.pi, permit, config.rls_forget, config.rls_delta,
+        config.learn_bias, config.learn_from_rollouts, config.sigma_ema, config.theta_learn, config.learn_warmup,
         config.reliability_rate, config.train_active_only, config.train_active_threshold,
         config.train_weight_by_value, config.train_value_power,
     )
-    learned = library.ids[rows[status == 1]]
+    return library.ids[rows[status == 1]]
 
-    if not rest_t:
-        rest_edits.propose(state, rows, seen)
 
-    # (9) prediction for t+1: fusion over A_t, then Complete in prediction mode
+def _predict(state: NupcaState, rows: np.ndarray, x_t: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    """(9) the prediction for t+1: fusion over A_t, then Complete in prediction mode; cached."""
+    config, library = state.config, state.library
     yhat, precision = KE.fuse_rows(
         rows, x_t, state.velocity, library.out_ptr, library.out_idx, library.in_ptr, library.in_idx,
         library.w_ptr, library.w, library.diag, library.bias, library.vel, library.var, state.change_scale,
@@ -245,31 +326,4 @@ def step(state: NupcaState, obs: Observation, *, full: bool = False) -> StepTrac
     state.yhat = yhat
     state.yhat_prec = precision
     state.has_cache = True
-    state.fovea_blocks = chosen
-    state.t = t + 1
-
-    trace = StepTrace(
-        t=t,
-        fovea=np.sort(chosen),
-        o_req_size=int(np.count_nonzero(requested)),
-        observed=obs_idx.copy(),
-        innovation_mean_abs=innovation_mean_abs,
-        prior_obs_mae=prior_obs_mae,
-        persistence_mae=persistence_mae,
-        active=active_ids,
-        weights=weights,
-        load=load,
-        L_eff=l_eff,
-        learned=learned,
-        rest=rest_t,
-        edits=edits,
-        queue_size=int(state.rest.q_kind.shape[0]),
-        full_prior_mae=full_prior_mae,
-    )
-    if full:
-        trace.x_t = x_t.copy()
-        trace.prior = prior_t.copy()
-        trace.yhat = yhat.copy()
-        trace.yhat_precision = precision.copy()
-    return trace
-
+    return yhat, precision

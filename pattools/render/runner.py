@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pattools.errors import DataError
-from pattools.io import Record
-from pattools.io.atomic import write_atomic
+from pattools.io import Record, write_atomic
 from pattools.render.lattice import FieldFrame, FieldReader, Selection
 from pattools.render.pictures import KINDS, Painter
 

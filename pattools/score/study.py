@@ -45,7 +45,7 @@ class PromptSet:
 
     @classmethod
     def load(cls, path: str | Path) -> "PromptSet":
-        from pattools.io.jsonl import decode_document
+        from pattools.io import decode_document
 
         data = decode_document(Path(path).read_bytes(), str(path))
         g = data["grid"]
