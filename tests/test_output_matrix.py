@@ -87,7 +87,7 @@ CASES: dict[str, tuple[str, tuple[str, ...]]] = {
                ("pics/3-5-phase.png", "pics/3-5-energy.png", "pics/4-5-tokens.png")),
     "render-effects": ("pat-replay base.cbor > b.cbor && pat-replay --edit edit.cbor base.cbor > e.cbor && "
                        "pat-render --base b.cbor --edited e.cbor --edit edit.cbor --out fx -q && ls fx", ("@fx",)),
-    "api": ("python - <<'EOF'\n"
+    "api": ("\"$PATTOOLS_PYTHON\" - <<'EOF'\n"
             "import hashlib, pattools\n"
             "frames = pattools.export_frames(seeds=7, W=32, H=32, frames=4, scale=16)\n"
             "edits = pattools.baseline_edits(frames, 'increase coherence on rim')\n"
