@@ -10,6 +10,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numba  # noqa: E402
 
+from pattools.kernels.compile_events import compile_started  # noqa: E402
+
 JIT_OPTIONS = {"cache": True, "fastmath": False, "nogil": True, "error_model": "numpy"}
 
 
@@ -38,16 +40,14 @@ def use_threads_for(cells: int) -> int:
     return count
 
 
-class _CompileNotice(numba.core.event.Listener):
-    """Tells the user (pattools.notices) when numba starts a real compilation."""
+class _CompileListener(numba.core.event.Listener):
+    """Passes numba's start of a real compilation on to ``compile_events``' callbacks."""
 
     def on_start(self, event) -> None:
-        from pattools.notices import compile_starting
-
-        compile_starting()
+        compile_started()
 
     def on_end(self, event) -> None:
         return None
 
 
-numba.core.event.register("numba:compile", _CompileNotice())
+numba.core.event.register("numba:compile", _CompileListener())

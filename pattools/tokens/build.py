@@ -22,15 +22,19 @@ import numpy as np
 from pattools.errors import DataError, expected_found
 from pattools.kernels import metrics as km
 from pattools.kernels import tokens as kt
+from pattools.kernels import token_columns as ktc
 from pattools.kernels.token_columns import token_columns
 from pattools.lattice.metrics import (
     LatticeMetrics, check_grid, check_kernel, metrics_from_sums, metrics_from_terms,
 )
 from pattools.tokens.affect import affect_from_parts
-from pattools.tokens.codebook import lfq_codes, lfq_features
-from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TokenFrame
+from pattools.tokens.codebook import BINS, DIMS, FEATURES, lfq_codes, lfq_features
+from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 from pattools.tokens.patches import check_scale, patch_ids
 
+if (ktc.GEOM_COLUMNS, ktc.STATS_COLUMNS, ktc.TOPO_COLUMNS, ktc.LFQ_FEATURES, ktc.BINS, ktc.DIMS) != (
+        GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, FEATURES, BINS, DIMS):
+    raise ImportError("kernels.token_columns writes another token layout or codebook than tokens defines")
 _G = {name: k for k, name in enumerate(GEOM_FIELDS)}
 _S = {name: k for k, name in enumerate(STATS_FIELDS)}
 # kernel output column → geom column
