@@ -70,7 +70,7 @@ def frame_columns(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
     """
     from pattools.lattice.driver import use_threads_for_grid
     from pattools.lattice.init import create_state
-    from pattools.tokens.lattice_frames import LatticeFrames
+    from pattools.simulation.frames import LatticeFrames
 
     params = config.lattice_params()
     state = create_state(config.W, config.H, seed, params, wrap=config.wrap, noise_seed=config.noise_seed)

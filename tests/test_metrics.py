@@ -1,4 +1,4 @@
-"""computeMetrics (pattools.lattice.metrics) against the plain-Python twin, bit for bit."""
+"""computeMetrics (pattools.tokens.metrics) against the plain-Python twin, bit for bit."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from pattools.errors import DataError
 from pattools.kernels import metrics as km
-from pattools.lattice.metrics import LatticeMetrics, compute_metrics
+from pattools.tokens.metrics import LatticeMetrics, compute_metrics
 from tests import test_tokens_twin as twin
 
 

@@ -9,7 +9,8 @@
   its internal modules; ``edit/``, ``replay/``, ``tokens/``, ``lattice/`` and ``kernels/`` do
   not use ``io`` at all: they take and return frames.
 - Layers point one way: ``tokens`` builds tokens from arrays (it never runs the lattice),
-  ``lattice`` never tokenizes, ``replay`` holds no edit machinery.
+  ``lattice`` never tokenizes, ``simulation`` (which runs both) takes and returns frames,
+  ``replay`` holds no edit machinery.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ FORBIDDEN = {
     "lattice": ("io", "tokens", "edit", "replay", "score", "nupca", "cli", "render", "diff", "exporting"),
     "edit": ("io", "replay", "score", "nupca", "cli", "render", "diff", "exporting", "lattice"),
     "replay": ("io", "edit", "score", "nupca", "cli", "render", "diff", "exporting"),
+    "simulation": ("io", "edit", "replay", "score", "nupca", "cli", "render", "diff", "exporting"),
 }
 
 

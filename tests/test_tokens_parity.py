@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from pattools.lattice.metrics import compute_metrics
+from pattools.tokens.metrics import compute_metrics
 from pattools.tokens.build import build_frame
 
 # float32 phases whose libm cos or sin lies within 2^-48 of a float32 rounding boundary:

@@ -24,7 +24,7 @@ from pattools.kernels import metrics as km
 from pattools.kernels import tokens as kt
 from pattools.kernels import token_columns as ktc
 from pattools.kernels.token_columns import token_columns
-from pattools.lattice.metrics import (
+from pattools.tokens.metrics import (
     LatticeMetrics, check_grid, check_kernel, metrics_from_sums, metrics_from_terms,
 )
 from pattools.tokens.affect import affect_from_parts

@@ -1,8 +1,11 @@
-"""computeMetrics: lattice-wide order, defect and gradient figures (docs/lattice.md §9).
+"""computeMetrics: grid-wide order, defect and gradient figures of a phase field
+(docs/lattice.md §9).
 
 Used by the affect header (docs/tokens.md §2) on every frame and by the optional
-``metrics`` block of a PAT_FRAME. The ring neighbourhood of ρ follows the sim's wrap
-flag; defects and entropyGrad are always toroidal, as in the original.
+``metrics`` block of a PAT_FRAME. It lives with the tokens because the affect header is
+defined on it and, like the tokens, it is computed from arrays: it needs nothing of the
+lattice's stepping. The ring neighbourhood of ρ follows the sim's wrap flag; defects and
+entropyGrad are always toroidal, as in the original.
 """
 
 from __future__ import annotations
