@@ -19,8 +19,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pattools.kernels.metrics import band_count, metric_sums, rho_terms_into  # noqa: E402
-from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields_into  # noqa: E402
+from pattools.kernels.metrics import metric_sums, rho_terms_into  # noqa: E402
+from pattools.kernels.patches import patch_reduce  # noqa: E402
+from pattools.kernels.planes import band_count  # noqa: E402
+from pattools.kernels.tokens import energy_sums, phase_fields_into  # noqa: E402
 from pattools.tokens.build import _workspace, build_frame  # noqa: E402
 
 

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel
-from pattools.kernels.tokens import P_ATTN_MEAN, P_ATTN_VAR, P_GRAD, P_LAP, P_MEAN_E, P_PHI, P_R, P_THETA
+from pattools.kernels.patches import P_ATTN_MEAN, P_ATTN_VAR, P_GRAD, P_LAP, P_MEAN_E, P_PHI, P_R, P_THETA
 
 # The column layout this kernel writes. The token model (tokens.frame, tokens.codebook)
 # owns these names; tokens.build checks at import that they agree.

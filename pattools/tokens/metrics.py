@@ -85,14 +85,15 @@ def compute_metrics(
     """computeMetrics(sim) of docs/lattice.md §9 for float32 phases of a W×H grid.
     ``kernel="reference"`` runs the straightforward kernels (same bits, slower)."""
     from pattools.kernels import metrics as km
+    from pattools.kernels import planes
 
     check_kernel(kernel)
     theta = check_grid(phases, W, H)
     if kernel == "fast":
-        bands = km.band_count(H)
-        cp, sp = km.pad_cos_sin(theta, int(W), int(H), bool(wrap), bands)
+        bands = planes.band_count(H)
+        cp, sp = planes.pad_cos_sin(theta, int(W), int(H), bool(wrap), bands)
         terms = km.rho_terms(cp, sp, theta, int(W), int(H), bool(wrap), bands)
     else:
-        cp, sp = km.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
+        cp, sp = planes.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
         terms = km.rho_terms_reference(cp, sp, theta, int(W), int(H), bool(wrap))
     return metrics_from_terms(*terms, W, H)
