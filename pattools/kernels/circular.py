@@ -37,6 +37,7 @@ def hypot_js(a: float, b: float) -> float:
     y = b / m
     return math.sqrt(x * x + y * y) * m
 
+
 @kernel
 def hypot_js_finite(a: float, b: float) -> float:
     """``hypot_js`` for finite arguments, branch-free: one of |a|/m, |b|/m is exactly 1,
@@ -66,6 +67,7 @@ def wrapd(d: float) -> float:
         d += TAU
     return d
 
+
 @kernel
 def wrapd_fast(d: float) -> float:
     """``wrapd`` with one select per side when |d| ≤ 3π (differences of stored phases,
@@ -75,12 +77,14 @@ def wrapd_fast(d: float) -> float:
     d = d - TAU if d > PI else d
     return d + TAU if d <= -PI else d
 
+
 @kernel
 def wrapd_near(d: float) -> float:
     """``wrapd`` for |d| ≤ SPAN_MAX (< 3π): one exact ±2π step (Sterbenz) gives the
     loop's result; branch-free so that row loops vectorise."""
     d = d - TAU if d > PI else d
     return d + TAU if d <= -PI else d
+
 
 @kernel
 def wrap_pi(a: float) -> float:
@@ -103,6 +107,7 @@ def wrap_pi(a: float) -> float:
     if r < 0.0:
         r += TAU
     return r - PI
+
 
 @kernel
 def wrap_pi_small(a: float) -> float:

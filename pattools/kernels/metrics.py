@@ -57,12 +57,14 @@ def ring_weights(n1: int, n2: int, n3: int) -> tuple:
         np.float64(np.float32(w3 * inv)),
     )
 
+
 @kernel
 def _valid_count(v: int, r: int, n: int) -> int:
     """How many of v−r..v+r lie inside [0, n)."""
     lo = v - r if v - r > 0 else 0
     hi = v + r if v + r < n - 1 else n - 1
     return hi - lo + 1
+
 
 @kernel
 def cell_weights(x: int, y: int, W: int, H: int, wrap: bool) -> tuple:
@@ -73,6 +75,7 @@ def cell_weights(x: int, y: int, W: int, H: int, wrap: bool) -> tuple:
     b2 = _valid_count(x, 2, W) * _valid_count(y, 2, H)
     b3 = _valid_count(x, 3, W) * _valid_count(y, 3, H)
     return ring_weights(b1 - 1, b2 - b1, b3 - b2)
+
 
 @kernel
 def rho_cell_reference(theta: np.ndarray, x: int, y: int, W: int, H: int, wrap: bool) -> float:
@@ -97,6 +100,7 @@ def rho_cell_reference(theta: np.ndarray, x: int, y: int, W: int, H: int, wrap: 
                 sc += w * math.cos(v)
                 ss += w * math.sin(v)
     return np.float64(np.float32(hypot_js(sc, ss)))
+
 
 @kernel
 def _row_terms(theta, y, W, H, ex, ey, dsign) -> None:
@@ -141,6 +145,7 @@ def phase_span_ok(theta: np.ndarray) -> bool:
         hi = max(hi, v)
     return hi - lo <= SPAN_MAX
 
+
 @kernel
 def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
     """``_row_terms`` when ``phase_span_ok``: torus rows copied into padded buffers
@@ -179,7 +184,10 @@ def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
         )
         d_row[x] = np.int8(s > PI) - np.int8(s < -PI)
 
+
 @kernel(parallel=True)
+
+
 def rho_terms_reference(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool
 ) -> tuple:
@@ -209,6 +217,7 @@ def rho_terms_reference(
         _row_terms(theta, y, W, H, ex, ey, dsign)
     return rho, ex, ey, dsign
 
+
 @kernel
 def rho_terms(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int
@@ -223,6 +232,7 @@ def rho_terms(
     dsign = np.empty(N, dtype=np.int8)
     rho_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign)
     return rho, ex, ey, dsign
+
 
 @kernel
 def _column_sums(plane, y, W, v) -> None:
@@ -255,6 +265,7 @@ def _ring_sums(plane, y, W, v, wts, out) -> None:
         b7 = v[2, c - 3] + v[2, c - 2] + v[2, c - 1] + v[2, c] + v[2, c + 1] + v[2, c + 2] + v[2, c + 3]
         out[x] = wts[0, x] * (b3 - plane[r0, c]) + wts[1, x] * (b5 - b3) + wts[2, x] * (b7 - b5)
 
+
 @kernel
 def _ring_sums_and_step(plane, y, W, v, wts, out, step_k, step_out) -> None:
     """``_ring_sums``, and from the same box sums the lattice step's ring sum of this
@@ -275,6 +286,7 @@ def _ring_sums_and_step(plane, y, W, v, wts, out, step_k, step_out) -> None:
         out[x] = wts[0, x] * (b3 - f) + wts[1, x] * (b5 - b3) + wts[2, x] * (b7 - b5)
         step_out[x] = ((a7 * b7 + a5 * b5) + a3 * b3) - k1 * f
 
+
 @kernel
 def rho_terms_into(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
@@ -286,7 +298,10 @@ def rho_terms_into(
     none = np.zeros(0)
     rho_step_terms_into(cp, sp, theta, W, H, wrap, n_bands, rho, ex, ey, dsign, none, none, none)
 
+
 @kernel(parallel=True)
+
+
 def rho_step_terms_into(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
     rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,
@@ -339,6 +354,7 @@ def rho_step_terms_into(
                 _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td)
             else:
                 _row_terms(theta, y, W, H, ex, ey, dsign)
+
 
 @kernel
 def metric_sums(rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray) -> tuple:

@@ -31,6 +31,8 @@ P_COLUMNS = 8
 
 
 @kernel(parallel=True)
+
+
 def patch_reduce_reference(
     cos_t: np.ndarray,
     sin_t: np.ndarray,
@@ -121,6 +123,7 @@ def patch_reduce_reference(
         _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aact, sum_a, sum_a2)
     return out, counts
 
+
 @kernel
 def _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aact, sum_a, sum_a2) -> None:
     """§1 step 6 for patch p."""
@@ -138,7 +141,10 @@ def _finish(out, p, cnt, sum_e, cx, sx, sum_grad, sxx, sxy, syy, sum_lap, has_aa
         out[p, P_ATTN_MEAN] = mean_a
         out[p, P_ATTN_VAR] = math.sqrt(max(0.0, sum_a2 / cnt - mean_a * mean_a))
 
+
 @kernel(parallel=True)
+
+
 def patch_reduce(
     ctp: np.ndarray,
     stp: np.ndarray,

@@ -24,6 +24,7 @@ def band_count(H: int) -> int:
     on it: every cell's arithmetic is the same in any band)."""
     return max(1, min(int(H), numba.get_num_threads()))
 
+
 @kernel
 def fill_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
     """Copy the torus into the ``pad``-cell border of an (H+2pad)×(W+2pad) plane."""
@@ -38,6 +39,7 @@ def fill_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
             plane[k, px] = plane[top, px]
             plane[pad + H + k, px] = plane[bottom, px]
 
+
 @kernel
 def zero_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
     for py in range(H + 2 * pad):
@@ -47,7 +49,10 @@ def zero_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
             plane[py, :pad] = 0.0
             plane[py, pad + W :] = 0.0
 
+
 @kernel(parallel=True)
+
+
 def pad_cos_sin_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
     """libm cos θ, sin θ on an (H+6)×(W+6) plane; the 3-cell border holds the torus copy
     (wrap) or zeros (no wrap: a missing neighbour adds w·0, i.e. nothing)."""
@@ -70,7 +75,10 @@ def pad_cos_sin_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tupl
             sp[py, px] = math.sin(v)
     return cp, sp
 
+
 @kernel(parallel=True)
+
+
 def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
     """As ``pad_cos_sin_reference`` with the fast sincos (within SINCOS_ERR of libm)."""
     PW = W + 2 * PAD

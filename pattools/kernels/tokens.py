@@ -36,6 +36,8 @@ from pattools.kernels.planes import PAD, fill_border, zero_border
 
 
 @kernel(parallel=True)
+
+
 def phase_fields_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
     """(cp, sp, cosT, sinT, phi): libm cos/sin planes as ``pad_cos_sin_reference``, and
     flat float32 cos/sin and float64 atan2(sinT, cosT)."""
@@ -65,6 +67,7 @@ def phase_fields_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tup
         fill_border(sp, W, H, PAD)
     return cp, sp, cos_t, sin_t, phi
 
+
 @kernel
 def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
     """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``metrics.pad_cos_sin``;
@@ -78,21 +81,21 @@ def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) ->
     phase_fields_into(theta, W, H, wrap, n_bands, cp, sp, ctp, stp, php)
     return cp, sp, ctp, stp, php
 
+
 @kernel(parallel=True)
+
+
 def phase_fields_into(
     theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int, cp, sp, ctp, stp, php
 ) -> None:
     """``phase_fields`` writing every element of caller-owned planes (reused across
     frames, so a frame allocates no large arrays). Rows run in ``n_bands`` parallel
-    bands, each row in separate vectorisable loops (sincos, certification, stores) and
+    bands, each row in separate vectorisable loops (sincos, certification, libm for the
+    uncertified cells) that write straight into the planes' rows, then
     ``phase_angle_row``."""
     err = 2.0 * SINCOS_ERR
     for band in prange(n_bands):
         ok = np.empty(W, dtype=np.bool_)
-        cbuf = np.empty(W)
-        sbuf = np.empty(W)
-        cf = np.empty(W, dtype=np.float32)
-        sf = np.empty(W, dtype=np.float32)
         kbuf = np.empty(W, dtype=np.int64)
         wbuf = np.empty(W)
         hbuf = np.empty(W)
@@ -100,13 +103,17 @@ def phase_fields_into(
         for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
             row = y * W
             t_row = theta[row : row + W]
+            crow = cp[y + PAD, PAD : PAD + W]
+            srow = sp[y + PAD, PAD : PAD + W]
+            cf = ctp[y + 1, 1 : W + 1]
+            sf = stp[y + 1, 1 : W + 1]
             for x in range(W):
                 s, c = sincos(np.float64(t_row[x]))
-                cbuf[x] = c
-                sbuf[x] = s
+                crow[x] = c
+                srow[x] = s
             for x in range(W):
-                c = cbuf[x]
-                s = sbuf[x]
+                c = crow[x]
+                s = srow[x]
                 c_lo = np.float32(c - err)
                 s_lo = np.float32(s - err)
                 cf[x] = c_lo
@@ -114,20 +121,10 @@ def phase_fields_into(
                 ok[x] = (c_lo == np.float32(c + err)) & (s_lo == np.float32(s + err))
             for x in range(W):
                 if not ok[x]:
-                    v = np.float64(theta[row + x])
+                    v = np.float64(t_row[x])
                     cf[x] = np.float32(math.cos(v))
                     sf[x] = np.float32(math.sin(v))
-            crow = cp[y + PAD]
-            srow = sp[y + PAD]
-            ct = ctp[y + 1]
-            st = stp[y + 1]
-            ph = php[y + 1]
-            for x in range(W):
-                crow[x + PAD] = cbuf[x]
-                srow[x + PAD] = sbuf[x]
-                ct[x + 1] = cf[x]
-                st[x + 1] = sf[x]
-            phase_angle_row(sf, cf, t_row, ph[1 : W + 1], kbuf, wbuf, hbuf, lbuf, ok)
+            phase_angle_row(sf, cf, t_row, php[y + 1, 1 : W + 1], kbuf, wbuf, hbuf, lbuf, ok)
     if wrap:
         fill_border(cp, W, H, PAD)
         fill_border(sp, W, H, PAD)
@@ -137,6 +134,7 @@ def phase_fields_into(
     fill_border(ctp, W, H, 1)
     fill_border(stp, W, H, 1)
     fill_border(php, W, H, 1)
+
 
 @kernel
 def energy_sums(energy: np.ndarray, W: int, H: int) -> tuple:
@@ -158,6 +156,7 @@ def energy_sums(energy: np.ndarray, W: int, H: int) -> tuple:
         for x in range(m):
             d_rot += abs(np.float64(energy[y * W + x]) - np.float64(energy[x * W + y]))
     return s, s_abs, d_ref, d_rot
+
 
 @kernel
 def frame_sums(rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray, energy: np.ndarray,
@@ -203,6 +202,7 @@ def frame_sums(rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarra
             if y < m and x < m:
                 d_rot += abs(e - np.float64(energy[x * W + y]))
     return (s_rho, s_rho2, s_ex, s_ey, plus, minus), (s, s_abs, d_ref, d_rot)
+
 
 @kernel
 def frame_reduce(theta: np.ndarray, energy: np.ndarray, aact: np.ndarray, has_aact: bool, W: int, H: int,
