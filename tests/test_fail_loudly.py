@@ -11,6 +11,7 @@ import io
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -181,6 +182,15 @@ def test_compile_notice_once_before_compiling(capsys):
         notices._Config.name = None
     err = capsys.readouterr().err
     assert err == "pat-test: compiling kernels for first use, once, about 30 s\n"
+
+
+def test_configuring_the_notice_does_not_import_numba():
+    """The notice registers with the kernels' compile events without loading numba, so a
+    command that computes nothing pays nothing for it."""
+    code = ("import sys; from pattools import notices; notices.configure('pat-cat', quiet=False); "
+            "print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=command_env(), check=True)
+    assert done.stdout.decode().strip() == "False"
 
 
 def test_no_progress_bar_when_records_go_to_the_terminal():
