@@ -70,7 +70,7 @@ def phase_fields_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tup
 
 @kernel
 def phase_fields(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
-    """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``metrics.pad_cos_sin``;
+    """(cp, sp, ctp, stp, php): fast cos/sin planes for ρ as ``planes.pad_cos_sin``;
     float32 cosT/sinT (certified equal to libm's roundings) and float64 φ on
     (H+2)×(W+2) planes with a 1-cell torus border."""
     cp = np.empty((H + 2 * PAD, W + 2 * PAD))
