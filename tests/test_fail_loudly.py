@@ -215,12 +215,13 @@ def test_no_progress_bar_when_records_go_to_the_terminal():
 
 
 def test_interrupt_in_kernels_gives_130_and_one_line(tmp_path):
-    """Ctrl-C (the process group) while pat-export runs its kernels: 130, one line, whole records."""
+    """Ctrl-C (the process group) while pat-export runs its kernels: 130, one line, whole records.
+    (The run is several seconds of work, so that the signal at 1.2 s finds it running.)"""
     from bench.interrupt_soak import complete_records
 
     out = tmp_path / "out.cbor"
     with open(out, "wb") as stdout:
-        proc = subprocess.Popen([str(BIN / "pat-export"), "--seeds", "0:20", "--frames", "100"], stdout=stdout,
+        proc = subprocess.Popen([str(BIN / "pat-export"), "--seeds", "0:20", "--frames", "500"], stdout=stdout,
                                 stderr=subprocess.PIPE, env=command_env(), start_new_session=True)
         time.sleep(1.2)
         os.killpg(proc.pid, signal.SIGINT)

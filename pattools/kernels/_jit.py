@@ -8,6 +8,27 @@ import os
 # machine is oversubscribed and spinning makes 2 threads several times slower than 1.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+
+def _full_width_vectors() -> None:
+    """Let LLVM use 512-bit vectors on AVX-512 CPUs, where its tuning prefers 256-bit ones.
+
+    The row loops of the lattice and token kernels are long and regular: measured at
+    96x96 on one thread, the step takes 91 instead of 126 us and the token pass 240
+    instead of 269 us. The width changes speed only: with no fastmath LLVM neither
+    reorders nor contracts floating-point operations, so each element gets the same bits.
+    numba reads the features when it is imported; a NUMBA_CPU_NAME or NUMBA_CPU_FEATURES
+    the user set wins."""
+    if "NUMBA_CPU_FEATURES" in os.environ or "NUMBA_CPU_NAME" in os.environ:
+        return
+    import llvmlite.binding
+
+    features = llvmlite.binding.get_host_cpu_features().flatten()
+    if "+avx512f" in features.split(","):
+        os.environ["NUMBA_CPU_FEATURES"] = features + ",-prefer-256-bit"
+
+
+_full_width_vectors()
+
 import numba  # noqa: E402
 
 from pattools.kernels.compile_events import compile_started  # noqa: E402
