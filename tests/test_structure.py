@@ -92,6 +92,14 @@ def test_only_kernels_import_numba() -> None:
     assert not offenders, offenders
 
 
+def test_kernels_import_numba_through_jit_only() -> None:
+    """``kernels/_jit.py`` configures numba before importing it (threads, vector width); a
+    kernel module importing numba itself could import it first, unconfigured."""
+    offenders = [_name(p) for p in _modules() if _area(p) == "kernels" and p.name != "_jit.py"
+                 and any(n == "numba" or n.startswith("numba.") for n in _imports(p))]
+    assert not offenders, offenders
+
+
 def test_only_io_imports_byte_libraries() -> None:
     offenders = [f"{_name(p)}: {n}" for p in _modules() if _area(p) != "io"
                  for n in _imports(p) if n.split(".")[0] in BYTE_LIBRARIES]

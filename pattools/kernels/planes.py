@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
-from pattools.kernels._jit import kernel, prange
+from pattools.kernels._jit import kernel, prange, thread_count
 from pattools.kernels.lattice_sincos import sincos
 
 PAD = 3  # ring radius
@@ -22,7 +21,7 @@ PAD = 3  # ring radius
 def band_count(H: int) -> int:
     """Row bands for the parallel kernels: one per numba thread (results do not depend
     on it: every cell's arithmetic is the same in any band)."""
-    return max(1, min(int(H), numba.get_num_threads()))
+    return max(1, min(int(H), thread_count()))
 
 
 @kernel
