@@ -14,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pattools.kernels._jit  # noqa: E402,F401  (the kernels' numba configuration, before numba)
+import numba  # noqa: E402
 
 from pattools.kernels.metrics import metric_sums, rho_terms_into  # noqa: E402
 from pattools.kernels.patches import patch_reduce  # noqa: E402
