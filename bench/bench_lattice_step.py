@@ -24,10 +24,12 @@ import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import pattools.kernels._jit  # noqa: E402,F401  (the kernels' numba configuration, before numba)
+import numba  # noqa: E402
 
 from bench.naive_step import NaiveLattice, naive_step  # noqa: E402
 from pattools.lattice.driver import step  # noqa: E402

@@ -14,13 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-import numba
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pattools.kernels.metrics import band_count, metric_sums, rho_terms_into  # noqa: E402
-from pattools.kernels.tokens import energy_sums, patch_reduce, phase_fields_into  # noqa: E402
+import pattools.kernels._jit  # noqa: E402,F401  (the kernels' numba configuration, before numba)
+import numba  # noqa: E402
+
+from pattools.kernels.metrics import metric_sums, rho_terms_into  # noqa: E402
+from pattools.kernels.patches import patch_reduce  # noqa: E402
+from pattools.kernels.planes import band_count  # noqa: E402
+from pattools.kernels.tokens import energy_sums, phase_fields_into  # noqa: E402
 from pattools.tokens.build import _workspace, build_frame  # noqa: E402
 
 

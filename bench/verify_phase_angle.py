@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pattools.kernels import phase_angle as pa  # noqa: E402
 from pattools.kernels._jit import kernel, prange  # noqa: E402
 from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos  # noqa: E402
-from pattools.kernels.metrics import band_count  # noqa: E402
+from pattools.kernels.planes import band_count  # noqa: E402
 from pattools.kernels.tokens import phase_fields_into  # noqa: E402
 
 TOP = int(np.array([pa.TWO_PI_F32], dtype=np.float32).view(np.uint32)[0])  # bits of f32(2π)

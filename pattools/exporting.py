@@ -7,15 +7,12 @@ workers (--scheduler), and every route produces the same bytes.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pattools import __version__
 from pattools.io import cbor, token_cbor
-from pattools.io.shard_target import prepare_export_directory
-from pattools.io.shards import shard_stem, shard_verifies, write_shard
 from pattools.tokens.frame import TokenFrame
 
 ProgressHook = Callable[[int], None]
@@ -70,7 +67,7 @@ def frame_columns(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
     """
     from pattools.lattice.driver import use_threads_for_grid
     from pattools.lattice.init import create_state
-    from pattools.tokens.lattice_frames import LatticeFrames
+    from pattools.simulation.frames import LatticeFrames
 
     params = config.lattice_params()
     state = create_state(config.W, config.H, seed, params, wrap=config.wrap, noise_seed=config.noise_seed)
@@ -149,6 +146,8 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
     """Write one seed's shards (atomically, checksum last); returns the number of shards written.
 
     ``resume``: keep the shards whose checksum verifies (all others are written)."""
+    from pattools.io.shards import shard_stem, shard_verifies, write_shard  # only --out exports load these
+
     directory = Path(out)
     _remove_stale_temporaries(directory, seed)
     parts = segments(config)
@@ -190,6 +189,8 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
 
 def _remove_stale_temporaries(directory: Path, seed: int) -> None:
     """Temporary files of this seed's shards left by a killed run (only this task writes them)."""
+    from pattools.io.shards import shard_stem
+
     for leftover in directory.glob(f".{shard_stem(seed, 0)[:-4]}*.tmp"):
         leftover.unlink(missing_ok=True)
 
@@ -211,11 +212,15 @@ def manifest(config: ExportConfig, seeds: list[int], *, provenance: bool = False
 def prepare_output(config: ExportConfig, seeds: list[int], out: str, *, resume: bool, force: bool, part: bool,
                    provenance: bool = False) -> None:
     """Refuse to mix two exports in ``out`` (pattools.io.shard_target), then write the manifest."""
+    from pattools.io.shard_target import prepare_export_directory
+
     prepare_export_directory(out, manifest(config, seeds, provenance=provenance), resume=resume, force=force,
                              part=part)
 
 
 def _commit_id() -> str | None:
+    import subprocess
+
     try:
         result = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
                                 cwd=Path(__file__).resolve().parent)

@@ -1,11 +1,13 @@
 """The one line a command prints before numba compiles kernels for the first time.
 
 A fresh checkout or installation has no compiled kernels: the first run of a computing
-command spends tens of seconds compiling them (then they load from the cache). The
-kernels module registers ``compile_starting`` with numba's compile event (it fires only
-for a real compilation, not a cache load), so the line appears exactly when the wait
-begins, at most once per command run; worker processes (``--jobs``) share a marker file
-so that only the first of them to compile says it.
+command spends tens of seconds compiling them (then they load from the cache).
+``configure`` registers ``compile_starting`` with ``pattools.kernels.compile_events``,
+which numba's compile event drives (it fires only for a real compilation, not a cache
+load), so the line appears exactly when the wait begins, at most once per command run;
+worker processes (``--jobs``) share a marker file so that only the first of them to
+compile says it. The kernels import nothing of pattools, so the notice registers with
+them; ``compile_events`` does not import numba, so registering costs a command nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class _Config:
 
 def configure(name: str, *, quiet: bool, marker: str | None = None) -> None:
     """Enable the notice for command ``name`` (unless quiet) in this process."""
+    from pattools.kernels.compile_events import on_compile_start
+
+    on_compile_start(compile_starting)
     _Config.name = name
     _Config.quiet = quiet
     _Config.shown = False

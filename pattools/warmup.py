@@ -22,7 +22,7 @@ def warm_lattice() -> None:
     from pattools.lattice.driver import step
     from pattools.lattice.init import create_state
     from pattools.lattice.params import LatticeParams
-    from pattools.tokens.lattice_frames import LatticeFrames
+    from pattools.simulation.frames import LatticeFrames
 
     params = LatticeParams.preset()
     state = create_state(16, 16, 1, params)

@@ -11,6 +11,7 @@ import io
 import os
 import signal
 import subprocess
+import sys
 import time
 
 import pytest
@@ -183,6 +184,15 @@ def test_compile_notice_once_before_compiling(capsys):
     assert err == "pat-test: compiling kernels for first use, once, about 30 s\n"
 
 
+def test_configuring_the_notice_does_not_import_numba():
+    """The notice registers with the kernels' compile events without loading numba, so a
+    command that computes nothing pays nothing for it."""
+    code = ("import sys; from pattools import notices; notices.configure('pat-cat', quiet=False); "
+            "print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=command_env(), check=True)
+    assert done.stdout.decode().strip() == "False"
+
+
 def test_no_progress_bar_when_records_go_to_the_terminal():
     """stdout on a terminal: records are the progress, no bar may be drawn between them."""
     from pattools.cli.base import Streams
@@ -205,12 +215,13 @@ def test_no_progress_bar_when_records_go_to_the_terminal():
 
 
 def test_interrupt_in_kernels_gives_130_and_one_line(tmp_path):
-    """Ctrl-C (the process group) while pat-export runs its kernels: 130, one line, whole records."""
+    """Ctrl-C (the process group) while pat-export runs its kernels: 130, one line, whole records.
+    (The run is several seconds of work, so that the signal at 1.2 s finds it running.)"""
     from bench.interrupt_soak import complete_records
 
     out = tmp_path / "out.cbor"
     with open(out, "wb") as stdout:
-        proc = subprocess.Popen([str(BIN / "pat-export"), "--seeds", "0:20", "--frames", "100"], stdout=stdout,
+        proc = subprocess.Popen([str(BIN / "pat-export"), "--seeds", "0:20", "--frames", "500"], stdout=stdout,
                                 stderr=subprocess.PIPE, env=command_env(), start_new_session=True)
         time.sleep(1.2)
         os.killpg(proc.pid, signal.SIGINT)

@@ -9,7 +9,8 @@
   its internal modules; ``edit/``, ``replay/``, ``tokens/``, ``lattice/`` and ``kernels/`` do
   not use ``io`` at all: they take and return frames.
 - Layers point one way: ``tokens`` builds tokens from arrays (it never runs the lattice),
-  ``lattice`` never tokenizes, ``replay`` holds no edit machinery.
+  ``lattice`` never tokenizes, ``simulation`` (which runs both) takes and returns frames,
+  ``replay`` holds no edit machinery.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ FORBIDDEN = {
     "lattice": ("io", "tokens", "edit", "replay", "score", "nupca", "cli", "render", "diff", "exporting"),
     "edit": ("io", "replay", "score", "nupca", "cli", "render", "diff", "exporting", "lattice"),
     "replay": ("io", "edit", "score", "nupca", "cli", "render", "diff", "exporting"),
+    "simulation": ("io", "edit", "replay", "score", "nupca", "cli", "render", "diff", "exporting"),
 }
 
 
@@ -86,6 +88,14 @@ def test_function_sizes() -> None:
 
 def test_only_kernels_import_numba() -> None:
     offenders = [_name(p) for p in _modules() if _area(p) != "kernels"
+                 and any(n == "numba" or n.startswith("numba.") for n in _imports(p))]
+    assert not offenders, offenders
+
+
+def test_kernels_import_numba_through_jit_only() -> None:
+    """``kernels/_jit.py`` configures numba before importing it (threads, vector width); a
+    kernel module importing numba itself could import it first, unconfigured."""
+    offenders = [_name(p) for p in _modules() if _area(p) == "kernels" and p.name != "_jit.py"
                  and any(n == "numba" or n.startswith("numba.") for n in _imports(p))]
     assert not offenders, offenders
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from pattools.errors import DataError
-from pattools.kernels.tokens import wrap_pi
+from pattools.kernels.circular import wrap_pi
 from pattools.tokens.affect import compute_affect
 from pattools.tokens.build import build_frame
 from pattools.tokens.frame import TokenFrame

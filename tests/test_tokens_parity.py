@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from pattools.lattice.metrics import compute_metrics
+from pattools.tokens.metrics import compute_metrics
 from pattools.tokens.build import build_frame
 
 # float32 phases whose libm cos or sin lies within 2^-48 of a float32 rounding boundary:
@@ -104,7 +104,7 @@ def test_lattice_run_fast_equals_reference():
 def test_token_columns_kernel_equals_the_numpy_assembly():
     # reductions a frame never produces but the assembly must treat as numpy does: NaN,
     # ±inf, ±0, values on and next to the LFQ bin edges and the clamp limits
-    from pattools.kernels import tokens as kt
+    from pattools.kernels import patches as kp
     from pattools.kernels.token_columns import token_columns
     from pattools.tokens.build import _columns_reference
 
@@ -114,7 +114,7 @@ def test_token_columns_kernel_equals_the_numpy_assembly():
     edges = np.concatenate([edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf)])
     edges = np.concatenate([edges, edges[np.abs(edges) < 1e10] * math.pi])  # kappa/π, entropyRate/π edges
     T = 400
-    red = rng.choice(np.concatenate([edges, rng.standard_normal(50) * 4]), size=(T, kt.P_COLUMNS))
+    red = rng.choice(np.concatenate([edges, rng.standard_normal(50) * 4]), size=(T, kp.P_COLUMNS))
     counts = rng.integers(0, 4, size=(T, 2))
     for arousal, valence in ((0.25, 0.75), (0.0, 1.0)):
         fast = token_columns(red, counts, arousal, valence, 0.5, 16)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pattools.lattice.metrics import compute_metrics
+from pattools.tokens.metrics import compute_metrics
 from pattools.tokens.build import build_frame
 
 DATA = Path(__file__).parent / "data" / "tokens"

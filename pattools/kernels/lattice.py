@@ -37,10 +37,9 @@ so any thread count gives identical bytes.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from pattools.kernels._jit import kernel, prange
+from pattools.kernels._jit import kernel, prange, thread_count
 from pattools.kernels.lattice_exact import (
     COEF_DT, COEF_E_BASE, COEF_E_DIFF, COEF_E_MAX, COEF_E_SINK, COEF_HYP_PULL, COEF_K1,
     COEF_K2, COEF_K3, COEF_KBASE, COEF_NOISE, COEF_SURF_PULL, COEF_SW, N_COEF, TAU, TWO_TAU,
@@ -60,10 +59,6 @@ __all__ = [
 _U = 2.0 ** -53
 _KAPPA_U = 2.0 ** 12 * _U  # coupling error per unit of Σ|weight|
 _ROUND = 16.0 * _U  # slack for the few roundings after the approximated term
-
-
-def thread_count() -> int:
-    return numba.get_num_threads()
 
 
 @kernel

@@ -1,5 +1,4 @@
-"""computeMetrics kernels (docs/lattice.md §9) and the scalar helpers shared
-with the token kernels.
+"""computeMetrics kernels (docs/lattice.md §9): the per-cell terms and their sums.
 
 Why the shapes: the 48-neighbour local order parameter ρ is a ring stencil, so it reads
 padded cos/sin planes (3 cells of wrapped or zero border) with fixed offsets instead of
@@ -19,20 +18,18 @@ the reference way, so both kernels store identical float32 values (about 4 cells
 through row views so that every index is provably non-negative, which lets LLVM
 vectorise them.
 """
+
 from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from pattools.kernels._jit import kernel, prange
-from pattools.kernels.lattice_sincos import SINCOS_ERR, sincos
+from pattools.kernels.circular import PI, hypot_js, hypot_js_finite, wrapd_fast, wrapd_near
+from pattools.kernels.lattice_sincos import SINCOS_ERR
+from pattools.kernels.planes import PAD
 
-PI = math.pi
-TAU = 2.0 * math.pi
-PAD = 3  # ring radius
-_THREE_PI = 3.0 * math.pi
 _U = 2.0**-53
 # |ρ_fast − ρ_reference| in float64, per coordinate: Σ w·ε for the sincos error (Σw ≈ 1),
 # the reference's 48-term sum (≤ 48u), the fast box sums (7×7 box ≤ 49 in magnitude:
@@ -41,65 +38,6 @@ _U = 2.0**-53
 # 1-Lipschitz hypot, hypot's own rounding on both sides (relative); safety factor 4.
 RHO_ERR_ABS = 4.0 * 1.5 * (SINCOS_ERR + 160.0 * _U)
 RHO_ERR_REL = 4.0 * 12.0 * _U
-
-
-@kernel
-def hypot_js(a: float, b: float) -> float:
-    """Two-argument Math.hypot as the original's JavaScript engine computes it:
-    ``m·sqrt((|a|/m)² + (|b|/m)²)`` with ``m = max(|a|, |b|)`` (not libm's hypot)."""
-    a = abs(a)
-    b = abs(b)
-    if a == np.inf or b == np.inf:
-        return np.inf
-    if a != a or b != b:
-        return np.nan
-    m = a if a > b else b
-    if m == 0.0:
-        return 0.0
-    x = a / m
-    y = b / m
-    return math.sqrt(x * x + y * y) * m
-
-
-@kernel
-def hypot_js_finite(a: float, b: float) -> float:
-    """``hypot_js`` for finite arguments, branch-free: one of |a|/m, |b|/m is exactly 1,
-    so the engine's sum is fl(1 + r²) with r = min/max."""
-    a = abs(a)
-    b = abs(b)
-    m = max(a, b)
-    n = min(a, b)
-    q = n / (m if m > 0.0 else 1.0)
-    return math.sqrt(1.0 + q * q) * m
-
-
-_WRAPD_LOOP_MAX = 64.0 * math.pi
-
-
-@kernel
-def wrapd(d: float) -> float:
-    """Circular difference into (−π, π] by repeated ±2π (docs/lattice.md §0).
-
-    Differences of stored phases take one step. Beyond ±64π (only possible for phases
-    that no lattice stores) the value is first reduced with fmod, so that absurd or
-    infinite input ends instead of looping (almost) forever; NaN stays NaN."""
-    if abs(d) > _WRAPD_LOOP_MAX:
-        d = np.fmod(d, TAU)
-    while d > PI:
-        d -= TAU
-    while d <= -PI:
-        d += TAU
-    return d
-
-
-@kernel
-def wrapd_fast(d: float) -> float:
-    """``wrapd`` with one select per side when |d| ≤ 3π (differences of stored phases,
-    which lie in [0, f32(2π)]); the loop otherwise. Same bits as ``wrapd``."""
-    if abs(d) > _THREE_PI:
-        return wrapd(d)
-    d = d - TAU if d > PI else d
-    return d + TAU if d <= -PI else d
 
 
 @kernel
@@ -164,73 +102,6 @@ def rho_cell_reference(theta: np.ndarray, x: int, y: int, W: int, H: int, wrap: 
     return np.float64(np.float32(hypot_js(sc, ss)))
 
 
-@kernel(parallel=True)
-def pad_cos_sin_reference(theta: np.ndarray, W: int, H: int, wrap: bool) -> tuple:
-    """libm cos θ, sin θ on an (H+6)×(W+6) plane; the 3-cell border holds the torus copy
-    (wrap) or zeros (no wrap: a missing neighbour adds w·0, i.e. nothing)."""
-    PW = W + 2 * PAD
-    PH = H + 2 * PAD
-    cp = np.zeros((PH, PW))
-    sp = np.zeros((PH, PW))
-    for py in prange(PH):
-        y = py - PAD
-        if not wrap and (y < 0 or y >= H):
-            continue
-        y = ((y % H) + H) % H
-        for px in range(PW):
-            x = px - PAD
-            if not wrap and (x < 0 or x >= W):
-                continue
-            x = ((x % W) + W) % W
-            v = np.float64(theta[y * W + x])
-            cp[py, px] = math.cos(v)
-            sp[py, px] = math.sin(v)
-    return cp, sp
-
-
-@kernel
-def fill_border(plane: np.ndarray, W: int, H: int, pad: int) -> None:
-    """Copy the torus into the ``pad``-cell border of an (H+2pad)×(W+2pad) plane."""
-    for py in range(pad, pad + H):
-        for k in range(pad):
-            plane[py, k] = plane[py, ((k - pad) % W + W) % W + pad]
-            plane[py, pad + W + k] = plane[py, (k % W) + pad]
-    for k in range(pad):
-        top = ((k - pad) % H + H) % H + pad
-        bottom = (k % H) + pad
-        for px in range(W + 2 * pad):
-            plane[k, px] = plane[top, px]
-            plane[pad + H + k, px] = plane[bottom, px]
-
-
-@kernel(parallel=True)
-def pad_cos_sin(theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int) -> tuple:
-    """As ``pad_cos_sin_reference`` with the fast sincos (within SINCOS_ERR of libm)."""
-    PW = W + 2 * PAD
-    PH = H + 2 * PAD
-    cp = np.zeros((PH, PW))
-    sp = np.zeros((PH, PW))
-    for band in prange(n_bands):
-        cbuf = np.empty(W)
-        sbuf = np.empty(W)
-        for y in range((band * H) // n_bands, ((band + 1) * H) // n_bands):
-            row = y * W
-            t_row = theta[row : row + W]
-            for x in range(W):
-                s, c = sincos(np.float64(t_row[x]))
-                cbuf[x] = c
-                sbuf[x] = s
-            crow = cp[y + PAD]
-            srow = sp[y + PAD]
-            for x in range(W):
-                crow[x + PAD] = cbuf[x]
-                srow[x + PAD] = sbuf[x]
-    if wrap:
-        fill_border(cp, W, H, PAD)
-        fill_border(sp, W, H, PAD)
-    return cp, sp
-
-
 @kernel
 def _row_terms(theta, y, W, H, ex, ey, dsign) -> None:
     """|wrapd| to the left/upper neighbour and the plaquette sign, one row, toroidal."""
@@ -249,15 +120,6 @@ def _row_terms(theta, y, W, H, ex, ey, dsign) -> None:
         t01 = np.float64(theta[down + x])
         s = wrapd_fast(t10 - t) + wrapd_fast(t11 - t10) + wrapd_fast(t01 - t11) + wrapd_fast(t - t01)
         dsign[i] = 1 if s > PI else (-1 if s < -PI else 0)
-
-
-@kernel
-def wrapd_near(d: float) -> float:
-    """``wrapd`` for |d| ≤ SPAN_MAX (< 3π): one exact ±2π step (Sterbenz) gives the
-    loop's result; branch-free so that row loops vectorise."""
-    d = d - TAU if d > PI else d
-    return d + TAU if d <= -PI else d
-
 
 SPAN_MAX = 7.0
 
@@ -323,13 +185,9 @@ def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
         d_row[x] = np.int8(s > PI) - np.int8(s < -PI)
 
 
-def band_count(H: int) -> int:
-    """Row bands for the parallel kernels: one per numba thread (results do not depend
-    on it: every cell's arithmetic is the same in any band)."""
-    return max(1, min(int(H), numba.get_num_threads()))
-
-
 @kernel(parallel=True)
+
+
 def rho_terms_reference(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool
 ) -> tuple:
@@ -389,7 +247,6 @@ def _column_sums(plane, y, W, v) -> None:
         v[1, px] = b
         v[2, px] = b + plane[r0 - 3, px] + plane[r0 + 3, px]
 
-
 # The row loops below read the column sums and the ring weights from one 2-D array each
 # (v, wts): LLVM then needs few enough run-time overlap checks to vectorise them.
 
@@ -443,6 +300,8 @@ def rho_terms_into(
 
 
 @kernel(parallel=True)
+
+
 def rho_step_terms_into(
     cp: np.ndarray, sp: np.ndarray, theta: np.ndarray, W: int, H: int, wrap: bool, n_bands: int,
     rho: np.ndarray, ex: np.ndarray, ey: np.ndarray, dsign: np.ndarray,

@@ -22,7 +22,7 @@ atan(u) = atan(c) + atan(w), w = (u − c)/(1 + uc) = (n − cm)/(m + cn), where
 and denominator are exact doubles (n, m have 24 significant bits, c at most 9), so w
 is within 2⁻⁵³|w| ≤ 2⁻⁶² of its true value; atan(w) = w − w³/3 + w⁵/5 − w⁷/7 (|w| ≤ 2⁻⁹,
 truncation < 2⁻⁸⁰); atan(c) comes from a double-double table computed exactly with
-integers at import (≈ 8 ms). The octant is put back with π/2 or π as double-double
+integers at import (≈ 3 ms). The octant is put back with π/2 or π as double-double
 (B ± A, the leading sum by TwoSum) and the sign of y.
 """
 
@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import math
 import os
-from fractions import Fraction
 
 import numpy as np
 
@@ -84,10 +83,12 @@ FAST_PATH = _is_glibc()
 
 
 def _double_double(fixed: int) -> tuple[float, float]:
-    """(hi, lo) = (RN(v), RN(v − hi)) of v = fixed·2^-_BITS."""
-    value = Fraction(fixed, 1 << _BITS)
-    hi = float(value)
-    return hi, float(value - Fraction(hi))
+    """(hi, lo) = (RN(v), RN(v − hi)) of v = fixed·2^-_BITS (integer true division
+    rounds correctly, and hi = n/d with d a power of two, so v − hi is exact as an
+    integer over d·2^_BITS)."""
+    hi = fixed / (1 << _BITS)
+    n, d = hi.as_integer_ratio()
+    return hi, (fixed * d - (n << _BITS)) / (d << _BITS)
 
 
 def _atan_table(steps: int) -> tuple[np.ndarray, np.ndarray]:

@@ -15,23 +15,25 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel
-from pattools.kernels.tokens import P_ATTN_MEAN, P_ATTN_VAR, P_GRAD, P_LAP, P_MEAN_E, P_PHI, P_R, P_THETA
-from pattools.tokens.codebook import BINS, DIMS, FEATURES
-from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
+from pattools.kernels.patches import P_ATTN_MEAN, P_ATTN_VAR, P_GRAD, P_LAP, P_MEAN_E, P_PHI, P_R, P_THETA
+
+# The column layout this kernel writes. The token model (tokens.frame, tokens.codebook)
+# owns these names; tokens.build checks at import that they agree.
+GEOM_COLUMNS = ("A", "phi_gf", "theta", "gradPhi", "kappa")
+STATS_COLUMNS = ("rho", "energy", "entropyRate", "arousal", "valence", "attnMean", "attnVar")
+TOPO_COLUMNS = ("vortex", "chirality")
+LFQ_FEATURES = ("A", "phi_gf", "theta_ref", "entropyRate", "kappa_abs")  # spelled out in token_columns
+BINS = 4
+DIMS = len(LFQ_FEATURES)
 
 _PI = math.pi
 _TAU = 2.0 * math.pi
 _HALF_PI = math.pi / 2.0
-G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(name) for name in
-                                        ("A", "phi_gf", "theta", "gradPhi", "kappa"))
-S_RHO, S_ENERGY, S_ENTROPY, S_AROUSAL, S_VALENCE, S_ATTN_MEAN, S_ATTN_VAR = (
-    STATS_FIELDS.index(name) for name in
-    ("rho", "energy", "entropyRate", "arousal", "valence", "attnMean", "attnVar"))
-N_GEOM = len(GEOM_FIELDS)
-N_STATS = len(STATS_FIELDS)
-N_TOPO = len(TOPO_FIELDS)
-if FEATURES != ("A", "phi_gf", "theta_ref", "entropyRate", "kappa_abs"):  # token_columns spells them out
-    raise ImportError("token_columns does not know this codebook's features")
+G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = range(len(GEOM_COLUMNS))
+S_RHO, S_ENERGY, S_ENTROPY, S_AROUSAL, S_VALENCE, S_ATTN_MEAN, S_ATTN_VAR = range(len(STATS_COLUMNS))
+N_GEOM = len(GEOM_COLUMNS)
+N_STATS = len(STATS_COLUMNS)
+N_TOPO = len(TOPO_COLUMNS)
 
 
 @kernel

@@ -30,7 +30,7 @@ from pattools.io.lazy_tokens import EncodedTokens
 from pattools.io import cbor
 from pattools.io.frame_encoder import FrameEncoder, same_value
 from pattools.io.token_cbor import encode_frame, record_with_tokens
-from pattools.lattice.metrics import LatticeMetrics
+from pattools.tokens.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
 from pattools.replay import decoders
@@ -224,7 +224,7 @@ class SequenceReplay:
             use_threads_for_grid(self.W, self.H)
         except UsageError as err:
             raise DataError(str(err), path="sim") from None
-        from pattools.tokens.lattice_frames import LatticeFrames
+        from pattools.simulation.frames import LatticeFrames
 
         # unmodulated steps and frames share work as in pat-export (same bytes as step + build_frame)
         self.run = LatticeFrames(self.state, self.params, self.dt, noise_amp=self.noise_amp,

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from pattools.lattice.metrics import LatticeMetrics, check_grid, compute_metrics
+from pattools.tokens.metrics import LatticeMetrics, check_grid, compute_metrics
 
 
 def _clamp01(v: float) -> float:

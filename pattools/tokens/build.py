@@ -21,20 +21,26 @@ import numpy as np
 
 from pattools.errors import DataError, expected_found
 from pattools.kernels import metrics as km
+from pattools.kernels import patches as kp
 from pattools.kernels import tokens as kt
+from pattools.kernels.planes import PAD, band_count
+from pattools.kernels import token_columns as ktc
 from pattools.kernels.token_columns import token_columns
-from pattools.lattice.metrics import (
+from pattools.tokens.metrics import (
     LatticeMetrics, check_grid, check_kernel, metrics_from_sums, metrics_from_terms,
 )
 from pattools.tokens.affect import affect_from_parts
-from pattools.tokens.codebook import lfq_codes, lfq_features
-from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TokenFrame
+from pattools.tokens.codebook import BINS, DIMS, FEATURES, lfq_codes, lfq_features
+from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 from pattools.tokens.patches import check_scale, patch_ids
 
+if (ktc.GEOM_COLUMNS, ktc.STATS_COLUMNS, ktc.TOPO_COLUMNS, ktc.LFQ_FEATURES, ktc.BINS, ktc.DIMS) != (
+        GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, FEATURES, BINS, DIMS):
+    raise ImportError("kernels.token_columns writes another token layout or codebook than tokens defines")
 _G = {name: k for k, name in enumerate(GEOM_FIELDS)}
 _S = {name: k for k, name in enumerate(STATS_FIELDS)}
 # kernel output column → geom column
-_GEOM_FROM = [(_G["phi_gf"], kt.P_PHI), (_G["theta"], kt.P_THETA), (_G["gradPhi"], kt.P_GRAD), (_G["kappa"], kt.P_LAP)]
+_GEOM_FROM = [(_G["phi_gf"], kp.P_PHI), (_G["theta"], kp.P_THETA), (_G["gradPhi"], kp.P_GRAD), (_G["kappa"], kp.P_LAP)]
 _NO_AACT = np.zeros(1, dtype=np.float32)
 _NO_STEP = np.zeros(0)
 _IDS: dict[tuple[int, int, int], tuple[str, ...]] = {}
@@ -54,7 +60,7 @@ class Workspace:
     faults). ``cp``/``sp`` hold cos θ/sin θ of the last frame with a 3-cell border."""
 
     def __init__(self, W: int, H: int) -> None:
-        pad = km.PAD
+        pad = PAD
         n = W * H
         self.key = (W, H)
         self.step_s = self.step_c = _NO_STEP  # see build_frame_and_ring_sums
@@ -131,7 +137,7 @@ def build_frame(
         cp, sp, cos_t, sin_t, phi = kt.phase_fields_reference(theta, W, H, wrap)
         if metrics is None:
             metrics = metrics_from_terms(*km.rho_terms_reference(cp, sp, theta, W, H, wrap), W, H)
-        red, counts = kt.patch_reduce_reference(cos_t, sin_t, phi, e, a, has_a, W, H, s)
+        red, counts = kp.patch_reduce_reference(cos_t, sin_t, phi, e, a, has_a, W, H, s)
         arousal, valence = affect_from_parts(metrics, kt.energy_sums(e, W, H), W, H)
         t_col, scale_col, geom, stats, topo, rvq = _columns_reference(red, counts, arousal, valence, float(t), s)
 
@@ -178,7 +184,7 @@ def build_frame_and_ring_sums(phases: np.ndarray, energy: np.ndarray, W: int, H:
 def _fast_terms(theta, e, a, has_a, W, H, wrap, s, metrics, ws, ring_k, bands=None) -> tuple:
     """(red, counts, metrics, energy sums) from ``kernels.tokens.frame_reduce``."""
     red, counts, msums, esums = kt.frame_reduce(
-        theta, e, a, has_a, W, H, wrap, s, km.band_count(H) if bands is None else bands, metrics is None,
+        theta, e, a, has_a, W, H, wrap, s, band_count(H) if bands is None else bands, metrics is None,
         ws.cp, ws.sp, ws.ctp, ws.stp, ws.php, ws.rho, ws.ex, ws.ey, ws.dsign, ring_k, ws.step_s, ws.step_c)
     if metrics is None:
         metrics = metrics_from_sums(msums, W, H)
@@ -194,16 +200,16 @@ def _columns_reference(red: np.ndarray, counts: np.ndarray, arousal: float, vale
     for dst, src in _GEOM_FROM:
         geom[:, dst] = red[:, src]
     stats = np.empty((T, len(STATS_FIELDS)))
-    stats[:, _S["rho"]] = red[:, kt.P_R]
-    stats[:, _S["energy"]] = red[:, kt.P_MEAN_E]
-    stats[:, _S["entropyRate"]] = red[:, kt.P_GRAD] / np.pi
+    stats[:, _S["rho"]] = red[:, kp.P_R]
+    stats[:, _S["energy"]] = red[:, kp.P_MEAN_E]
+    stats[:, _S["entropyRate"]] = red[:, kp.P_GRAD] / np.pi
     head = stats[:, :3]  # rho, energy, entropyRate: clamp01 (NaN stays NaN)
     np.maximum(head, 0.0, out=head)
     np.minimum(head, 1.0, out=head)
     stats[:, _S["arousal"]] = arousal
     stats[:, _S["valence"]] = valence
-    stats[:, _S["attnMean"]] = red[:, kt.P_ATTN_MEAN]
-    stats[:, _S["attnVar"]] = red[:, kt.P_ATTN_VAR]
+    stats[:, _S["attnMean"]] = red[:, kp.P_ATTN_MEAN]
+    stats[:, _S["attnVar"]] = red[:, kp.P_ATTN_VAR]
     vortex = np.sign(counts[:, 0] - counts[:, 1])
     topo = np.empty((T, 2), dtype=np.int64)
     topo[:, 0] = vortex

@@ -11,7 +11,7 @@ from pattools.lattice.driver import step
 from pattools.lattice.init import create_state
 from pattools.lattice.params import LatticeParams
 from pattools.tokens.build import build_frame
-from pattools.tokens.lattice_frames import LatticeFrames
+from pattools.simulation.frames import LatticeFrames
 from tests.test_lattice_step import assert_same
 
 P = LatticeParams.preset()

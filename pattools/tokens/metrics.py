@@ -1,8 +1,11 @@
-"""computeMetrics: lattice-wide order, defect and gradient figures (docs/lattice.md §9).
+"""computeMetrics: grid-wide order, defect and gradient figures of a phase field
+(docs/lattice.md §9).
 
 Used by the affect header (docs/tokens.md §2) on every frame and by the optional
-``metrics`` block of a PAT_FRAME. The ring neighbourhood of ρ follows the sim's wrap
-flag; defects and entropyGrad are always toroidal, as in the original.
+``metrics`` block of a PAT_FRAME. It lives with the tokens because the affect header is
+defined on it and, like the tokens, it is computed from arrays: it needs nothing of the
+lattice's stepping. The ring neighbourhood of ρ follows the sim's wrap flag; defects and
+entropyGrad are always toroidal, as in the original.
 """
 
 from __future__ import annotations
@@ -82,14 +85,15 @@ def compute_metrics(
     """computeMetrics(sim) of docs/lattice.md §9 for float32 phases of a W×H grid.
     ``kernel="reference"`` runs the straightforward kernels (same bits, slower)."""
     from pattools.kernels import metrics as km
+    from pattools.kernels import planes
 
     check_kernel(kernel)
     theta = check_grid(phases, W, H)
     if kernel == "fast":
-        bands = km.band_count(H)
-        cp, sp = km.pad_cos_sin(theta, int(W), int(H), bool(wrap), bands)
+        bands = planes.band_count(H)
+        cp, sp = planes.pad_cos_sin(theta, int(W), int(H), bool(wrap), bands)
         terms = km.rho_terms(cp, sp, theta, int(W), int(H), bool(wrap), bands)
     else:
-        cp, sp = km.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
+        cp, sp = planes.pad_cos_sin_reference(theta, int(W), int(H), bool(wrap))
         terms = km.rho_terms_reference(cp, sp, theta, int(W), int(H), bool(wrap))
     return metrics_from_terms(*terms, W, H)

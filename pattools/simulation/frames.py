@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pattools.kernels.metrics import band_count
+from pattools.kernels.planes import band_count
 from pattools.lattice.driver import ring_sum_weights, step, step_coefficients, step_sharing
 from pattools.lattice.params import LatticeParams
 from pattools.lattice.state import LatticeState
