@@ -183,7 +183,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         for out in replay_frames(records, settings, load_edits(packages, settings)):
             if options.fields:
                 write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
-            writer.write_encoded(out.encode(writer.format))
+            writer.write_frame(out.envelope, out.tokens)
             written += 1
         base.report(streams, f"{base.plural(written, 'frame')} replayed ({options.decoder} decoder)", written,
                     "frames")
@@ -191,8 +191,9 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     tally = VerifyTally()
     pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))
     for first, second in pairs:
-        data = first.encode(writer.format)
-        tally.add(first.seed, first.frame, data, second.encode(writer.format), first.tokens, second.tokens)
+        data = writer.encode_frame(first.envelope, first.tokens)
+        tally.add(first.seed, first.frame, data, writer.encode_frame(second.envelope, second.tokens), first.tokens,
+                  second.tokens)
         if options.fields:
             write_fields(options.fields, first.seed, first.frame, first.fields, first.W, first.H)
         writer.write_encoded(data)

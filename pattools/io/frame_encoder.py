@@ -15,6 +15,9 @@ from pattools.io.token_cbor import MapTemplate, encode_tokens
 from pattools.tokens.frame import TokenFrame
 
 SHARED_KEYS = ("kind", "version", "seed", "sim")
+# Envelope entries that repeat over runs of frames (a replay's block per edit id): their
+# bytes are kept and reused while the value stays the same.
+REPEATED_KEYS = ("replay",)
 
 
 def same_value(a: object, b: object) -> bool:
@@ -46,10 +49,12 @@ def _same_type(a: object, b: object) -> bool:
 
 class FrameEncoder:
     """Encodes PAT_FRAME records of any envelope; templates are kept per key set and
-    rebuilt when the shared entries change (a new sequence)."""
+    rebuilt when the shared entries change (a new sequence), and the bytes of the
+    REPEATED_KEYS entries are kept per value."""
 
     def __init__(self) -> None:
         self._templates: dict[tuple[str, ...], tuple[dict, MapTemplate]] = {}
+        self._repeated: dict[str, list[tuple[object, bytes]]] = {key: [] for key in REPEATED_KEYS}
 
     def encode(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> bytes:
         """``envelope`` (without "tokens") plus ``tokens``; ``encoded`` may give the bytes of
@@ -61,5 +66,21 @@ class FrameEncoder:
             known = self._templates[spliced] = (shared, MapTemplate(shared, spliced))
         values = {"tokens": encode_tokens(tokens)}
         for key in spliced[:-1]:
-            values[key] = encoded[key] if encoded is not None and key in encoded else cbor.encode(envelope[key])
+            if encoded is not None and key in encoded:
+                values[key] = encoded[key]
+            elif key in self._repeated:
+                values[key] = self._repeated_bytes(key, envelope[key])
+            else:
+                values[key] = cbor.encode(envelope[key])
         return known[1].encode(values)
+
+    def _repeated_bytes(self, key: str, value: object) -> bytes:
+        known = self._repeated[key]
+        for seen, data in known:
+            if same_value(seen, value):
+                return data
+        if len(known) >= 64:
+            known.clear()
+        data = cbor.encode(value)
+        known.append((value, data))
+        return data

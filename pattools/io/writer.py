@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pattools.io import cbor, jsonl
+
+if TYPE_CHECKING:
+    from pattools.tokens.frame import TokenFrame
 
 FORMATS = ("cbor", "jsonl")
 
@@ -18,6 +21,7 @@ class RecordWriter:
         self.stream = stream
         self.format = fmt
         self._encode = cbor.encode if fmt == "cbor" else jsonl.encode_line
+        self._frames = None  # FrameEncoder, made on the first frame written from columns
 
     def encode(self, record: dict) -> bytes:
         return self._encode(record)
@@ -28,3 +32,20 @@ class RecordWriter:
     def write_encoded(self, data: bytes) -> None:
         """Write bytes already encoded in this writer's framing (pass-through)."""
         self.stream.write(data)
+
+    def encode_frame(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> bytes:
+        """A PAT_FRAME record given as its envelope (every entry but "tokens") and token
+        columns; ``encoded``: bytes of some envelope values, already encoded (CBOR only)."""
+        if self.format == "jsonl":
+            from pattools.io.token_cbor import record_with_tokens
+
+            return jsonl.encode_line(record_with_tokens(envelope, tokens.to_tokens()))
+        if self._frames is None:
+            from pattools.io.frame_encoder import FrameEncoder
+
+            self._frames = FrameEncoder()
+        return self._frames.encode(envelope, tokens, encoded)
+
+    def write_frame(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> None:
+        """Write ``encode_frame(envelope, tokens, encoded)``."""
+        self.stream.write(self.encode_frame(envelope, tokens, encoded))

@@ -27,9 +27,7 @@ from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.dpat import DeltaBatch, EditPackage
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.io.lazy_tokens import EncodedTokens
-from pattools.io import cbor
-from pattools.io.frame_encoder import FrameEncoder, same_value
-from pattools.io.token_cbor import encode_frame, record_with_tokens
+from pattools.io.frame_encoder import same_value
 from pattools.lattice.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
@@ -76,11 +74,8 @@ class ReplayOptions:
 
 @dataclass
 class ReplayedFrame:
-    """One output frame, with what produced it (for --fields and --verify).
-
-    The output bytes come from ``envelope`` (the record without its tokens) and the token
-    columns (``encode``); the full ``record``, tokens as maps, is built only if asked for.
-    """
+    """One output frame: the record without its tokens (``envelope``) and the token
+    columns, with what produced it (for --fields and --verify)."""
 
     envelope: dict
     tokens: TokenFrame
@@ -89,38 +84,6 @@ class ReplayedFrame:
     frame: int
     W: int
     H: int
-    encoder: "SequenceEncoder | None" = field(default=None, repr=False, compare=False)
-    _record: dict | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def record(self) -> dict:
-        if self._record is None:
-            self._record = record_with_tokens(self.envelope, self.tokens.to_tokens())
-        return self._record
-
-    def encode(self, fmt: str) -> bytes:
-        """The output record in ``fmt`` ("cbor" or "jsonl")."""
-        if fmt == "cbor" and self.encoder is not None:
-            return self.encoder.encode(self.envelope, self.tokens)
-        return encode_frame(self.envelope, self.tokens, fmt)
-
-
-class SequenceEncoder:
-    """Output frames of one sequence: the shared envelope entries (FrameEncoder) and the
-    replay block of each edit id encoded once."""
-
-    def __init__(self) -> None:
-        self._frames = FrameEncoder()
-        self._blocks: dict[str | None, bytes] = {}
-
-    def encode(self, envelope: dict, tokens: TokenFrame) -> bytes:
-        block = envelope.get("replay")
-        if block is None:
-            return self._frames.encode(envelope, tokens)
-        data = self._blocks.get(block["editId"])
-        if data is None:
-            data = self._blocks[block["editId"]] = cbor.encode(block)
-        return self._frames.encode(envelope, tokens, {"replay": data})
 
 
 @dataclass
@@ -151,12 +114,6 @@ def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
         "constants": options.constants.to_record(),
         "editId": edit_id,
     }
-
-
-def _replay_block_for(base: dict, edit_id: str | None) -> dict:
-    block = dict(base)
-    block["editId"] = edit_id
-    return block
 
 
 def _modulators(fields: ModFields, gains: Gains) -> Modulators:
@@ -230,8 +187,7 @@ class SequenceReplay:
         self.run = LatticeFrames(self.state, self.params, self.dt, noise_amp=self.noise_amp,
                                  kernel=options.kernel, scale=self.scale)
         self.next_frame = 0
-        self._block = _replay_block(options, None)
-        self.encoder = SequenceEncoder()
+        self._blocks: dict[str | None, dict] = {}  # the replay block per edit id (one object each)
         self._last_delta: tuple | None = None  # (drives key, fields) of the last delta decode
 
     # ------------------------------------------------------------------ edits
@@ -347,8 +303,11 @@ class SequenceReplay:
             values = built.metrics.to_dict()
             values["patchDefects"] = built.patch_defects.tolist()
             out["metrics"] = values
-        out["replay"] = _replay_block_for(self._block, edit_id)
-        return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H, self.encoder)
+        block = self._blocks.get(edit_id)
+        if block is None:
+            block = self._blocks[edit_id] = _replay_block(self.options, edit_id)
+        out["replay"] = block
+        return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
 def _check_frame_record(record: dict) -> None:

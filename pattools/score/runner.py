@@ -80,12 +80,12 @@ def _replayed(records: list[tuple[dict, str, int]], seq: Sequence, options, edit
     out = Sequence(seq.seed, seq.sim, "replay")
     edits = None if edit is None else load_replay_edits([edit], options)
     for frame in replay_frames(records, options, edits):
-        metrics = frame.record.get("metrics")
+        metrics = frame.envelope.get("metrics")
         out.frames.append(frame.frame)
         out.tokens.append(frame.tokens)
         out.patch_defects.append(None if metrics is None else metrics.get("patchDefects"))
         out.edits.append(None)
-        out.replays.append(frame.record.get("replay"))
+        out.replays.append(frame.envelope.get("replay"))
     return out
 
 
