@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pattools.edit.apply import apply_located, apply_to_record, edit_block, located
 from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch, EditPackage, validated_package
+from pattools.edit.dpat import EditPackage, validated_package
+from pattools.tokens.deltas import Deltas
 from pattools.errors import DataError, expected_found
 from pattools.io import Record
 from pattools.io.cbor import collector_paused
@@ -26,7 +27,7 @@ from pattools.tokens.frame import TokenFrame
 class FrameEdit:
     """What one edit does to one frame: its DPats (all targets of that frame, in order), bounded."""
 
-    batch: DeltaBatch
+    batch: Deltas
     clips: int  # deltas clipped to the bounds (with --clip)
     heads: list | None
     target_index: int  # the first target naming this frame, for messages
@@ -55,7 +56,7 @@ def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | 
         if known is None:
             frames[target.frame] = FrameEdit(batch, clips, target.heads, t)
         else:
-            known.batch = known.batch.concat(batch)
+            known.batch = Deltas.concat([known.batch, batch])
             known.clips += clips
             known.heads = target.heads if target.heads is not None else known.heads
     return LoadedEdit(package, input, index, frames)

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pattools.edit.apply import DeltaColumns, apply_target, delta_columns, delta_columns_of
+from pattools.edit.apply import apply_target, delta_columns_of
 from pattools.edit.bounds import Bounds
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
-from pattools.edit.dpat import DeltaBatch, EditPackage
+from pattools.edit.dpat import EditPackage
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.io.lazy_tokens import EncodedTokens
 from pattools.io.frame_encoder import same_value
@@ -35,6 +35,7 @@ from pattools.replay import decoders
 from pattools.replay.decoders import ModFields
 from pattools.replay.geometry import splat_geometry
 from pattools.replay.settings import DECODERS, DEFAULT_DECODER, DecoderConstants, Gains
+from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
 # Affect placeholder for the live decoder's per-step tokens: the original decoder reads
@@ -91,13 +92,13 @@ class FrameEdit:
     """What edits did to one input frame: edited tokens, every effective delta, ids, weights."""
 
     tokens: TokenFrame | None  # None: not read (no decoder needs it); the layout only for delta/live
-    applied: DeltaBatch | None  # None: no delta at all
+    applied: Deltas | None  # None: no delta at all
     edit_id: str | None
     weights: dict[str, float] | None  # head-hint weight by patchId (None: all 1)
-    deltas: DeltaColumns | None = None  # delta_columns(tokens, applied), when known already
+    deltas: Deltas | None = None  # applied.per_token(tokens), when known already
 
 
-def frame_edit(tokens: TokenFrame | None, applied: DeltaBatch, edit_id: str, heads: list | None) -> FrameEdit:
+def frame_edit(tokens: TokenFrame | None, applied: Deltas, edit_id: str, heads: list | None) -> FrameEdit:
     """A FrameEdit from an edit block's parts: every effective delta, the id, the dA heads hint
     (whose mean weight scales the drive of every patch the block touches)."""
     weights = None
@@ -209,7 +210,7 @@ class SequenceReplay:
             tokens = _layout(record["tokens"])
         if block is None:
             return FrameEdit(tokens, None, None, None)
-        applied = DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")
+        applied = Deltas.from_dpats(block["applied"], prefix="edit.applied")
         return frame_edit(tokens, applied, block["id"], block.get("dA", {}).get("heads"))
 
     # ------------------------------------------------------------------ decoders
@@ -223,9 +224,9 @@ class SequenceReplay:
         if self.options.decoder == "delta":
             if edit.applied is None:
                 return None
-            cols = edit.deltas if edit.deltas is not None else delta_columns(tokens, edit.applied)
-            rough, wind = decoders.pattern_drives(cols.dgeom, cols.dtopo, cols.drvq, self.options.constants)
-            a, q = decoders.drives(cols.dgeom, cols.dstats, cols.drvq, self.options.constants, cols.dtopo)
+            cols = edit.deltas if edit.deltas is not None else edit.applied.per_token(tokens)
+            rough, wind = decoders.pattern_drives(cols.geom, cols.topo, cols.rvq, self.options.constants)
+            a, q = decoders.drives(cols.geom, cols.stats, cols.rvq, self.options.constants, cols.topo)
             if weights is not None:
                 a, q, rough, wind = a * weights, q * weights, rough * weights, wind * weights
             # An edit usually repeats its drives frame after frame: decode them once.
@@ -495,14 +496,14 @@ class Replayer:
         """The FrameEdit of edits applied on columns: (edited columns, changes)."""
         tokens, changes = done
         block = record.get("edit")
-        batches = [] if block is None else [DeltaBatch.from_dpats(block["applied"], prefix="edit.applied")]
+        batches = [] if block is None else [Deltas.from_dpats(block["applied"], prefix="edit.applied")]
         ids = [] if block is None else [block["id"]]
         heads = None if block is None else block.get("dA", {}).get("heads")
         for edit, target, result in changes:
             batches.append(result.effective.batch())
             ids.append(edit.package.id)
             heads = target.heads if target.heads is not None else heads
-        edit = frame_edit(tokens, _concat_batches(batches), "+".join(ids), heads)
+        edit = frame_edit(tokens, Deltas.concat(batches), "+".join(ids), heads)
         if block is None and edit.applied is not None:
             edit.deltas = delta_columns_of(tokens, [result for _, _, result in changes])
         return edit
@@ -566,10 +567,3 @@ def replay_pairs(records: Iterable[tuple], options: ReplayOptions,
             yield a, b
     first.finish()
     second.finish()
-
-
-def _concat_batches(batches: list[DeltaBatch]) -> DeltaBatch:
-    out = batches[0]
-    for batch in batches[1:]:
-        out = out.concat(batch)
-    return out
