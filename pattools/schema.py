@@ -232,3 +232,30 @@ def find_nonfinite(value: Any) -> tuple[str, str] | None:
         elif isinstance(item, list):
             stack.extend((child, parts + [i]) for i, child in reversed(list(enumerate(item))))
     return None
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal with equal types throughout (1, 1.0 and True are equal but encode differently,
+    and so do 0.0 and -0.0).
+
+    Containers are compared by C-level equality first; only then are value types checked,
+    pairing values in key order (a different key order answers False: a cache miss)."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or a != b:
+        return False
+    if type(a) is dict:
+        return tuple(a) == tuple(b) and all(map(_same_type, a.values(), b.values()))
+    if type(a) is list:
+        return all(map(_same_type, a, b))
+    return True
+
+
+def _same_type(a: object, b: object) -> bool:
+    """Values already equal to Python: same type, and zeros of the same sign."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is float:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return kind not in (dict, list) or same_value(a, b)

@@ -134,7 +134,7 @@ def test_verify_passes_and_replays_are_bit_identical(edited_case, decoder):
 
 def test_verify_reports_a_difference(edited_case, monkeypatch):
     exported, _ = edited_case
-    from pattools.replay import driver
+    from pattools import edited_replay as driver
 
     real = driver.replay_pairs
 

@@ -8,43 +8,15 @@ every frame. The bytes are those of ``token_cbor.encode_frame_record``.
 
 from __future__ import annotations
 
-import math
-
 from pattools.io import cbor
 from pattools.io.token_cbor import MapTemplate, encode_tokens
+from pattools.schema import same_value
 from pattools.tokens.frame import TokenFrame
 
 SHARED_KEYS = ("kind", "version", "seed", "sim")
 # Envelope entries that repeat over runs of frames (a replay's block per edit id): their
 # bytes are kept and reused while the value stays the same.
 REPEATED_KEYS = ("replay",)
-
-
-def same_value(a: object, b: object) -> bool:
-    """Equal with equal types throughout (1, 1.0 and True are equal but encode differently,
-    and so do 0.0 and -0.0).
-
-    Containers are compared by C-level equality first; only then are value types checked,
-    pairing values in key order (a different key order answers False: a cache miss)."""
-    if a is b:
-        return True
-    if type(a) is not type(b) or a != b:
-        return False
-    if type(a) is dict:
-        return tuple(a) == tuple(b) and all(map(_same_type, a.values(), b.values()))
-    if type(a) is list:
-        return all(map(_same_type, a, b))
-    return True
-
-
-def _same_type(a: object, b: object) -> bool:
-    """Values already equal to Python: same type, and zeros of the same sign."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is float:
-        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
-    return kind not in (dict, list) or same_value(a, b)
 
 
 class FrameEncoder:

@@ -99,14 +99,14 @@ class FieldReader:
     def __init__(self, selection: Selection, *, edits: list, lenient: bool = False, validate: bool = True,
                  kernel: str = "fast") -> None:
         from pattools.edit.applier import EditApplier
-        from pattools.replay.driver import ReplayOptions, Replayer
+        from pattools.edited_replay import EditedReplay
+        from pattools.replay.driver import ReplayOptions
 
         self.selection = selection
         self.edits = edits
         self.validate = validate
-        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate,
-                                     lenient=lenient)
-        self.replayer = Replayer(self.options, edits)
+        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate)
+        self.replayer = EditedReplay(self.options, edits, lenient=lenient)
         self.applier = EditApplier(edits, lenient=lenient) if edits else None
 
     def frames(self, records: Iterable[Record]) -> Iterator[FieldFrame]:
