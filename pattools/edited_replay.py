@@ -174,7 +174,7 @@ def _frame_edit_of(record: dict, done: tuple) -> FrameEdit:
     ids = [] if block is None else [block["id"]]
     heads = None if block is None else block.get("dA", {}).get("heads")
     for edit, target, result in changes:
-        parts.append(result.effective.batch())
+        parts.append(result.effective)
         ids.append(edit.package.id)
         heads = target.heads if target.heads is not None else heads
     edit = frame_edit(tokens, Deltas.concat(parts), "+".join(ids), heads)

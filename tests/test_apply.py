@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pattools.edit.applier import EditApplier, edited_envelope, load_edit
-from pattools.edit.block_cbor import EditBlockEncoder
+from pattools.edit.applier import EditApplier, block_parts, edited_envelope, load_edit
+from pattools.io.edit_block import EditBlockEncoder
 from pattools.io.cbor import encode
 from pattools.edit.apply import apply_target, apply_to_record
 from pattools.edit.bounds import Bounds
@@ -471,7 +471,7 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
     for _ in range(2):
         for record, done in zip(records, again):
             if done is not None:
-                assert blocks.block(done[1]) == encode(edited_envelope(record, done[1])["edit"])
+                assert blocks.block(*block_parts(done[1])) == encode(edited_envelope(record, done[1])["edit"])
     # and the record path (dict tokens) agrees with the column path
     by_record = _applier(edits, recode=recode)
     for record, result in zip(records, expected):
@@ -510,7 +510,7 @@ def test_edit_block_memo_keeps_signed_zeros_apart():
                         for f, d in ((0, 0.0), (1, -0.0))], seed=7, sim=sim)
     blocks = EditBlockEncoder()
     done = _applier([edit]).apply_columns_many_effective(list(zip(records, columns)))
-    encoded = [blocks.block(d[1]) for d in done]
+    encoded = [blocks.block(*block_parts(d[1])) for d in done]
     assert encoded == [encode(edited_envelope(r, d[1])["edit"]) for r, d in zip(records, done)]
     assert encoded[0] != encoded[1]
 

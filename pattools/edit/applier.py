@@ -17,9 +17,8 @@ from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage, validated_package
 from pattools.tokens.deltas import Deltas
+from pattools.collector import collector_paused
 from pattools.errors import DataError, expected_found
-from pattools.io import Record
-from pattools.io.cbor import collector_paused
 from pattools.tokens.frame import TokenFrame
 
 
@@ -62,8 +61,9 @@ def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | 
     return LoadedEdit(package, input, index, frames)
 
 
-def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterator[tuple[EditPackage, str, int]]:
-    """Each record of an edit file as a checked EditPackage, with its input name and index."""
+def edit_packages(records: Iterable, *, validate: bool = True) -> Iterator[tuple[EditPackage, str, int]]:
+    """Each record of an edit file (as read: ``value``, ``input``, ``index``) as a checked
+    EditPackage, with its input name and index."""
     for record in records:
         value = record.value
         if value.get("kind") != "PAT_EDIT":
@@ -76,7 +76,7 @@ def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterat
         yield package, record.input, record.index
 
 
-def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
+def load_edits(records: Iterable, bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
     """Every record of an edit file as a `LoadedEdit` (each must be a PAT_EDIT)."""
     with collector_paused():  # edits are large and acyclic: see collector_paused
         return [load_edit(package, bounds, clip=clip, input=name, index=index)
@@ -272,6 +272,15 @@ def _located(edit: LoadedEdit, record: dict):
 def _frame_error(error: DataError, edit: LoadedEdit, record: dict) -> DataError:
     error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
     return error.located(input=edit.input, record=edit.index)
+
+
+def block_parts(changes: list) -> tuple[str, list, list | None]:
+    """What the edit block of a frame without one holds after ``changes`` (in order): the
+    ids joined with "+", every change's effective deltas, the latest head hints."""
+    heads = None
+    for _, target, _ in changes:
+        heads = target.heads if target.heads is not None else heads
+    return "+".join(edit.package.id for edit, _, _ in changes), [result.effective for _, _, result in changes], heads
 
 
 def edited_envelope(record: dict, changes: list) -> dict:

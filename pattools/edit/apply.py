@@ -18,7 +18,7 @@ result), which is far below anything replay or score resolve.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import bounded
 from pattools.errors import DataError
 from pattools.tokens.codebook import BINS, lfq_codes, lfq_features
-from pattools.tokens.deltas import Deltas, code_width, locate, summed, wrap_angle
+from pattools.tokens.deltas import Deltas, code_width, locate, row_paths, summed, wrap_angle
 from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 
 PI = math.pi
@@ -69,78 +69,10 @@ def _geom_difference(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     return diff
 
 
-@dataclass
-class Effective:
-    """Effective deltas of the touched tokens, one row per token in token order (values
-    where named); ``dpats()`` gives them as DPat maps, ``batch()`` as a Deltas equal to
-    ``Deltas.from_dpats(dpats(), prefix="edit.applied")``."""
-
-    patch_ids: list[str]
-    geom: np.ndarray
-    geom_named: np.ndarray
-    stats: np.ndarray
-    stats_named: np.ndarray
-    topo: np.ndarray
-    topo_named: np.ndarray
-    rvq: np.ndarray | None  # None when the frame has no codes
-    rvq_named: np.ndarray
-    _keys: list[bytes] | None = field(default=None, repr=False, compare=False)
-    _source: tuple["Effective", int] | None = field(default=None, repr=False, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.patch_ids)
-
-    def slice(self, lo: int, hi: int) -> "Effective":
-        return Effective(self.patch_ids[lo:hi], self.geom[lo:hi], self.geom_named[lo:hi], self.stats[lo:hi],
-                         self.stats_named[lo:hi], self.topo[lo:hi], self.topo_named[lo:hi],
-                         None if self.rvq is None else self.rvq[lo:hi], self.rvq_named[lo:hi],
-                         _source=(self, lo))
-
-    def row_keys(self) -> list[bytes]:
-        """Per row, bytes that determine its DPat exactly (values, masks, whether codes
-        exist), to key memos (-0.0 and 0.0 differ). Slices share their source's keys."""
-        if self._keys is None:
-            if self._source is not None:
-                source, lo = self._source
-                self._keys = source.row_keys()[lo:lo + len(self)]
-            else:
-                self._keys = _row_bytes(self)
-        return self._keys
-
-    def dpats(self) -> list[dict]:
-        return _applied_dpats(self.patch_ids, (self.geom, self.geom_named), (self.stats, self.stats_named),
-                              (self.topo, self.topo_named), (self.rvq, self.rvq_named))
-
-    def batch(self) -> Deltas:
-        n = len(self.patch_ids)
-        dims = 0 if self.rvq is None else self.rvq.shape[1]
-        with_codes = self.rvq_named if self.rvq is not None else np.zeros(n, dtype=bool)
-        rvq = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
-        if self.rvq is not None:
-            rvq[:, :dims] = np.where(with_codes[:, None], self.rvq, 0)
-        return Deltas(
-            list(self.patch_ids), np.where(self.geom_named, self.geom, 0.0), self.geom_named.copy(),
-            np.where(self.stats_named, self.stats, 0.0), self.stats_named.copy(),
-            np.where(self.topo_named, self.topo, 0).astype(np.int64), self.topo_named.copy(), rvq,
-            np.where(with_codes, dims, -1).astype(np.int64), [f"edit.applied[{j}]" for j in range(n)],
-        )
-
-
-def _row_bytes(effective: Effective) -> list[bytes]:
-    n = len(effective)
-    has_codes = np.full(n, effective.rvq is not None)
-    parts = [has_codes, effective.geom, effective.geom_named, effective.stats, effective.stats_named,
-             effective.topo, effective.topo_named, effective.rvq_named]
-    if effective.rvq is not None:
-        parts.append(effective.rvq)
-    matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
-    return matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
-
-
 class ApplyResult:
     """Outcome of applying one target's DPats to one frame."""
 
-    def __init__(self, tokens: TokenFrame, effective: Effective | None, rows: np.ndarray, clips: int,
+    def __init__(self, tokens: TokenFrame, effective: Deltas | None, rows: np.ndarray, clips: int,
                  skipped: int) -> None:
         self.tokens = tokens  # the edited frame (a new object; the input is not modified)
         self.effective = effective  # None: nothing touched
@@ -153,7 +85,7 @@ class ApplyResult:
     def applied(self) -> list[dict]:
         """Effective DPats, one per touched token, in token order (built on first use)."""
         if self._applied is None:
-            self._applied = [] if self.effective is None else self.effective.dpats()
+            self._applied = [] if self.effective is None else self.effective.to_dpats()
         return self._applied
 
 
@@ -309,45 +241,31 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    effective = Effective([out.patch_ids[r] for r in touched.tolist()], geom_eff, req.geom_named, stats_eff,
-                          req.stats_named, topo_eff, req.topo_named, rvq_eff, rvq_named)
+    effective = _effective_deltas([out.patch_ids[r] for r in touched.tolist()], req, geom_eff, stats_eff, topo_eff,
+                                  rvq_eff, rvq_named)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
-def _applied_dpats(pids: list[str], geom, stats, topo, rvq) -> list[dict]:
-    """Effective DPat maps (named fields only), Python numbers."""
-    groups = [
-        ("stats", STATS_FIELDS, stats[0].tolist(), stats[1].tolist()),
-        ("geom", GEOM_FIELDS, geom[0].tolist(), geom[1].tolist()),
-        ("topo", TOPO_FIELDS, topo[0].tolist(), topo[1].tolist()),
-    ]
-    rvq_values = None if rvq[0] is None else rvq[0].tolist()
-    rvq_named = rvq[1].tolist()
-    out = []
-    for i, pid in enumerate(pids):
-        dp: dict = {"patchId": pid}
-        if rvq_named[i] and rvq_values is not None:
-            dp["code"] = {"rvqDelta": rvq_values[i]}
-        for group, names, values, named in groups:
-            part = {name: values[i][c] for c, name in enumerate(names) if named[i][c]}
-            if part:
-                dp[group] = part
-        out.append(dp)
-    return out
+def _effective_deltas(pids: list[str], req: _Requested, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray,
+                      rvq: np.ndarray | None, rvq_named: np.ndarray) -> Deltas:
+    """The effective deltas of the touched tokens as Deltas (values 0 where not named)."""
+    n = len(pids)
+    dims = 0 if rvq is None else rvq.shape[1]
+    codes = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
+    rvq_len = np.full(n, -1, dtype=np.int64)
+    if rvq is not None:
+        codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
+        rvq_len[rvq_named] = dims
+    return Deltas(pids, np.where(req.geom_named, geom, 0.0), req.geom_named, np.where(req.stats_named, stats, 0.0),
+                  req.stats_named, np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len,
+                  row_paths("edit.applied", n))
 
 
 def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> Deltas:
     """``applied.per_token(tokens)`` of the effective deltas of ``results`` (edits applied
     to ``tokens``' frame, in order): the same sums, without going through DPat lists."""
     dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
-    parts = []
-    for result in results:
-        e = result.effective
-        deltas = Deltas(e.patch_ids, e.geom, e.geom_named, e.stats, e.stats_named, e.topo, e.topo_named,
-                        np.zeros((len(e), dims), dtype=np.int64) if e.rvq is None else e.rvq,
-                        np.where(e.rvq_named, dims, -1) if e.rvq is not None else np.full(len(e), -1), [])
-        parts.append((result.rows, deltas))
-    return summed(tokens, dims, parts)
+    return summed(tokens, dims, [(result.rows, result.effective) for result in results])
 
 
 def frame_index(tokens: list[dict]) -> dict[str, int]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pattools.io import cbor, jsonl
 
 if TYPE_CHECKING:
+    from pattools.tokens.deltas import Deltas
     from pattools.tokens.frame import TokenFrame
 
 FORMATS = ("cbor", "jsonl")
@@ -22,6 +23,7 @@ class RecordWriter:
         self.format = fmt
         self._encode = cbor.encode if fmt == "cbor" else jsonl.encode_line
         self._frames = None  # FrameEncoder, made on the first frame written from columns
+        self._blocks = None  # EditBlockEncoder, made on the first edited frame
 
     def encode(self, record: dict) -> bytes:
         return self._encode(record)
@@ -49,3 +51,16 @@ class RecordWriter:
     def write_frame(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> None:
         """Write ``encode_frame(envelope, tokens, encoded)``."""
         self.stream.write(self.encode_frame(envelope, tokens, encoded))
+
+    def write_edited_frame(self, envelope: dict, tokens: TokenFrame, edit_id: str, applied: list[Deltas],
+                           heads: list | None) -> None:
+        """A frame that had no edit block, written with the one its edits give: ``edit_id``,
+        the effective deltas ``applied`` (in order) and the latest head hints."""
+        from pattools.io.edit_block import EditBlockEncoder, edit_block
+
+        if self.format == "jsonl":
+            self.write_frame({**envelope, "edit": edit_block(edit_id, applied, heads)}, tokens)
+            return
+        if self._blocks is None:
+            self._blocks = EditBlockEncoder()
+        self.write_frame({**envelope, "edit": None}, tokens, {"edit": self._blocks.block(edit_id, applied, heads)})

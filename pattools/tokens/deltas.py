@@ -156,6 +156,33 @@ class Deltas:
             self.rvq_len[start:stop], paths,
         )
 
+    def slice(self, start: int, stop: int) -> "Deltas":
+        """DPats ``start:stop`` (views; widths kept)."""
+        return Deltas(
+            self.patch_ids[start:stop], self.geom[start:stop], self.geom_named[start:stop], self.stats[start:stop],
+            self.stats_named[start:stop], self.topo[start:stop], self.topo_named[start:stop],
+            self.rvq[start:stop], self.rvq_len[start:stop], self.paths[start:stop],
+        )
+
+    def to_dpats(self) -> list[dict]:
+        """DPat maps (named fields only, Python numbers; groups in the DPat's order)."""
+        groups = [("stats", STATS_FIELDS, self.stats.tolist(), self.stats_named.tolist()),
+                  ("geom", GEOM_FIELDS, self.geom.tolist(), self.geom_named.tolist()),
+                  ("topo", TOPO_FIELDS, self.topo.tolist(), self.topo_named.tolist())]
+        rvq = self.rvq.tolist()
+        rvq_len = self.rvq_len.tolist()
+        out = []
+        for i, pid in enumerate(self.patch_ids):
+            dp: dict = {"patchId": pid}
+            if rvq_len[i] >= 0:
+                dp["code"] = {"rvqDelta": rvq[i][:rvq_len[i]]}
+            for group, names, values, named in groups:
+                part = {name: values[i][c] for c, name in enumerate(names) if named[i][c]}
+                if part:
+                    dp[group] = part
+            out.append(dp)
+        return out
+
     def take(self, rows: np.ndarray, code_dims: int | None = None) -> "Deltas":
         """DPats ``rows`` of this list (in that order); code deltas cut or zero-padded to ``code_dims``."""
         rvq = self.rvq[rows]
@@ -288,7 +315,7 @@ def summed(tokens: TokenFrame, dims: int, parts: list[tuple[np.ndarray, Deltas]]
         np.add.at(out.geom, rows, np.where(d.geom_named, d.geom, 0.0))
         np.add.at(out.stats, rows, np.where(d.stats_named, d.stats, 0.0))
         np.add.at(out.topo, rows, np.where(d.topo_named, d.topo, 0))
-        np.add.at(out.rvq, rows, np.where(d.rvq_named[:, None], d.rvq, 0))
+        np.add.at(out.rvq, rows, np.where(d.rvq_named[:, None], d.rvq[:, :dims], 0))
         np.logical_or.at(out.geom_named, rows, d.geom_named)
         np.logical_or.at(out.stats_named, rows, d.stats_named)
         np.logical_or.at(out.topo_named, rows, d.topo_named)
