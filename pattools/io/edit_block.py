@@ -11,8 +11,6 @@ are those of ``cbor.encode`` of the block as maps (tests/test_apply.py).
 
 from __future__ import annotations
 
-import numpy as np
-
 from pattools.io import cbor
 from pattools.io.token_cbor import encode_array, encode_map_with
 from pattools.tokens.deltas import Deltas
@@ -28,15 +26,6 @@ def edit_block(edit_id: str, applied: list[Deltas], heads: list | None) -> dict:
     return block
 
 
-def _row_keys(deltas: Deltas) -> list[bytes]:
-    """Per row, bytes that determine its DPat exactly (values, masks; -0.0 and 0.0 differ)."""
-    n = len(deltas)
-    parts = [deltas.geom, deltas.geom_named, deltas.stats, deltas.stats_named, deltas.topo, deltas.topo_named,
-             deltas.rvq, deltas.rvq_len]
-    matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
-    return matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
-
-
 class EditBlockEncoder:
     """Encodes edit blocks of frames without an earlier edit block."""
 
@@ -47,7 +36,7 @@ class EditBlockEncoder:
         """The encoded DPat map of each row, in order."""
         out = []
         memo = self._memo
-        for i, key in enumerate(zip(deltas.patch_ids, _row_keys(deltas))):
+        for i, key in enumerate(zip(deltas.patch_ids, deltas.row_bytes())):
             data = memo.get(key)
             if data is None:
                 if len(memo) >= MEMO_LIMIT:

@@ -12,7 +12,7 @@ block, and their sums per token row (``per_token``) that replay decodes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -113,6 +113,9 @@ class Deltas:
     rvq: np.ndarray  # int64[n, D] (D = the longest rvqDelta, at least CODE_DIMS)
     rvq_len: np.ndarray  # int64[n]: length of rvqDelta, -1 when not named
     paths: list[str]  # where each DPat sits in its record, for error messages
+    # what this is a slice of (Deltas, first row), and a memo of per-row bytes (row_bytes)
+    _source: tuple["Deltas", int] | None = field(default=None, repr=False, compare=False)
+    _row_bytes: list[bytes] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.patch_ids)
@@ -161,8 +164,24 @@ class Deltas:
         return Deltas(
             self.patch_ids[start:stop], self.geom[start:stop], self.geom_named[start:stop], self.stats[start:stop],
             self.stats_named[start:stop], self.topo[start:stop], self.topo_named[start:stop],
-            self.rvq[start:stop], self.rvq_len[start:stop], self.paths[start:stop],
+            self.rvq[start:stop], self.rvq_len[start:stop], self.paths[start:stop], _source=(self, start),
         )
+
+    def row_bytes(self) -> list[bytes]:
+        """Per row, bytes that determine its DPat exactly (values, masks; -0.0 and 0.0
+        differ), to key memos of encoded DPats. Slices share their source's (computed once
+        for many frames edited together)."""
+        if self._row_bytes is None:
+            if self._source is not None:
+                source, start = self._source
+                self._row_bytes = source.row_bytes()[start:start + len(self)]
+            else:
+                n = len(self)
+                parts = [self.geom, self.geom_named, self.stats, self.stats_named, self.topo, self.topo_named,
+                         self.rvq, self.rvq_len]
+                matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
+                self._row_bytes = matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
+        return self._row_bytes
 
     def to_dpats(self) -> list[dict]:
         """DPat maps (named fields only, Python numbers; groups in the DPat's order)."""
@@ -208,7 +227,8 @@ class Deltas:
             np.concatenate([part.stats_named for part in parts]),
             np.concatenate([part.topo for part in parts]),
             np.concatenate([part.topo_named for part in parts]),
-            np.concatenate([np.pad(part.rvq, ((0, 0), (0, width - part.rvq.shape[1]))) for part in parts]),
+            np.concatenate([part.rvq if part.rvq.shape[1] == width else
+                            np.pad(part.rvq, ((0, 0), (0, width - part.rvq.shape[1]))) for part in parts]),
             np.concatenate([part.rvq_len for part in parts]),
             [path for part in parts for path in part.paths],
         )
