@@ -82,7 +82,7 @@ class EditedReplay:
         if len(items) < 2:
             return {}
         try:
-            results = self.applier.apply_columns_many_effective(items)
+            results = self.applier.apply_frames(items)
         except (DataError, KeyError, TypeError, ValueError):
             return {}
         return {position: (columns, done) for position, (_, columns), done in zip(positions, items, results)}
@@ -155,7 +155,7 @@ class EditedReplay:
         if replayer.options.validate:
             replayer.validate({**record, "tokens": []})
         check_frame_record(record)
-        done = self.applier.apply_columns_effective(record, columns)
+        done = self.applier.apply_frame(record, columns)
         return (None if done is None else _frame_edit_of(record, done)), record
 
     def finish(self) -> None:

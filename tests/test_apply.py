@@ -456,9 +456,9 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
     envelopes, columns and tallies as applying the edits to one frame after another."""
     records, columns, edits = case
     one_by_one = _applier(edits, recode=recode)
-    expected = [one_by_one.apply_columns(r, c) for r, c in zip(records, columns)]
+    expected = [_with_envelope(r, one_by_one.apply_frame(r, c)) for r, c in zip(records, columns)]
     together = _applier(edits, recode=recode)
-    got = together.apply_columns_many(list(zip(records, columns)))
+    got = [_with_envelope(r, done) for r, done in zip(records, together.apply_frames(list(zip(records, columns))))]
     assert len(got) == len(expected)
     for a, b in zip(got, expected):
         assert (a is None) == (b is None)
@@ -467,7 +467,7 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
     assert together.tally == one_by_one.tally
     # the memoising edit-block encoder gives the bytes of the maps, memo hits included
     blocks = EditBlockEncoder()
-    again = _applier(edits, recode=recode).apply_columns_many_effective(list(zip(records, columns)))
+    again = _applier(edits, recode=recode).apply_frames(list(zip(records, columns)))
     for _ in range(2):
         for record, done in zip(records, again):
             if done is not None:
@@ -481,6 +481,11 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
             assert edited == record_with_tokens(result[0], result[1].to_tokens())
 
 
+def _with_envelope(record: dict, done: tuple | None) -> tuple | None:
+    """(edited envelope, edited columns) of an apply_frame(s) result."""
+    return None if done is None else (edited_envelope(record, done[1]), done[0])
+
+
 def test_stacked_application_reports_the_first_error_of_frame_order():
     records = _records(3, frames=3)
     sim = records[0]["sim"]
@@ -492,11 +497,11 @@ def test_stacked_application_reports_the_first_error_of_frame_order():
     e2 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "code": {"rvqDelta": [1]}}]}], seed=7, sim=sim,
                      ident="b")
     with pytest.raises(DataError) as stacked:
-        _applier([e1, e2]).apply_columns_many(list(zip(records, columns)))
+        _applier([e1, e2]).apply_frames(list(zip(records, columns)))
     with pytest.raises(DataError) as sequential:
         applier = _applier([e1, e2])
         for record, tokens in zip(records, columns):
-            applier.apply_columns(record, tokens)
+            applier.apply_frame(record, tokens)
     assert str(stacked.value) == str(sequential.value) and "rvqDelta" in str(stacked.value)
 
 
@@ -509,7 +514,7 @@ def test_edit_block_memo_keeps_signed_zeros_apart():
     edit = edit_record([{"frame": f, "dpat": [{"patchId": "0,0,32", "stats": {"attnMean": d}}]}
                         for f, d in ((0, 0.0), (1, -0.0))], seed=7, sim=sim)
     blocks = EditBlockEncoder()
-    done = _applier([edit]).apply_columns_many_effective(list(zip(records, columns)))
+    done = _applier([edit]).apply_frames(list(zip(records, columns)))
     encoded = [blocks.block(*block_parts(d[1])) for d in done]
     assert encoded == [encode(edited_envelope(r, d[1])["edit"]) for r, d in zip(records, done)]
     assert encoded[0] != encoded[1]
@@ -525,7 +530,7 @@ def test_delta_columns_of_results_equal_delta_columns_of_their_dpats(case):
     records, columns, edits = case
     applier = _applier(edits)
     for record, tokens in zip(records, columns):
-        done = applier.apply_columns_effective(record, tokens)
+        done = applier.apply_frame(record, tokens)
         if done is None:
             continue
         edited, changes = done

@@ -125,7 +125,7 @@ def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
 
     if not records:
         return
-    results = applier.apply_columns_many_effective([(record.value, record.columns) for record in records])
+    results = applier.apply_frames([(record.value, record.columns) for record in records])
     for record, result in zip(records, results):
         if result is None:
             _pass_through(record, writer)

@@ -147,16 +147,11 @@ class EditApplier:
             self.tally.frames_changed += 1
         return current
 
-    def apply_columns(self, record: dict, tokens: TokenFrame) -> tuple[dict, TokenFrame] | None:
-        """``apply`` for a record whose tokens are given as columns (exactly its values):
-        the edited envelope (with its edit block; tokens not included) and token columns,
-        or None when no edit changed the record."""
-        done = self.apply_columns_effective(record, tokens)
-        return None if done is None else (edited_envelope(record, done[1]), done[0])
-
-    def apply_columns_effective(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
-        """The edited columns and, for each edit that changed the frame (in order), the
-        (edit, target, ApplyResult); None when no edit changed it. No edit block is built."""
+    def apply_frame(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
+        """``apply`` for a frame whose tokens are given as columns (exactly its values): the
+        edited columns and, for each edit that changed the frame (in order), the (edit,
+        target, ApplyResult); None when no edit changed it. No edit block is built (see
+        ``edited_envelope`` and ``block_parts``)."""
         current = tokens
         changes = []
         for edit, target in self._targets(record):
@@ -172,13 +167,8 @@ class EditApplier:
         self.tally.frames_changed += 1
         return current, changes
 
-    def apply_columns_many(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[dict, TokenFrame] | None]:
-        """``apply_columns`` for each (record, columns) in order (see apply_columns_many_effective)."""
-        return [None if done is None else (edited_envelope(record, done[1]), done[0])
-                for (record, _), done in zip(items, self.apply_columns_many_effective(items))]
-
-    def apply_columns_many_effective(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
-        """``apply_columns_effective`` for each (record, columns) in order, the frames of
+    def apply_frames(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
+        """``apply_frame`` for each (record, columns) in order, the frames of
         each round of edits applied together (pattools.edit.stacked). Results, tallies and
         the first error are those of going frame after frame."""
         pairs = [list(self._targets(record)) for record, _ in items]
@@ -223,7 +213,7 @@ class EditApplier:
         """Re-run frame by frame on a scratch applier to raise the error sequential application meets first."""
         scratch = EditApplier(self.edits, lenient=self.lenient, recode=self.recode)
         for record, columns in items:
-            scratch.apply_columns(record, columns)
+            scratch.apply_frame(record, columns)
 
     def unmatched(self) -> list[DataError]:
         """One error per edit whose seed, sim or target frames never appeared in the input."""

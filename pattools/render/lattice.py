@@ -165,7 +165,7 @@ class FieldReader:
             except (ValueError, TypeError, KeyError) as exc:
                 raise DataError(str(exc), path="tokens") from None
         if self.applier is not None:
-            done = self.applier.apply_columns(value, columns)
+            done = self.applier.apply_frame(value, columns)
             if done is not None:
-                columns = done[1]
+                columns = done[0]
         return columns
