@@ -23,6 +23,9 @@ from pattools.tokens.dpat_columns import dpat_columns
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
 
 REPRO_FIELDS: tuple[str, ...] = ("dt", "stepsPerFrame", "scale", "noiseSeed")
+# What checking a bad value raises: a DataError naming it, or OverflowError for an integer
+# too large for the int64/float64 columns (raised alike in both checking orders).
+BAD_VALUE = (DataError, OverflowError)
 
 
 def edit_id(editor: str, seed: int, prompt: str | None) -> str:
@@ -208,7 +211,7 @@ class EditPackage:
         try:
             try:
                 return cls._from_record(record, together=True)
-            except Exception:
+            except BAD_VALUE:
                 # Checked target by target, the record fails too, at the first bad field in reading order.
                 return cls._from_record(record, together=False)
         except DataError as error:
@@ -291,7 +294,7 @@ def validated_package(record: dict, *, input: str | None = None, index: int | No
     """
     try:
         package = EditPackage.from_record(record, input=input, index=index)
-    except Exception:
+    except BAD_VALUE:
         schema.validate(record, input=input, index=index, check_finite=False)
         raise
     if package.dpat_blocks is None or not schema.conforms({**record, "targets": []}, "PAT_EDIT"):
