@@ -56,8 +56,12 @@ def exported_frame(side: int, scale: int):
 
 
 def in_process(cases=CASES) -> None:
-    from pattools.io import cbor
-    from pattools.io.token_cbor import encode_frame, encode_frame_record, encode_tokens, record_with_tokens
+    import io
+
+    from pattools.io import RecordWriter, cbor
+    from pattools.io.token_cbor import encode_frame_record, encode_tokens, record_with_tokens
+
+    jsonl = RecordWriter(io.BytesIO(), "jsonl")
 
     print("grid       scale tokens   plain µs  to_tokens µs   fast µs  speed-up  tokens µs  kernel µs   jsonl µs")
     for side, scale in cases:
@@ -69,7 +73,7 @@ def in_process(cases=CASES) -> None:
         t_fast = best_us(lambda: encode_frame_record(envelope, tokens))
         t_tokens = best_us(lambda: encode_tokens(tokens))
         t_kernel = best_us(kernel_call(tokens))
-        t_jsonl = best_us(lambda: encode_frame(envelope, tokens, "jsonl"))
+        t_jsonl = best_us(lambda: jsonl.encode_frame(envelope, tokens))
         print(f"{side}x{side:<6} {scale:5d} {len(tokens):6d} {t_plain:10.1f} {t_dicts:13.1f} {t_fast:9.1f} "
               f"{t_plain / t_fast:8.1f}x {t_tokens:10.1f} {t_kernel:10.1f} {t_jsonl:10.1f}")
 

@@ -35,7 +35,7 @@ Records = list[dict]
 
 def iter_records(*inputs: str | os.PathLike | bytes, validate: bool = True) -> Iterator[dict]:
     """Records of every input in order: paths (stream or shard file or shard directory) or bytes."""
-    from pattools.io.records import read_records
+    from pattools.io import read_records
 
     for source in inputs:
         if isinstance(source, (bytes, bytearray)):
@@ -51,7 +51,7 @@ def read_records(*inputs: str | os.PathLike | bytes, validate: bool = True) -> R
 
 def dumps(records: Mapping | Iterable[Mapping], format: str = "cbor") -> bytes:
     """The bytes of ``records`` as a canonical CBOR sequence or JSON lines (what the commands write)."""
-    from pattools.io.writer import RecordWriter
+    from pattools.io import RecordWriter
 
     buffer = io.BytesIO()
     writer = RecordWriter(buffer, format)
@@ -67,7 +67,7 @@ def loads(data: bytes, *, validate: bool = True) -> Records:
 
 def write_records(records: Mapping | Iterable[Mapping], path: str | os.PathLike, format: str | None = None) -> None:
     """Write records to ``path`` atomically; format from the suffix (``.jsonl``/``.json``: JSON lines) or CBOR."""
-    from pattools.io.atomic import write_atomic
+    from pattools.io import write_atomic
 
     if format is None:
         format = "jsonl" if Path(path).suffix in (".jsonl", ".json") else "cbor"

@@ -10,7 +10,6 @@ Schema calls NaN a number). Errors become one-line DataErrors with a field path.
 from __future__ import annotations
 
 import hashlib
-import json
 import marshal
 import math
 import os
@@ -48,8 +47,36 @@ def schema_dir() -> Path:
     raise FileNotFoundError("pattools schemas not found (broken installation)")
 
 
+def _json_text(value: object) -> str:
+    from pattools.io import json_text
+
+    return json_text(value)
+
+
 def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+    from pattools.io import decode_document  # (io imports this module)
+
+    return decode_document(path.read_bytes(), str(path))
+
+
+def _local_refs(value: object) -> object:
+    """``value`` with every ``defs.schema.json#/$defs/X`` reference made local (``#/$defs/X``)."""
+    if isinstance(value, dict):
+        return {key: (item.replace(f"{DEFS_FILE}#/$defs/", "#/$defs/", 1)
+                      if key == "$ref" and isinstance(item, str) and item.startswith(f"{DEFS_FILE}#/$defs/")
+                      else _local_refs(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_local_refs(item) for item in value]
+    return value
+
+
+def _sorted(value: object) -> object:
+    """A hashable, key-order-independent form of a JSON value (for cache keys)."""
+    if isinstance(value, dict):
+        return tuple(sorted((key, _sorted(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_sorted(item) for item in value))
+    return (type(value).__name__, value)
 
 
 @cache
@@ -62,8 +89,7 @@ def load_schema(name: str) -> dict:
     directory = schema_dir()
     schema = _read_json(directory / f"{name}.schema.json")
     defs = _read_json(directory / DEFS_FILE)["$defs"]
-    text = json.dumps(schema).replace(f'"{DEFS_FILE}#/$defs/', '"#/$defs/')
-    local = json.loads(text)
+    local = _local_refs(schema)
     merged = dict(defs)
     merged.update(local.get("$defs", {}))
     local["$defs"] = merged
@@ -93,7 +119,7 @@ def _validator(schema: dict) -> Callable[[Any], Any]:
     the interpreter's bytecode tag, and written atomically; without a writable cache
     directory the validator is compiled in memory as before.
     """
-    text = json.dumps(schema, sort_keys=True)
+    text = repr(_sorted(schema))
     key = f"{fastjsonschema.VERSION}\n{sys.implementation.cache_tag}\n{text}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:24]
     directory = _validator_cache()
@@ -204,15 +230,15 @@ def explain(exc: fastjsonschema.JsonSchemaValueException) -> tuple[str, str]:
         expected = definition if isinstance(definition, str) else " or ".join(definition)
         return format_path(parts), f"expected {_article(expected)}, got {describe(value)}"
     if rule == "const":
-        return format_path(parts), f"expected {json.dumps(definition)}, got {describe(value)}"
+        return format_path(parts), f"expected {_json_text(definition)}, got {describe(value)}"
     if rule == "enum":
-        options = ", ".join(json.dumps(option) for option in definition)
+        options = ", ".join(_json_text(option) for option in definition)
         return format_path(parts), f"expected one of {options}, got {describe(value)}"
     bounds = {"minimum": "≥", "maximum": "≤", "exclusiveMinimum": ">", "exclusiveMaximum": "<",
               "minItems": "length ≥", "maxItems": "length ≤"}
     if rule in bounds:
         return format_path(parts), f"expected {bounds[rule]} {definition}, got {describe(value)}"
-    return format_path(parts), f"expected to satisfy {rule} {json.dumps(definition)}, got {describe(value)}"
+    return format_path(parts), f"expected to satisfy {rule} {_json_text(definition)}, got {describe(value)}"
 
 
 def _article(noun: str) -> str:
@@ -232,3 +258,30 @@ def find_nonfinite(value: Any) -> tuple[str, str] | None:
         elif isinstance(item, list):
             stack.extend((child, parts + [i]) for i, child in reversed(list(enumerate(item))))
     return None
+
+
+def same_value(a: object, b: object) -> bool:
+    """Equal with equal types throughout (1, 1.0 and True are equal but encode differently,
+    and so do 0.0 and -0.0).
+
+    Containers are compared by C-level equality first; only then are value types checked,
+    pairing values in key order (a different key order answers False: a cache miss)."""
+    if a is b:
+        return True
+    if type(a) is not type(b) or a != b:
+        return False
+    if type(a) is dict:
+        return tuple(a) == tuple(b) and all(map(_same_type, a.values(), b.values()))
+    if type(a) is list:
+        return all(map(_same_type, a, b))
+    return True
+
+
+def _same_type(a: object, b: object) -> bool:
+    """Values already equal to Python: same type, and zeros of the same sign."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is float:
+        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
+    return kind not in (dict, list) or same_value(a, b)

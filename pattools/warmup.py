@@ -33,14 +33,12 @@ def warm_lattice() -> None:
 
 
 def warm_tokens() -> None:
-    from pattools.io.token_cbor import encode_frame
     from pattools.tokens.build import build_frame
 
     rng = np.random.default_rng(0)
     phases = rng.uniform(0, 2 * np.pi, 256).astype(np.float32)
     energy = rng.uniform(0, 1, 256).astype(np.float32)
-    built = build_frame(phases, energy, 16, 16, 8, 0.03)
-    encode_frame({"kind": "PAT_FRAME", "version": 1}, built.tokens, "cbor")
+    build_frame(phases, energy, 16, 16, 8, 0.03)
 
 
 def warm_replay() -> None:
@@ -57,14 +55,10 @@ def warm_replay() -> None:
 
 
 def warm_io() -> None:
-    """The frame readers' kernels and every record schema's validator (kept on disk)."""
-    import io
-
+    """The codec's kernels and every record schema's validator (kept on disk)."""
     from pattools import schema
     from pattools.errors import DataError
-    from pattools.io.lazy_tokens import iter_items_lazy
-    from pattools.io.token_cbor import encode_frame
-    from pattools.tokens.frame import TokenFrame
+    from pattools.io import warm_codec
 
     for kind in schema.available_kinds():
         schema.conforms({}, kind)  # compiles (or loads) the validator
@@ -73,12 +67,7 @@ def warm_io() -> None:
         schema.validate({}, kind="PAT_FRAME", trusted=("sim",))
     except DataError:
         pass
-    tokens = TokenFrame.empty(2)
-    tokens.patch_ids = ["0,0,8", "8,0,8"]
-    tokens.scale[:] = 8
-    data = encode_frame({"kind": "PAT_FRAME", "version": 1}, tokens, "cbor")
-    for _value, _raw, _screen, encoded in iter_items_lazy(io.BytesIO(data), "warm-up", max_record_bytes=len(data)):
-        encoded.columns()
+    warm_codec()
 
 
 WARMERS = {"lattice": warm_lattice, "tokens": warm_tokens, "replay": warm_replay, "io": warm_io}

@@ -9,12 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pattools.edit.applier import EditApplier, edited_envelope, load_edit
-from pattools.edit.block_cbor import EditBlockEncoder
+from pattools.edit.applier import EditApplier, block_parts, edited_envelope, load_edit
+from pattools.io.edit_block import EditBlockEncoder
 from pattools.io.cbor import encode
-from pattools.edit.apply import apply_target, apply_to_record, delta_columns, wrap_angle
+from pattools.edit.apply import apply_target, apply_to_record
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch, EditPackage
+from pattools.edit.dpat import EditPackage
+from pattools.tokens.deltas import Deltas, wrap_angle
 from pattools.tokens.codebook import lfq_codes, lfq_features
 from pattools.errors import DataError
 from pattools.schema import validate
@@ -197,12 +198,12 @@ def test_delta_columns_sum_applied_deltas_per_row():
     frame = random_frame(np.random.default_rng(2), 64, 64, 32)
     applied = [{"patchId": "32,32,32", "stats": {"rho": 0.1}, "code": {"rvqDelta": [1, 0, 0, 0, -1]}},
                {"patchId": "0,0,32", "geom": {"phi_gf": 3.0}}, {"patchId": "0,0,32", "geom": {"phi_gf": 1.0}}]
-    cols = delta_columns(frame, applied)
-    assert cols.dstats[3, 0] == 0.1 and cols.stats_named[3, 0] and not cols.stats_named[3, 1]
-    assert cols.drvq[3].tolist() == [1, 0, 0, 0, -1] and cols.rvq_named.tolist() == [False, False, False, True]
-    assert cols.dgeom[0, 1] == pytest.approx(4.0 - 2 * PI)
-    assert cols.touched.tolist() == [True, False, False, True]
-    assert cols.dgeom.shape == (4, 5) and cols.dtopo.shape == (4, 2)
+    cols = Deltas.from_dpats(applied, prefix="edit.applied").per_token(frame)
+    assert cols.stats[3, 0] == 0.1 and cols.stats_named[3, 0] and not cols.stats_named[3, 1]
+    assert cols.rvq[3].tolist() == [1, 0, 0, 0, -1] and cols.rvq_named.tolist() == [False, False, False, True]
+    assert cols.geom[0, 1] == pytest.approx(4.0 - 2 * PI)
+    assert (cols.geom_named.any(1) | cols.stats_named.any(1) | cols.rvq_named).tolist() == [True, False, False, True]
+    assert cols.geom.shape == (4, 5) and cols.topo.shape == (4, 2)
 
 
 # --- properties over random frames and edits ---------------------------------------------
@@ -276,7 +277,7 @@ def in_range(column: str, values: np.ndarray) -> np.ndarray:
 def test_results_respect_every_range_and_only_named_fields_change(case):
     frame, dps = case
     out = apply_target(frame, dps, Bounds.default())
-    batch = DeltaBatch.from_dpats(dps)
+    batch = Deltas.from_dpats(dps)
     rows = np.array([frame.index_of(p) for p in batch.patch_ids], dtype=np.int64)
     masks = {"geom": batch.geom_named, "stats": batch.stats_named, "topo": batch.topo_named}
     if frame.rvq is not None:
@@ -317,8 +318,7 @@ def test_base_plus_applied_gives_the_edited_tokens(case):
     # grid can be coarser than the result's), so those land within an ulp or two.
     single = len({dp["patchId"] for dp in dps}) == len(dps)
     assert same_columns(again.tokens, out.tokens, ulps=0 if single else 2)
-    cols = delta_columns(frame, out.applied)
-    assert cols.touched.sum() == len(out.rows)
+    assert [frame.index_of(dp["patchId"]) for dp in out.applied] == out.rows.tolist()
 
 
 @PROPS
@@ -349,7 +349,7 @@ def test_application_is_deterministic(case):
 def test_edited_records_validate_and_keep_untouched_tokens(case):
     frame, dps = case
     record = frame_record(frame, sim=sim_block())
-    edited, result = apply_to_record(record, DeltaBatch.from_dpats(dps), "e1", Bounds.default())
+    edited, result = apply_to_record(record, Deltas.from_dpats(dps), "e1", Bounds.default())
     if edited is None:
         assert not dps
         return
@@ -362,7 +362,7 @@ def test_edited_records_validate_and_keep_untouched_tokens(case):
         else:
             assert after["hdr"] == before["hdr"]
     # a second edit appends and joins the ids
-    again, second = apply_to_record(edited, DeltaBatch.from_dpats(dps), "e2", Bounds.default())
+    again, second = apply_to_record(edited, Deltas.from_dpats(dps), "e2", Bounds.default())
     assert again["edit"]["id"] == "e1+e2"
     assert again["edit"]["applied"] == result.applied + second.applied
 
@@ -456,9 +456,9 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
     envelopes, columns and tallies as applying the edits to one frame after another."""
     records, columns, edits = case
     one_by_one = _applier(edits, recode=recode)
-    expected = [one_by_one.apply_columns(r, c) for r, c in zip(records, columns)]
+    expected = [_with_envelope(r, one_by_one.apply_frame(r, c)) for r, c in zip(records, columns)]
     together = _applier(edits, recode=recode)
-    got = together.apply_columns_many(list(zip(records, columns)))
+    got = [_with_envelope(r, done) for r, done in zip(records, together.apply_frames(list(zip(records, columns))))]
     assert len(got) == len(expected)
     for a, b in zip(got, expected):
         assert (a is None) == (b is None)
@@ -467,11 +467,11 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
     assert together.tally == one_by_one.tally
     # the memoising edit-block encoder gives the bytes of the maps, memo hits included
     blocks = EditBlockEncoder()
-    again = _applier(edits, recode=recode).apply_columns_many_effective(list(zip(records, columns)))
+    again = _applier(edits, recode=recode).apply_frames(list(zip(records, columns)))
     for _ in range(2):
         for record, done in zip(records, again):
             if done is not None:
-                assert blocks.block(done[1]) == encode(edited_envelope(record, done[1])["edit"])
+                assert blocks.block(*block_parts(done[1])) == encode(edited_envelope(record, done[1])["edit"])
     # and the record path (dict tokens) agrees with the column path
     by_record = _applier(edits, recode=recode)
     for record, result in zip(records, expected):
@@ -479,6 +479,11 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
         assert (edited is None) == (result is None)
         if edited is not None:
             assert edited == record_with_tokens(result[0], result[1].to_tokens())
+
+
+def _with_envelope(record: dict, done: tuple | None) -> tuple | None:
+    """(edited envelope, edited columns) of an apply_frame(s) result."""
+    return None if done is None else (edited_envelope(record, done[1]), done[0])
 
 
 def test_stacked_application_reports_the_first_error_of_frame_order():
@@ -492,11 +497,11 @@ def test_stacked_application_reports_the_first_error_of_frame_order():
     e2 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "code": {"rvqDelta": [1]}}]}], seed=7, sim=sim,
                      ident="b")
     with pytest.raises(DataError) as stacked:
-        _applier([e1, e2]).apply_columns_many(list(zip(records, columns)))
+        _applier([e1, e2]).apply_frames(list(zip(records, columns)))
     with pytest.raises(DataError) as sequential:
         applier = _applier([e1, e2])
         for record, tokens in zip(records, columns):
-            applier.apply_columns(record, tokens)
+            applier.apply_frame(record, tokens)
     assert str(stacked.value) == str(sequential.value) and "rvqDelta" in str(stacked.value)
 
 
@@ -509,8 +514,8 @@ def test_edit_block_memo_keeps_signed_zeros_apart():
     edit = edit_record([{"frame": f, "dpat": [{"patchId": "0,0,32", "stats": {"attnMean": d}}]}
                         for f, d in ((0, 0.0), (1, -0.0))], seed=7, sim=sim)
     blocks = EditBlockEncoder()
-    done = _applier([edit]).apply_columns_many_effective(list(zip(records, columns)))
-    encoded = [blocks.block(d[1]) for d in done]
+    done = _applier([edit]).apply_frames(list(zip(records, columns)))
+    encoded = [blocks.block(*block_parts(d[1])) for d in done]
     assert encoded == [encode(edited_envelope(r, d[1])["edit"]) for r, d in zip(records, done)]
     assert encoded[0] != encoded[1]
 
@@ -525,13 +530,12 @@ def test_delta_columns_of_results_equal_delta_columns_of_their_dpats(case):
     records, columns, edits = case
     applier = _applier(edits)
     for record, tokens in zip(records, columns):
-        done = applier.apply_columns_effective(record, tokens)
+        done = applier.apply_frame(record, tokens)
         if done is None:
             continue
         edited, changes = done
         dpats = [dp for _, _, result in changes for dp in result.applied]
-        expected = delta_columns(edited, dpats)
+        expected = Deltas.from_dpats(dpats, prefix="edit.applied").per_token(edited)
         got = delta_columns_of(edited, [result for _, _, result in changes])
-        for name in ("dgeom", "dstats", "dtopo", "drvq", "geom_named", "stats_named", "topo_named", "rvq_named",
-                     "touched"):
+        for name in ("geom", "stats", "topo", "rvq", "geom_named", "stats_named", "topo_named", "rvq_named"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name

@@ -280,3 +280,19 @@ def test_validated_frames_take_the_column_path_with_the_same_bytes(frames, tmp_p
     again_fast = run("pat-apply", *flags, "--edit", second, input=fast, check=True).stdout
     again_slow = run("pat-apply", *flags, "--no-validate", "--edit", second, input=fast, check=True).stdout
     assert again_fast == again_slow and again_fast != fast
+
+
+def test_one_frame_apply_does_not_import_numba(frames, tmp_path):
+    """Start-up: pat-apply needs no kernel, so a one-frame run never imports numba (the
+    CBOR codec's scanner and encoder kernels load only for large streams)."""
+    import subprocess
+    import sys
+
+    _, _, cbor_path, _ = frames
+    edit = write_edits(tmp_path / "e.cbor", edit_record([{"frame": 0, "dpat": [RHO]}]))
+    script = ("import sys; from pattools.cli.apply import main\n"
+              f"sys.argv = ['pat-apply', '--edit', {edit!r}, {str(cbor_path)!r}]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "sys.stderr.write('numba' in sys.modules and 'NUMBA LOADED' or 'no numba')\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert b"no numba" in result.stderr and result.stdout

@@ -10,7 +10,8 @@ import pytest
 
 from pattools import schema
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch, EditPackage, Target, edit_id
+from pattools.edit.dpat import EditPackage, Target, bounded, edit_id
+from pattools.tokens.deltas import Deltas
 from pattools.errors import DataError
 from tests.test_apply_support import edit_record
 
@@ -85,10 +86,10 @@ def test_integral_floats_count_as_integers():
 
 
 def test_bounds_violation_names_the_field_and_value():
-    batch = DeltaBatch.from_dpats([{"patchId": "a", "code": {"rvqDelta": [0, 2, 0, 0, 0]}}], prefix="targets[1].dpat")
+    batch = Deltas.from_dpats([{"patchId": "a", "code": {"rvqDelta": [0, 2, 0, 0, 0]}}], prefix="targets[1].dpat")
     with pytest.raises(DataError) as info:
-        batch.bounded(Bounds.default(), clip=False)
+        bounded(batch, Bounds.default(), clip=False)
     assert info.value.path == "targets[1].dpat[0].code.rvqDelta[1]"
     assert info.value.message == "expected delta within [-1, 1] (use --clip to clip), got integer 2"
-    clipped, clips = batch.bounded(Bounds.default(), clip=True)
+    clipped, clips = bounded(batch, Bounds.default(), clip=True)
     assert clips == 1 and clipped.rvq[0, 1] == 1

@@ -8,7 +8,8 @@ import pytest
 
 from pattools.edit.editors import heuristic_edit
 from pattools.exporting import ExportConfig, frame_records
-from pattools.replay.driver import ReplayOptions, SequenceReplay, load_edits, replay_frames
+from pattools.edited_replay import load_edits, replay_frames
+from pattools.replay.driver import ReplayOptions, SequenceReplay
 from pattools.tokens.frame import TokenFrame
 
 
@@ -71,7 +72,7 @@ def test_delta_decoder_moves_rho_the_way_the_edit_asks(sequences, seed):
     effects = {}
     for verb in ("increase", "decrease"):
         package = heuristic_edit(tokens, sim, seed, f"{verb} coherence on left half")
-        edited = _rho(frames, load_edits([(package, None, None)], ReplayOptions()))
+        edited = _rho(frames, load_edits([(package, None, None)]))
         diff = edited - base
         effects[verb] = (diff[:, left].mean(), diff[:, ~left].mean())
     up, up_background = effects["increase"]
@@ -90,7 +91,7 @@ def test_delta_decoder_moves_phase_the_way_the_edit_asks(sequences, seed):
     left = np.arange(nx * nx) % nx < nx // 2
     for verb, sign in (("increase", 1), ("decrease", -1)):
         package = heuristic_edit(tokens, frames[0]["sim"], seed, f"{verb} phase on left half")
-        edits = load_edits([(package, None, None)], ReplayOptions())
+        edits = load_edits([(package, None, None)])
         edited = np.array([out.tokens.geom[:, 1] for out in replay_frames(triples(), ReplayOptions(), edits)])
         diff = np.angle(np.exp(1j * (edited - base)))  # circular difference
         assert sign * diff[:, left].mean() > 0.03

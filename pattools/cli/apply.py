@@ -85,7 +85,6 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
         lazy_tokens=options.validate and fmt == "cbor", shards=base.shard_reading(options, streams, NAME)),
         options.inputs, "PAT_FRAME records")
-    encoder = _ColumnWriter(writer)
     pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
     pending_tokens = 0
     for record in frames:
@@ -93,17 +92,17 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             pending.append(record)
             pending_tokens += len(record.columns)
             if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
-                _write_stacked(applier, pending, writer, encoder)
+                _write_stacked(applier, pending, writer)
                 pending, pending_tokens = [], 0
             continue
-        _write_stacked(applier, pending, writer, encoder)
+        _write_stacked(applier, pending, writer)
         pending, pending_tokens = [], 0
         edited = applier.apply(record.value)
         if edited is not None:
             writer.write(edited)
         else:
             _pass_through(record, writer)
-    _write_stacked(applier, pending, writer, encoder)
+    _write_stacked(applier, pending, writer)
     streams.stdout.flush()
     tally = applier.tally
     base.report(streams, f"{base.plural(frames.count, 'frame')} read, {tally.frames_changed} edited by "
@@ -121,39 +120,23 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
 
 
-class _ColumnWriter:
-    """Writes frames edited on columns: envelope entries and edit blocks encoded by the
-    memoising encoders (pattools.io.frame_encoder, pattools.edit.block_cbor)."""
+def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
+    """Edit frames held as columns together and write them (edited ones from columns)."""
+    from pattools.edit.applier import block_parts, edited_envelope
 
-    def __init__(self, writer: RecordWriter) -> None:
-        from pattools.edit.block_cbor import EditBlockEncoder
-        from pattools.io.frame_encoder import FrameEncoder
-
-        self.writer = writer
-        self.frames = FrameEncoder()
-        self.blocks = EditBlockEncoder()
-
-    def write(self, record: dict, tokens, changes: list) -> None:
-        from pattools.edit.applier import edited_envelope
-
-        if "edit" in record:  # an earlier edit block: extend it as maps
-            self.writer.write_encoded(self.frames.encode(edited_envelope(record, changes), tokens))
-            return
-        envelope = {name: value for name, value in record.items() if name != "tokens"}
-        envelope["edit"] = None  # encoded below
-        self.writer.write_encoded(self.frames.encode(envelope, tokens, {"edit": self.blocks.block(changes)}))
-
-
-def _write_stacked(applier, records: list, writer: RecordWriter, columns: _ColumnWriter) -> None:
-    """Edit frames held as columns together and write them (edited ones encoded from columns)."""
     if not records:
         return
-    results = applier.apply_columns_many_effective([(record.value, record.columns) for record in records])
+    results = applier.apply_frames([(record.value, record.columns) for record in records])
     for record, result in zip(records, results):
         if result is None:
             _pass_through(record, writer)
+            continue
+        tokens, changes = result
+        if "edit" in record.value:  # an earlier edit block: extend it as maps
+            writer.write_frame(edited_envelope(record.value, changes), tokens)
         else:
-            columns.write(record.value, *result)
+            envelope = {name: value for name, value in record.value.items() if name != "tokens"}
+            writer.write_edited_frame(envelope, tokens, *block_parts(changes))
 
 
 def _pass_through(record, writer: RecordWriter) -> None:

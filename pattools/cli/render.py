@@ -156,11 +156,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
 def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> int:
     from pattools.cli.documents import read_bounds
     from pattools.edit.bounds import Bounds
+    from pattools.edited_replay import EditOptions, load_edits
     from pattools.io import read_records
     from pattools.render.lattice import Selection
     from pattools.render.pictures import KINDS
     from pattools.render.runner import RenderSettings, render_frames
-    from pattools.replay.driver import ReplayOptions, load_edits
 
     ranges = options.frames if options.frames is not None else (((0, None),) if options.animate else None)
     settings = RenderSettings(kinds=options.kinds or KINDS, selection=Selection(ranges),
@@ -168,7 +168,7 @@ def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> in
                               dpi=options.dpi, animate=options.animate, validate=options.validate,
                               lenient=options.lenient, kernel=options.kernel)
     bounds = read_bounds(options.bounds) if options.bounds else Bounds.default()
-    edits = load_edits(_edit_packages(options, streams), ReplayOptions(bounds=bounds, clip=options.clip))
+    edits = load_edits(_edit_packages(options, streams), EditOptions(bounds=bounds, clip=options.clip))
     records = read_records(options.inputs, validate=False, max_record_bytes=options.max_record_bytes,
                            stdin=streams.stdin, lazy_tokens=True)
     written = render_frames(records, edits, out, settings, emit)

@@ -128,8 +128,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _options(options: argparse.Namespace):
-    from pattools.cli.documents import read_bounds
-    from pattools.edit.bounds import Bounds
     from pattools.replay.driver import ReplayOptions
     from pattools.replay.settings import CONSTANT_NAMES, GAIN_NAMES, DecoderConstants, Gains
 
@@ -140,11 +138,17 @@ def _options(options: argparse.Namespace):
         frames=options.frames,
         metrics=options.metrics,
         kernel=options.kernel,
-        bounds=read_bounds(options.bounds) if options.bounds else Bounds.default(),
-        clip=options.clip,
-        lenient=options.lenient,
         validate=options.validate,
     )
+
+
+def _edit_options(options: argparse.Namespace):
+    from pattools.cli.documents import read_bounds
+    from pattools.edit.bounds import Bounds
+    from pattools.edited_replay import EditOptions
+
+    bounds = read_bounds(options.bounds) if options.bounds else Bounds.default()
+    return EditOptions(bounds=bounds, clip=options.clip, lenient=options.lenient)
 
 
 def _read_edits(options: argparse.Namespace) -> list:
@@ -161,8 +165,8 @@ def _read_edits(options: argparse.Namespace) -> list:
 
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.io import RecordWriter, read_records
-    from pattools.replay.driver import load_edits, replay_frames, replay_pairs
-    from pattools.replay.dump import write_fields
+    from pattools.edited_replay import load_edits, replay_frames, replay_pairs
+    from pattools.io.field_files import write_fields
     from pattools.replay.verify import VerifyTally
 
     from pattools.io.nonempty import require_records
@@ -172,6 +176,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
 
         check_output_directory(options.fields, "--fields")
     settings = _options(options)
+    edit_settings = _edit_options(options)
     packages = _read_edits(options) if options.edit else []
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
@@ -181,21 +186,23 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         lazy_tokens=True, shards=base.shard_reading(options, streams, NAME)), options.inputs, "PAT_FRAME records"))
     if not options.verify:
         written = 0
-        for out in replay_frames(records, settings, load_edits(packages, settings)):
+        for out in replay_frames(records, settings, load_edits(packages, edit_settings), lenient=options.lenient):
             if options.fields:
-                write_fields(options.fields, out.seed, out.frame, out.fields, out.W, out.H)
-            writer.write_encoded(out.encode(writer.format))
+                write_fields(options.fields, out.seed, out.frame, out.field_arrays())
+            writer.write_frame(out.envelope, out.tokens)
             written += 1
         base.report(streams, f"{base.plural(written, 'frame')} replayed ({options.decoder} decoder)", written,
                     "frames")
         return base.EXIT_OK
     tally = VerifyTally()
-    pairs = replay_pairs(records, settings, load_edits(packages, settings), load_edits(packages, settings))
+    pairs = replay_pairs(records, settings, load_edits(packages, edit_settings), load_edits(packages, edit_settings),
+                         lenient=options.lenient)
     for first, second in pairs:
-        data = first.encode(writer.format)
-        tally.add(first.seed, first.frame, data, second.encode(writer.format), first.tokens, second.tokens)
+        data = writer.encode_frame(first.envelope, first.tokens)
+        tally.add(first.seed, first.frame, data, writer.encode_frame(second.envelope, second.tokens), first.tokens,
+                  second.tokens)
         if options.fields:
-            write_fields(options.fields, first.seed, first.frame, first.fields, first.W, first.H)
+            write_fields(options.fields, first.seed, first.frame, first.field_arrays())
         writer.write_encoded(data)
     streams.stdout.flush()
     if tally.identical:

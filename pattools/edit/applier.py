@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pattools.edit.apply import apply_located, apply_to_record, edit_block, located
 from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch, EditPackage, validated_package
+from pattools.edit.dpat import EditPackage, validated_package
+from pattools.tokens.deltas import Deltas
+from pattools.collector import collector_paused
 from pattools.errors import DataError, expected_found
-from pattools.io import Record
-from pattools.io.cbor import collector_paused
 from pattools.tokens.frame import TokenFrame
 
 
@@ -26,7 +26,7 @@ from pattools.tokens.frame import TokenFrame
 class FrameEdit:
     """What one edit does to one frame: its DPats (all targets of that frame, in order), bounded."""
 
-    batch: DeltaBatch
+    batch: Deltas
     clips: int  # deltas clipped to the bounds (with --clip)
     heads: list | None
     target_index: int  # the first target naming this frame, for messages
@@ -55,14 +55,15 @@ def load_edit(package: EditPackage, bounds: Bounds, *, clip: bool, input: str | 
         if known is None:
             frames[target.frame] = FrameEdit(batch, clips, target.heads, t)
         else:
-            known.batch = known.batch.concat(batch)
+            known.batch = Deltas.concat([known.batch, batch])
             known.clips += clips
             known.heads = target.heads if target.heads is not None else known.heads
     return LoadedEdit(package, input, index, frames)
 
 
-def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterator[tuple[EditPackage, str, int]]:
-    """Each record of an edit file as a checked EditPackage, with its input name and index."""
+def edit_packages(records: Iterable, *, validate: bool = True) -> Iterator[tuple[EditPackage, str, int]]:
+    """Each record of an edit file (as read: ``value``, ``input``, ``index``) as a checked
+    EditPackage, with its input name and index."""
     for record in records:
         value = record.value
         if value.get("kind") != "PAT_EDIT":
@@ -75,7 +76,7 @@ def edit_packages(records: Iterable[Record], *, validate: bool = True) -> Iterat
         yield package, record.input, record.index
 
 
-def load_edits(records: Iterable[Record], bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
+def load_edits(records: Iterable, bounds: Bounds, *, clip: bool, validate: bool = True) -> list[LoadedEdit]:
     """Every record of an edit file as a `LoadedEdit` (each must be a PAT_EDIT)."""
     with collector_paused():  # edits are large and acyclic: see collector_paused
         return [load_edit(package, bounds, clip=clip, input=name, index=index)
@@ -146,16 +147,11 @@ class EditApplier:
             self.tally.frames_changed += 1
         return current
 
-    def apply_columns(self, record: dict, tokens: TokenFrame) -> tuple[dict, TokenFrame] | None:
-        """``apply`` for a record whose tokens are given as columns (exactly its values):
-        the edited envelope (with its edit block; tokens not included) and token columns,
-        or None when no edit changed the record."""
-        done = self.apply_columns_effective(record, tokens)
-        return None if done is None else (edited_envelope(record, done[1]), done[0])
-
-    def apply_columns_effective(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
-        """The edited columns and, for each edit that changed the frame (in order), the
-        (edit, target, ApplyResult); None when no edit changed it. No edit block is built."""
+    def apply_frame(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
+        """``apply`` for a frame whose tokens are given as columns (exactly its values): the
+        edited columns and, for each edit that changed the frame (in order), the (edit,
+        target, ApplyResult); None when no edit changed it. No edit block is built (see
+        ``edited_envelope`` and ``block_parts``)."""
         current = tokens
         changes = []
         for edit, target in self._targets(record):
@@ -171,13 +167,8 @@ class EditApplier:
         self.tally.frames_changed += 1
         return current, changes
 
-    def apply_columns_many(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[dict, TokenFrame] | None]:
-        """``apply_columns`` for each (record, columns) in order (see apply_columns_many_effective)."""
-        return [None if done is None else (edited_envelope(record, done[1]), done[0])
-                for (record, _), done in zip(items, self.apply_columns_many_effective(items))]
-
-    def apply_columns_many_effective(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
-        """``apply_columns_effective`` for each (record, columns) in order, the frames of
+    def apply_frames(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
+        """``apply_frame`` for each (record, columns) in order, the frames of
         each round of edits applied together (pattools.edit.stacked). Results, tallies and
         the first error are those of going frame after frame."""
         pairs = [list(self._targets(record)) for record, _ in items]
@@ -222,7 +213,7 @@ class EditApplier:
         """Re-run frame by frame on a scratch applier to raise the error sequential application meets first."""
         scratch = EditApplier(self.edits, lenient=self.lenient, recode=self.recode)
         for record, columns in items:
-            scratch.apply_columns(record, columns)
+            scratch.apply_frame(record, columns)
 
     def unmatched(self) -> list[DataError]:
         """One error per edit whose seed, sim or target frames never appeared in the input."""
@@ -271,6 +262,15 @@ def _located(edit: LoadedEdit, record: dict):
 def _frame_error(error: DataError, edit: LoadedEdit, record: dict) -> DataError:
     error.message = f"{error.message} (in frame {record['frame']} of seed {record['seed']})"
     return error.located(input=edit.input, record=edit.index)
+
+
+def block_parts(changes: list) -> tuple[str, list, list | None]:
+    """What the edit block of a frame without one holds after ``changes`` (in order): the
+    ids joined with "+", every change's effective deltas, the latest head hints."""
+    heads = None
+    for _, target, _ in changes:
+        heads = target.heads if target.heads is not None else heads
+    return "+".join(edit.package.id for edit, _, _ in changes), [result.effective for _, _, result in changes], heads
 
 
 def edited_envelope(record: dict, changes: list) -> dict:

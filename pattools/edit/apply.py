@@ -18,32 +18,20 @@ result), which is far below anything replay or score resolve.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import DeltaBatch
-from pattools.errors import DataError, expected_found
+from pattools.edit.dpat import bounded
+from pattools.errors import DataError
 from pattools.tokens.codebook import BINS, lfq_codes, lfq_features
+from pattools.tokens.deltas import Deltas, code_width, locate, row_paths, summed, wrap_angle
 from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
 
 PI = math.pi
 G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(n) for n in ("A", "phi_gf", "theta", "gradPhi", "kappa"))
 GEOM_PERIODIC = np.isin(np.arange(len(GEOM_FIELDS)), [G_PHI, G_THETA])
-
-
-def wrap_angle(x: np.ndarray, period: float) -> np.ndarray:
-    """Wrap into (−period/2, period/2]; values already inside are returned exactly."""
-    half = period / 2
-    x = np.asarray(x, dtype=np.float64)
-    outside = (x > half) | (x <= -half)
-    if not outside.any():
-        return x.copy()
-    y = x - period * np.ceil((x - half) / period)
-    y = np.where(y > half, y - period, y)
-    y = np.where(y <= -half, y + period, y)
-    return np.where(outside, y, x)
 
 
 def geom_rule(x: np.ndarray) -> np.ndarray:
@@ -81,78 +69,10 @@ def _geom_difference(new: np.ndarray, old: np.ndarray) -> np.ndarray:
     return diff
 
 
-@dataclass
-class Effective:
-    """Effective deltas of the touched tokens, one row per token in token order (values
-    where named); ``dpats()`` gives them as DPat maps, ``batch()`` as a DeltaBatch equal to
-    ``DeltaBatch.from_dpats(dpats(), prefix="edit.applied")``."""
-
-    patch_ids: list[str]
-    geom: np.ndarray
-    geom_named: np.ndarray
-    stats: np.ndarray
-    stats_named: np.ndarray
-    topo: np.ndarray
-    topo_named: np.ndarray
-    rvq: np.ndarray | None  # None when the frame has no codes
-    rvq_named: np.ndarray
-    _keys: list[bytes] | None = field(default=None, repr=False, compare=False)
-    _source: tuple["Effective", int] | None = field(default=None, repr=False, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.patch_ids)
-
-    def slice(self, lo: int, hi: int) -> "Effective":
-        return Effective(self.patch_ids[lo:hi], self.geom[lo:hi], self.geom_named[lo:hi], self.stats[lo:hi],
-                         self.stats_named[lo:hi], self.topo[lo:hi], self.topo_named[lo:hi],
-                         None if self.rvq is None else self.rvq[lo:hi], self.rvq_named[lo:hi],
-                         _source=(self, lo))
-
-    def row_keys(self) -> list[bytes]:
-        """Per row, bytes that determine its DPat exactly (values, masks, whether codes
-        exist), to key memos (-0.0 and 0.0 differ). Slices share their source's keys."""
-        if self._keys is None:
-            if self._source is not None:
-                source, lo = self._source
-                self._keys = source.row_keys()[lo:lo + len(self)]
-            else:
-                self._keys = _row_bytes(self)
-        return self._keys
-
-    def dpats(self) -> list[dict]:
-        return _applied_dpats(self.patch_ids, (self.geom, self.geom_named), (self.stats, self.stats_named),
-                              (self.topo, self.topo_named), (self.rvq, self.rvq_named))
-
-    def batch(self) -> DeltaBatch:
-        n = len(self.patch_ids)
-        dims = 0 if self.rvq is None else self.rvq.shape[1]
-        with_codes = self.rvq_named if self.rvq is not None else np.zeros(n, dtype=bool)
-        rvq = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
-        if self.rvq is not None:
-            rvq[:, :dims] = np.where(with_codes[:, None], self.rvq, 0)
-        return DeltaBatch(
-            list(self.patch_ids), np.where(self.geom_named, self.geom, 0.0), self.geom_named.copy(),
-            np.where(self.stats_named, self.stats, 0.0), self.stats_named.copy(),
-            np.where(self.topo_named, self.topo, 0).astype(np.int64), self.topo_named.copy(), rvq,
-            np.where(with_codes, dims, -1).astype(np.int64), [f"edit.applied[{j}]" for j in range(n)],
-        )
-
-
-def _row_bytes(effective: Effective) -> list[bytes]:
-    n = len(effective)
-    has_codes = np.full(n, effective.rvq is not None)
-    parts = [has_codes, effective.geom, effective.geom_named, effective.stats, effective.stats_named,
-             effective.topo, effective.topo_named, effective.rvq_named]
-    if effective.rvq is not None:
-        parts.append(effective.rvq)
-    matrix = np.concatenate([np.ascontiguousarray(p).reshape(n, -1).view(np.uint8) for p in parts], axis=1)
-    return matrix.view(np.dtype((np.void, matrix.shape[1]))).ravel().tolist()
-
-
 class ApplyResult:
     """Outcome of applying one target's DPats to one frame."""
 
-    def __init__(self, tokens: TokenFrame, effective: Effective | None, rows: np.ndarray, clips: int,
+    def __init__(self, tokens: TokenFrame, effective: Deltas | None, rows: np.ndarray, clips: int,
                  skipped: int) -> None:
         self.tokens = tokens  # the edited frame (a new object; the input is not modified)
         self.effective = effective  # None: nothing touched
@@ -165,55 +85,8 @@ class ApplyResult:
     def applied(self) -> list[dict]:
         """Effective DPats, one per touched token, in token order (built on first use)."""
         if self._applied is None:
-            self._applied = [] if self.effective is None else self.effective.dpats()
+            self._applied = [] if self.effective is None else self.effective.to_dpats()
         return self._applied
-
-
-@dataclass
-class DeltaColumns:
-    """Per-token deltas aligned with the token rows of a frame (zeros where not named)."""
-
-    dgeom: np.ndarray  # float64[T, 5]
-    dstats: np.ndarray  # float64[T, 7]
-    dtopo: np.ndarray  # int64[T, 2]
-    drvq: np.ndarray  # int64[T, D]
-    geom_named: np.ndarray  # bool[T, 5]
-    stats_named: np.ndarray  # bool[T, 7]
-    topo_named: np.ndarray  # bool[T, 2]
-    rvq_named: np.ndarray  # bool[T]
-    touched: np.ndarray  # bool[T]: some DPat names this token
-
-
-def locate(tokens: TokenFrame, batch: DeltaBatch, *, lenient: bool) -> tuple[np.ndarray, int]:
-    """Token row of each DPat (−1 where skipped) and the number skipped."""
-    rows = np.array([-1 if (r := tokens.index_of(pid)) is None else r for pid in batch.patch_ids], dtype=np.int64)
-    missing = np.nonzero(rows < 0)[0]
-    if len(missing) and not lenient:
-        j = int(missing[0])
-        raise DataError(
-            f"unknown patchId {batch.patch_ids[j]!r} (no such token in the frame; --lenient skips it)",
-            path=batch.path(j, "patchId"),
-        )
-    return rows, len(missing)
-
-
-def _check_code_lengths(tokens: TokenFrame, batch: DeltaBatch, keep: np.ndarray) -> int:
-    """Code dimensions of the frame; a DPat whose rvqDelta has another length is a data error."""
-    dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
-    named = keep & batch.rvq_named
-    if not named.any():
-        return dims
-    if tokens.rvq is None:
-        j = int(np.nonzero(named)[0][0])
-        raise DataError("expected no code delta (the frame's tokens carry no code.rvq)", path=batch.path(j, "code.rvqDelta"))
-    wrong = np.nonzero(named & (batch.rvq_len != dims))[0]
-    if len(wrong):
-        j = int(wrong[0])
-        raise DataError(
-            expected_found(f"array of length {dims} (one per code dimension)", [0] * int(batch.rvq_len[j])),
-            path=batch.path(j, "code.rvqDelta"),
-        )
-    return dims
 
 
 def _layers(rows: np.ndarray) -> np.ndarray:
@@ -245,7 +118,7 @@ def _effective(old, new, requested, rule, difference, periodic) -> np.ndarray:
     return np.where(ok, req, diff)
 
 
-def _update(out: TokenFrame, rows: np.ndarray, d: DeltaBatch) -> None:
+def _update(out: TokenFrame, rows: np.ndarray, d: Deltas) -> None:
     """One layer: ``rows`` (each at most once) get the named deltas of ``d`` with the §2 rules."""
     g = out.geom[rows]
     out.geom[rows] = np.where(d.geom_named, geom_rule(g + d.geom), g)
@@ -271,7 +144,7 @@ class _Requested:
     rvq_named: np.ndarray
 
 
-def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: DeltaBatch) -> _Requested:
+def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: Deltas) -> _Requested:
     """Apply DPats ``d`` (row ``rows[j]`` for DPat j) to ``out`` one after another."""
     order = np.argsort(rows, kind="stable")
     ranked = rows[order]
@@ -305,7 +178,7 @@ def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: DeltaBatch) -> _Reques
 
 def apply_target(
     tokens: TokenFrame,
-    dpats: list[dict] | DeltaBatch,
+    dpats: list[dict] | Deltas,
     bounds: Bounds | None,
     *,
     clip: bool = False,
@@ -315,14 +188,14 @@ def apply_target(
 ) -> ApplyResult:
     """Apply the DPats of one target to one frame, in order, with the §2 rules.
 
-    ``bounds=None`` means the deltas were bounded already (``DeltaBatch.bounded``).
+    ``bounds=None`` means the deltas were bounded already (``Deltas.bounded``).
 
     ``heads`` is the target's ``dA.heads`` hint: touched tokens get ``heads`` = its phases
     (0 where a head gives none). ``recode`` recomputes ``code.rvq`` of touched tokens from
     their edited fields afterwards.
     """
-    batch = dpats if isinstance(dpats, DeltaBatch) else DeltaBatch.from_dpats(dpats)
-    batch, clips = (batch, 0) if bounds is None else batch.bounded(bounds, clip=clip)
+    batch = dpats if isinstance(dpats, Deltas) else Deltas.from_dpats(dpats)
+    batch, clips = (batch, 0) if bounds is None else bounded(batch, bounds, clip=clip)
     rows, batch, skipped = located(tokens, batch, lenient=lenient)
     result = apply_located(tokens, rows, batch, heads=heads, recode=recode)
     result.clips = clips
@@ -330,18 +203,18 @@ def apply_target(
     return result
 
 
-def located(tokens: TokenFrame, batch: DeltaBatch, *, lenient: bool) -> tuple[np.ndarray, DeltaBatch, int]:
+def located(tokens: TokenFrame, batch: Deltas, *, lenient: bool) -> tuple[np.ndarray, Deltas, int]:
     """The token row of each DPat that has one, those DPats (code deltas cut or padded to the
     frame's code width) and how many were skipped; errors as ``apply_target`` raises them."""
     rows, skipped = locate(tokens, batch, lenient=lenient)
     keep = rows >= 0
-    dims = _check_code_lengths(tokens, batch, keep)
+    dims = code_width(tokens, batch, keep)
     if skipped == 0 and batch.rvq.shape[1] == dims:
         return rows, batch, 0
     return rows[keep], batch.take(np.flatnonzero(keep), dims), skipped
 
 
-def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: DeltaBatch, *, heads: list | None = None,
+def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads: list | None = None,
                   recode: bool = False) -> ApplyResult:
     """Apply DPats already located at token ``rows`` (see ``located``); rows may span many
     frames stacked into one TokenFrame, as every rule acts per token."""
@@ -368,83 +241,31 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: DeltaBatch, *, he
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    effective = Effective([out.patch_ids[r] for r in touched.tolist()], geom_eff, req.geom_named, stats_eff,
-                          req.stats_named, topo_eff, req.topo_named, rvq_eff, rvq_named)
+    effective = _effective_deltas([out.patch_ids[r] for r in touched.tolist()], req, geom_eff, stats_eff, topo_eff,
+                                  rvq_eff, rvq_named)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
-def _applied_dpats(pids: list[str], geom, stats, topo, rvq) -> list[dict]:
-    """Effective DPat maps (named fields only), Python numbers."""
-    groups = [
-        ("stats", STATS_FIELDS, stats[0].tolist(), stats[1].tolist()),
-        ("geom", GEOM_FIELDS, geom[0].tolist(), geom[1].tolist()),
-        ("topo", TOPO_FIELDS, topo[0].tolist(), topo[1].tolist()),
-    ]
-    rvq_values = None if rvq[0] is None else rvq[0].tolist()
-    rvq_named = rvq[1].tolist()
-    out = []
-    for i, pid in enumerate(pids):
-        dp: dict = {"patchId": pid}
-        if rvq_named[i] and rvq_values is not None:
-            dp["code"] = {"rvqDelta": rvq_values[i]}
-        for group, names, values, named in groups:
-            part = {name: values[i][c] for c, name in enumerate(names) if named[i][c]}
-            if part:
-                dp[group] = part
-        out.append(dp)
-    return out
+def _effective_deltas(pids: list[str], req: _Requested, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray,
+                      rvq: np.ndarray | None, rvq_named: np.ndarray) -> Deltas:
+    """The effective deltas of the touched tokens as Deltas (values 0 where not named)."""
+    n = len(pids)
+    dims = 0 if rvq is None else rvq.shape[1]
+    codes = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
+    rvq_len = np.full(n, -1, dtype=np.int64)
+    if rvq is not None:
+        codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
+        rvq_len[rvq_named] = dims
+    return Deltas(pids, np.where(req.geom_named, geom, 0.0), req.geom_named, np.where(req.stats_named, stats, 0.0),
+                  req.stats_named, np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len,
+                  row_paths("edit.applied", n))
 
 
-def delta_columns(tokens: TokenFrame, applied: list[dict] | DeltaBatch) -> DeltaColumns:
-    """Sum the effective deltas of an ``edit.applied`` list per token row.
-
-    Angle sums are wrapped (the net angular change); a patchId the frame lacks is a data error.
-    """
-    batch = applied if isinstance(applied, DeltaBatch) else DeltaBatch.from_dpats(applied, prefix="edit.applied")
-    rows, _ = locate(tokens, batch, lenient=False)
-    dims = _check_code_lengths(tokens, batch, np.ones(len(rows), dtype=bool))
-    rvq = batch.take(np.arange(len(batch)), dims).rvq
-    return _summed(len(tokens), dims, [(rows, batch.geom, batch.geom_named, batch.stats, batch.stats_named,
-                                        batch.topo, batch.topo_named, rvq, batch.rvq_named)])
-
-
-def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> DeltaColumns:
-    """``delta_columns`` of the effective deltas of ``results`` (edits applied to ``tokens``'
-    frame, in order): the same sums, without going through DPat lists."""
+def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> Deltas:
+    """``applied.per_token(tokens)`` of the effective deltas of ``results`` (edits applied
+    to ``tokens``' frame, in order): the same sums, without going through DPat lists."""
     dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
-    parts = []
-    for result in results:
-        e = result.effective
-        rvq = np.zeros((len(e), dims), dtype=np.int64) if e.rvq is None else e.rvq
-        parts.append((result.rows, e.geom, e.geom_named, e.stats, e.stats_named, e.topo, e.topo_named, rvq,
-                      e.rvq_named if e.rvq is not None else np.zeros(len(e), dtype=bool)))
-    return _summed(len(tokens), dims, parts)
-
-
-def _summed(count: int, dims: int, parts: list[tuple]) -> DeltaColumns:
-    """Per-row sums of named deltas, part after part in order, angles wrapped at the end."""
-    dgeom = np.zeros((count, len(GEOM_FIELDS)))
-    dstats = np.zeros((count, len(STATS_FIELDS)))
-    dtopo = np.zeros((count, len(TOPO_FIELDS)), dtype=np.int64)
-    drvq = np.zeros((count, dims), dtype=np.int64)
-    geom_named = np.zeros(dgeom.shape, dtype=bool)
-    stats_named = np.zeros(dstats.shape, dtype=bool)
-    topo_named = np.zeros(dtopo.shape, dtype=bool)
-    rvq_named = np.zeros(count, dtype=bool)
-    touched = np.zeros(count, dtype=bool)
-    for rows, geom, g_named, stats, s_named, topo, t_named, rvq, r_named in parts:
-        np.add.at(dgeom, rows, np.where(g_named, geom, 0.0))
-        np.add.at(dstats, rows, np.where(s_named, stats, 0.0))
-        np.add.at(dtopo, rows, np.where(t_named, topo, 0))
-        np.add.at(drvq, rows, np.where(r_named[:, None], rvq, 0))
-        np.logical_or.at(geom_named, rows, g_named)
-        np.logical_or.at(stats_named, rows, s_named)
-        np.logical_or.at(topo_named, rows, t_named)
-        np.logical_or.at(rvq_named, rows, r_named)
-        touched[rows] = True
-    dgeom[:, G_PHI] = wrap_angle(dgeom[:, G_PHI], 2 * PI)
-    dgeom[:, G_THETA] = wrap_angle(dgeom[:, G_THETA], PI)
-    return DeltaColumns(dgeom, dstats, dtopo, drvq, geom_named, stats_named, topo_named, rvq_named, touched)
+    return summed(tokens, dims, [(result.rows, result.effective) for result in results])
 
 
 def frame_index(tokens: list[dict]) -> dict[str, int]:
@@ -455,7 +276,7 @@ def frame_index(tokens: list[dict]) -> dict[str, int]:
 
 def apply_to_record(
     record: dict,
-    batch: DeltaBatch,
+    batch: Deltas,
     edit_id: str,
     bounds: Bounds | None,
     *,

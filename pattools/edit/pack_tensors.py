@@ -34,7 +34,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from pattools.edit.apply import delta_columns
 from pattools.edit.intents import intent_from_record
 from pattools.edit.pack import DEFAULT_SPLIT, PackedWindow
 from pattools.edit.regions import Grid, intent_mask
@@ -186,12 +185,12 @@ def _target_tensor(w: PackedWindow, dims: int) -> tuple[np.ndarray, ...]:
     for target, where, index in w.targets:
         h = w.horizon_frames.index(target.frame)
         try:
-            cols = delta_columns(w.horizon_tokens[h], target.batch)
+            cols = target.batch.per_token(w.horizon_tokens[h])
         except DataError as error:
             raise error.located(input=where, record=index)
-        deltas[h] += np.concatenate([cols.dgeom, cols.dstats, cols.dtopo.astype(np.float64)], axis=1)
+        deltas[h] += np.concatenate([cols.geom, cols.stats, cols.topo.astype(np.float64)], axis=1)
         masks[h] |= np.concatenate([cols.geom_named, cols.stats_named, cols.topo_named], axis=1)
         if dims:
-            codes[h] += cols.drvq
+            codes[h] += cols.rvq
             code_mask[h] |= cols.rvq_named
     return deltas, masks, codes.astype(np.int8), code_mask

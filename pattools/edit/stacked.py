@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pattools.edit.apply import ApplyResult, apply_located
-from pattools.edit.dpat import DeltaBatch
+from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
 
@@ -24,7 +24,7 @@ class Located:
 
     tokens: TokenFrame
     rows: np.ndarray
-    batch: DeltaBatch
+    batch: Deltas
 
 
 def layout_key(tokens: TokenFrame) -> tuple | None:
@@ -43,7 +43,7 @@ def apply_stacked(items: list[Located], *, recode: bool = False) -> list[ApplyRe
     offsets = np.concatenate([[0], np.cumsum(counts)])
     stacked = _stack_frames([item.tokens for item in items])
     rows = np.concatenate([item.rows + offsets[i] for i, item in enumerate(items)])
-    result = apply_located(stacked, rows, _stack_batches([item.batch for item in items]), recode=recode)
+    result = apply_located(stacked, rows, Deltas.concat([item.batch for item in items]), recode=recode)
     ends = np.searchsorted(result.rows, offsets[1:], side="left").tolist()
     starts = [0] + ends[:-1]
     out = []
@@ -80,19 +80,4 @@ def _slice_frame(stacked: TokenFrame, a: int, b: int, patch_ids: list[str]) -> T
         topo=stacked.topo[a:b],
         rvq=None if stacked.rvq is None else stacked.rvq[a:b],
         recon_mse=None if stacked.recon_mse is None else stacked.recon_mse[a:b],
-    )
-
-
-def _stack_batches(batches: list[DeltaBatch]) -> DeltaBatch:
-    return DeltaBatch(
-        [pid for batch in batches for pid in batch.patch_ids],
-        np.concatenate([b.geom for b in batches]),
-        np.concatenate([b.geom_named for b in batches]),
-        np.concatenate([b.stats for b in batches]),
-        np.concatenate([b.stats_named for b in batches]),
-        np.concatenate([b.topo for b in batches]),
-        np.concatenate([b.topo_named for b in batches]),
-        np.concatenate([b.rvq for b in batches]),
-        np.concatenate([b.rvq_len for b in batches]),
-        [path for batch in batches for path in batch.paths],
     )

@@ -15,8 +15,11 @@ _LAZY = {
     "decode_document": "pattools.io.jsonl",
     "decode_line": "pattools.io.jsonl",
     "encode_line": "pattools.io.jsonl",
+    "json_text": "pattools.io.jsonl",
+    "warm_codec": "pattools.io.lazy_tokens",
     "typed_arrays_as_lists": "pattools.io.jsonl",
-    "same_value": "pattools.io.frame_encoder",
+    "same_value": "pattools.schema",
+    "checked_columns": "pattools.io.token_columns",
 }
 
 __all__ = ["DEFAULT_MAX_RECORD_BYTES", "Record", "RecordWriter", "read_records", *_LAZY]

@@ -12,15 +12,14 @@ anywhere else stays what it is, and the schema refuses it.
 from __future__ import annotations
 
 import bisect
-import gc
 import io
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import BinaryIO
 
 import cbor2
 
+from pattools.collector import collector_paused
 from pattools.errors import DataError
 
 MAX_DEPTH = 64
@@ -162,29 +161,6 @@ def _decode_next(decoder: cbor2.CBORDecoder, name: str, index: int) -> object:
         raise DataError(_describe_decode_error(exc), input=name, record=index) from None
     except RecursionError:
         raise DataError(f"nesting deeper than {MAX_DEPTH}", input=name, record=index) from None
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large, acyclic structure is built.
-
-    Decoded items hold no reference cycles (tags 28/29, which could make them, are refused),
-    so the collector finds nothing in them; yet while a large item is built it walks the
-    containers built so far again and again, which made decoding time grow faster than
-    the item. Afterwards they go straight to the oldest generation (freeze, then unfreeze)
-    instead of being walked once more by each younger collection; that is skipped when
-    someone else has frozen objects, which unfreezing would release.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 class _Source:

@@ -8,48 +8,25 @@ every frame. The bytes are those of ``token_cbor.encode_frame_record``.
 
 from __future__ import annotations
 
-import math
-
 from pattools.io import cbor
 from pattools.io.token_cbor import MapTemplate, encode_tokens
+from pattools.schema import same_value
 from pattools.tokens.frame import TokenFrame
 
 SHARED_KEYS = ("kind", "version", "seed", "sim")
-
-
-def same_value(a: object, b: object) -> bool:
-    """Equal with equal types throughout (1, 1.0 and True are equal but encode differently,
-    and so do 0.0 and -0.0).
-
-    Containers are compared by C-level equality first; only then are value types checked,
-    pairing values in key order (a different key order answers False: a cache miss)."""
-    if a is b:
-        return True
-    if type(a) is not type(b) or a != b:
-        return False
-    if type(a) is dict:
-        return tuple(a) == tuple(b) and all(map(_same_type, a.values(), b.values()))
-    if type(a) is list:
-        return all(map(_same_type, a, b))
-    return True
-
-
-def _same_type(a: object, b: object) -> bool:
-    """Values already equal to Python: same type, and zeros of the same sign."""
-    kind = type(a)
-    if kind is not type(b):
-        return False
-    if kind is float:
-        return a != 0.0 or math.copysign(1.0, a) == math.copysign(1.0, b)
-    return kind not in (dict, list) or same_value(a, b)
+# Envelope entries that repeat over runs of frames (a replay's block per edit id): their
+# bytes are kept and reused while the value stays the same.
+REPEATED_KEYS = ("replay",)
 
 
 class FrameEncoder:
     """Encodes PAT_FRAME records of any envelope; templates are kept per key set and
-    rebuilt when the shared entries change (a new sequence)."""
+    rebuilt when the shared entries change (a new sequence), and the bytes of the
+    REPEATED_KEYS entries are kept per value."""
 
     def __init__(self) -> None:
         self._templates: dict[tuple[str, ...], tuple[dict, MapTemplate]] = {}
+        self._repeated: dict[str, list[tuple[object, bytes]]] = {key: [] for key in REPEATED_KEYS}
 
     def encode(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> bytes:
         """``envelope`` (without "tokens") plus ``tokens``; ``encoded`` may give the bytes of
@@ -61,5 +38,21 @@ class FrameEncoder:
             known = self._templates[spliced] = (shared, MapTemplate(shared, spliced))
         values = {"tokens": encode_tokens(tokens)}
         for key in spliced[:-1]:
-            values[key] = encoded[key] if encoded is not None and key in encoded else cbor.encode(envelope[key])
+            if encoded is not None and key in encoded:
+                values[key] = encoded[key]
+            elif key in self._repeated:
+                values[key] = self._repeated_bytes(key, envelope[key])
+            else:
+                values[key] = cbor.encode(envelope[key])
         return known[1].encode(values)
+
+    def _repeated_bytes(self, key: str, value: object) -> bytes:
+        known = self._repeated[key]
+        for seen, data in known:
+            if same_value(seen, value):
+                return data
+        if len(known) >= 64:
+            known.clear()
+        data = cbor.encode(value)
+        known.append((value, data))
+        return data

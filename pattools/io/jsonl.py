@@ -154,3 +154,8 @@ def decode_document(data: bytes, name: str) -> object:
         return decode_line(data.strip())
     except DataError as err:
         raise err.located(input=name) from None
+
+
+def json_text(value: object) -> str:
+    """``value`` as Python's json module writes it by default (for messages that quote a value)."""
+    return json.dumps(value)

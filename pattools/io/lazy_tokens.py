@@ -142,3 +142,20 @@ def _strict(stream: BinaryIO, name: str, max_record_bytes: int, rest: bytes,
         if error.record is not None:
             error.record += first_index
         raise
+
+
+def warm_codec() -> None:
+    """Compile (or load from numba's cache) the CBOR codec's token kernels: the encoder,
+    the scanner and the token parser."""
+    import io
+
+    from pattools.io.token_cbor import encode_frame_record
+    from pattools.kernels import token_cbor  # noqa: F401 - loaded first, so the encoder uses it
+    from pattools.tokens.frame import TokenFrame
+
+    tokens = TokenFrame.empty(2)
+    tokens.patch_ids = ["0,0,8", "8,0,8"]
+    tokens.scale[:] = 8
+    data = encode_frame_record({"kind": "PAT_FRAME", "version": 1}, tokens)
+    for _value, _raw, _screen, encoded in iter_items_lazy(io.BytesIO(data), "warm-up", max_record_bytes=len(data)):
+        encoded.columns()

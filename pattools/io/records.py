@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from pattools.tokens.frame import TokenFrame
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
+SMALL_STREAM_BYTES = 256 * 1024  # validated streams up to this size are read without the token scanner
 
 
 @dataclass
@@ -108,6 +109,11 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
     if not first:
         return
     framing = sniff(first, name)
+    if framing == "cbor" and lazy_tokens and validate:
+        # A small stream is read by the strict reader alone: the same records, checks and
+        # errors, without importing the scanner's kernels (start-up of one-frame commands).
+        first += stream.read(SMALL_STREAM_BYTES)
+        lazy_tokens = len(first) > SMALL_STREAM_BYTES
     if framing == "cbor" and lazy_tokens:
         from pattools.io.lazy_tokens import iter_items_lazy
 

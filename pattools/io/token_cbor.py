@@ -13,11 +13,13 @@ shortest integer heads; a float as half if it is exactly a half, else single if 
 single, else double. Frames whose optional per-token fields differ between tokens (heads,
 code.stage, a reconMSE on some tokens only), hold NaN, or have columns of other types take
 the plain path (``cbor.encode`` of ``to_tokens()``). Importing this module never imports
-numba; the kernel is imported on the first fast encode.
+numba; the kernel is imported on the first fast encode, and a command that has not loaded
+numba encodes its first PLAIN_TOKENS tokens the plain way (one-frame start-up).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -304,10 +306,21 @@ class _TextPool:
 _TEXTS = _TextPool()
 
 
+# Tokens encoded through cbor2 before the kernel is worth importing (numba's import costs
+# about as much as encoding this many tokens the plain way); with numba already loaded
+# (a computing command) the kernel is used from the first frame.
+PLAIN_TOKENS = 4096
+
+
+class _Volume:
+    plain_tokens = 0
+
+
 def encode_tokens(tokens: TokenFrame) -> bytes:
     """Canonical CBOR of ``tokens.to_tokens()``, from the columns when the layout allows."""
     layout = _layout(tokens)
-    if layout is None:
+    if layout is None or ("numba" not in sys.modules and _Volume.plain_tokens < PLAIN_TOKENS):
+        _Volume.plain_tokens += len(tokens)
         return cbor.encode(tokens.to_tokens())
     has_recon, dims = layout
     values = _float_matrix(tokens, has_recon)

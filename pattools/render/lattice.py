@@ -99,14 +99,14 @@ class FieldReader:
     def __init__(self, selection: Selection, *, edits: list, lenient: bool = False, validate: bool = True,
                  kernel: str = "fast") -> None:
         from pattools.edit.applier import EditApplier
-        from pattools.replay.driver import ReplayOptions, Replayer
+        from pattools.edited_replay import EditedReplay
+        from pattools.replay.driver import ReplayOptions
 
         self.selection = selection
         self.edits = edits
         self.validate = validate
-        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate,
-                                     lenient=lenient)
-        self.replayer = Replayer(self.options, edits)
+        self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate)
+        self.replayer = EditedReplay(self.options, edits, lenient=lenient)
         self.applier = EditApplier(edits, lenient=lenient) if edits else None
 
     def frames(self, records: Iterable[Record]) -> Iterator[FieldFrame]:
@@ -165,7 +165,7 @@ class FieldReader:
             except (ValueError, TypeError, KeyError) as exc:
                 raise DataError(str(exc), path="tokens") from None
         if self.applier is not None:
-            done = self.applier.apply_columns(value, columns)
+            done = self.applier.apply_frame(value, columns)
             if done is not None:
-                columns = done[1]
+                columns = done[0]
         return columns

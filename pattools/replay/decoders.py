@@ -27,7 +27,7 @@ from pattools.kernels import fields as kern
 from pattools.replay.geometry import SplatGeometry
 from pattools.replay.settings import DecoderConstants
 
-# Column positions in TokenFrame / DeltaColumns (GEOM_FIELDS, STATS_FIELDS, code dims).
+# Column positions in TokenFrame / Deltas (GEOM_FIELDS, STATS_FIELDS, code dims).
 G_A, G_PHI, G_GRAD, G_KAPPA = 0, 1, 3, 4
 S_RHO, S_ENERGY, S_ENT, S_AROUSAL, S_VALENCE, S_ATTN = 0, 1, 2, 3, 4, 5
 C_A, C_PHI, C_ENT, C_KAPPA = 0, 1, 3, 4

@@ -74,18 +74,18 @@ def score_files(
 
 
 def _replayed(records: list[tuple[dict, str, int]], seq: Sequence, options, edit) -> Sequence:
-    from pattools.replay.driver import load_edits as load_replay_edits
-    from pattools.replay.driver import replay_frames
+    from pattools.edited_replay import load_edits as load_replay_edits
+    from pattools.edited_replay import replay_frames
 
     out = Sequence(seq.seed, seq.sim, "replay")
-    edits = None if edit is None else load_replay_edits([edit], options)
+    edits = None if edit is None else load_replay_edits([edit])
     for frame in replay_frames(records, options, edits):
-        metrics = frame.record.get("metrics")
+        metrics = frame.envelope.get("metrics")
         out.frames.append(frame.frame)
         out.tokens.append(frame.tokens)
         out.patch_defects.append(None if metrics is None else metrics.get("patchDefects"))
         out.edits.append(None)
-        out.replays.append(frame.record.get("replay"))
+        out.replays.append(frame.envelope.get("replay"))
     return out
 
 

@@ -1,7 +1,7 @@
 """Checked columns straight from a list of plain DPat maps (the common shapes only).
 
 Why: checking a DPat costs ≈ 7 µs in the compiled schema and as much again in the
-per-field walk of ``DeltaBatch.from_dpats``, and an edit file may hold hundreds of
+per-field walk of ``Deltas.from_dpats``, and an edit file may hold hundreds of
 thousands of them. ``dpat_columns`` does both at once with C-level iteration (``map``
 over the list), for DPats whose every value has the plain type: maps are dicts with
 known keys and a patchId, patchId is a str, stats and geom values are finite floats or
@@ -17,13 +17,13 @@ its columns are exactly what the per-field walk builds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
 
 import numpy as np
 
-from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
+from pattools.tokens.deltas import Deltas
+from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
 
 _NUMBER_TYPES = frozenset((float, int))
 _INT_TYPES = frozenset((int,))
@@ -35,33 +35,10 @@ class _Unrecognised(Exception):
     """A DPat outside the shapes this module checks: the per-field walk decides."""
 
 
-@dataclass
-class DPatColumns:
-    """A DPat list as arrays (row j = DPat j), as ``DeltaBatch`` holds them."""
-
-    patch_ids: list[str]
-    geom: np.ndarray  # float64[n, 5]
-    geom_named: np.ndarray  # bool[n, 5]
-    stats: np.ndarray  # float64[n, 7]
-    stats_named: np.ndarray  # bool[n, 7]
-    topo: np.ndarray  # int64[n, 2]
-    topo_named: np.ndarray  # bool[n, 2]
-    rvq: np.ndarray  # int64[n, max(CODE_DIMS, longest rvqDelta)]
-    rvq_len: np.ndarray  # int64[n]: length of rvqDelta, -1 when not named
-
-    @classmethod
-    def zeros(cls, n: int) -> "DPatColumns":
-        return cls(
-            [""] * n, np.zeros((n, len(GEOM_FIELDS))), np.zeros((n, len(GEOM_FIELDS)), dtype=bool),
-            np.zeros((n, len(STATS_FIELDS))), np.zeros((n, len(STATS_FIELDS)), dtype=bool),
-            np.zeros((n, len(TOPO_FIELDS)), dtype=np.int64), np.zeros((n, len(TOPO_FIELDS)), dtype=bool),
-            np.zeros((n, CODE_DIMS), dtype=np.int64), np.full(n, -1, dtype=np.int64),
-        )
-
-
-def dpat_columns(dpats: list) -> DPatColumns | None:
-    """Columns of ``dpats`` when every DPat has a plain shape (see the module doc), else None."""
-    out = DPatColumns.zeros(len(dpats))
+def dpat_columns(dpats: list, paths: list[str]) -> Deltas | None:
+    """Columns of ``dpats`` (at ``paths``) when every DPat has a plain shape (see the module
+    doc), else None."""
+    out = Deltas.zeros(len(dpats), paths)
     try:
         for keys, rows, columns in _by_keys(dpats, slice(None)):
             _require("patchId" in keys)
@@ -108,7 +85,7 @@ def _by_keys(maps: Sequence, rows: Rows) -> list[tuple[tuple, Rows, list[Sequenc
     return out
 
 
-def _fill(out: DPatColumns, key: str, column: Sequence, rows: Rows) -> None:
+def _fill(out: Deltas, key: str, column: Sequence, rows: Rows) -> None:
     if key == "patchId":
         _require(_types(column) <= {str})
         if isinstance(rows, slice):
@@ -156,7 +133,7 @@ def _fill_numbers(maps: Sequence, names: tuple[str, ...], values: np.ndarray, na
         named[at, col] = True
 
 
-def _fill_code(out: DPatColumns, maps: Sequence, rows: Rows) -> None:
+def _fill_code(out: Deltas, maps: Sequence, rows: Rows) -> None:
     for name, at, lists in _fields(maps, ("rvqDelta",), rows):
         _require(_types(lists) <= {list})
         for length, at_length, same in _by_length(lists, at):

@@ -1,0 +1,233 @@
+"""`pat-replay --edit`: edit packages applied in process, then replayed.
+
+Composes the one apply (pattools.edit.applier, exactly what pat-apply runs) with the
+replay (pattools.replay.driver), so ``pat-apply --edit e | pat-replay`` and
+``pat-replay --edit e`` see the same frames; the replay itself holds no edit machinery.
+A frame an edit package targets is validated (its envelope and the tokens the edits
+name), edited, and handed to the replay with what the edits did (``FrameEdit``: the
+edited tokens and every effective delta), which steers exactly as the edit block
+pat-apply would have written. Frames of a window are edited together
+(pattools.edit.stacked), as pat-apply does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
+from pattools.edit.apply import apply_target, delta_columns_of
+from pattools.edit.bounds import Bounds
+from pattools.edit.dpat import EditPackage
+from pattools.errors import DataError
+from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions, check_frame_record
+from pattools.replay.steering import FrameEdit, frame_edit
+from pattools.tokens.deltas import Deltas
+from pattools.tokens.frame import TokenFrame
+
+WINDOW = 64  # input frames whose edits apply together (read ahead)
+
+
+@dataclass(frozen=True)
+class EditOptions:
+    """How edit packages apply (as pat-apply's --bounds, --clip and --lenient)."""
+
+    bounds: Bounds = field(default_factory=Bounds.default)
+    clip: bool = False
+    lenient: bool = False
+
+
+def load_edits(packages: Iterable[tuple[EditPackage, str | None, int | None]],
+               options: EditOptions = EditOptions()) -> list[LoadedEdit]:
+    """Edit packages (with where they were read) checked against the options' bounds."""
+    return [load_edit(pkg, options.bounds, clip=options.clip, input=name, index=index)
+            for pkg, name, index in packages]
+
+
+def apply_unbounded(tokens: TokenFrame, deltas: Deltas) -> TokenFrame:
+    """Effective deltas applied to tokens (the live decoder's ``apply_deltas``)."""
+    return apply_target(tokens, deltas, Bounds.unbounded()).tokens
+
+
+class EditedReplay:
+    """A Replayer whose input frames get the edit packages applied first."""
+
+    def __init__(self, options: ReplayOptions, edits: list[LoadedEdit] | None = None, *,
+                 lenient: bool = False) -> None:
+        self.replayer = Replayer(options, apply_unbounded)
+        self.applier = EditApplier(edits, lenient=lenient) if edits else None
+
+    @property
+    def current(self):
+        return self.replayer.current
+
+    def prepare(self, window: list[tuple]) -> dict[int, tuple]:
+        """Apply the edit packages to the targeted frames of a window of input tuples
+        (record, name, index, encoded tokens) many frames at once (pattools.edit.stacked);
+        {position in window: (columns, result)} for ``feed(..., prepared=...)``. Anything
+        unusual (maps instead of encoded tokens, a data error) is left to ``feed``, which
+        then meets every error in input order."""
+        if self.applier is None:
+            return {}
+        positions, items = [], []
+        for position, (record, _name, _index, *encoded) in enumerate(window):
+            tokens = encoded[0] if encoded else None
+            if (tokens is None or record.get("kind") != "PAT_FRAME" or not isinstance(record.get("sim"), dict)
+                    or not self._targeted(record)):
+                continue
+            columns = tokens.columns()
+            if columns is not None:
+                positions.append(position)
+                items.append((record, columns))
+        if len(items) < 2:
+            return {}
+        try:
+            results = self.applier.apply_frames(items)
+        except (DataError, KeyError, TypeError, ValueError):
+            return {}
+        return {position: (columns, done) for position, (_, columns), done in zip(positions, items, results)}
+
+    def feed(self, record: dict, tokens: object | None = None, prepared: tuple | None = None) -> ReplayedFrame | None:
+        """Replay one input frame (see Replayer.feed); ``prepared``: its (columns, edit
+        result) from ``prepare``."""
+        replayer = self.replayer
+        if prepared is not None:
+            columns, done = prepared
+            if replayer.options.validate:
+                replayer.validate({**record, "tokens": []})
+            check_frame_record(record)
+            return replayer.feed_checked(record, None if done is None else _frame_edit_of(record, done), columns)
+        if self.applier is None or not self._targeted(record):
+            out = replayer.feed(record, tokens)
+            if self.applier is not None:
+                self.applier.observe(record)  # seeds and sims seen, for unmatched()
+            return out
+        columns = None
+        if tokens is not None:
+            columns = tokens.columns() if record.get("kind") == "PAT_FRAME" else None
+            if columns is None:
+                record = dict(record)
+                record["tokens"] = tokens.decode()
+        if record.get("kind") != "PAT_FRAME" or not isinstance(record.get("tokens"), list):
+            return replayer.feed(record)
+        edited, record = self._apply_edits(record, columns)
+        return replayer.feed_checked(record, edited, columns)
+
+    def _targeted(self, record: dict) -> bool:
+        """Whether an edit package may target this frame (its seed and frame; sims checked later)."""
+        seed, frame = record.get("seed"), record.get("frame")
+        return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
+
+    def _targeted_tokens(self, record: dict, tokens: list) -> list:
+        """The tokens an edit package applied here will read (those it names), in order."""
+        named: set = set()
+        for edit in self.applier.edits:
+            target = edit.frames.get(record.get("frame")) if edit.package.seed == record.get("seed") else None
+            if target is not None:
+                named.update(target.batch.patch_ids)
+        if not named:
+            return []
+
+        def read(token: object) -> bool:
+            hdr = token.get("hdr") if isinstance(token, dict) else None
+            pid = hdr.get("patchId") if isinstance(hdr, dict) else None
+            return not isinstance(pid, str) or pid in named  # malformed tokens are checked too
+
+        return [t for t in tokens if read(t)]
+
+    def _apply_edits(self, record: dict, columns: TokenFrame | None) -> tuple[FrameEdit | None, dict]:
+        """Validate a targeted frame and apply the edit packages to it, as pat-apply would.
+
+        Tokens of the common shape (``columns`` when already read from their bytes) are
+        checked and edited as columns, giving the FrameEdit directly; other frames take the
+        record path (only the tokens an edit names are read and checked), giving the edited
+        record. Returns (FrameEdit or None, record)."""
+        from pattools.io import checked_columns
+
+        replayer = self.replayer
+        if columns is None:
+            columns = checked_columns(record["tokens"])
+        if columns is None:
+            if replayer.options.validate:
+                replayer.validate(record, self._targeted_tokens(record, record["tokens"]))
+            check_frame_record(record)
+            return None, self.applier.apply(record) or record
+        if replayer.options.validate:
+            replayer.validate({**record, "tokens": []})
+        check_frame_record(record)
+        done = self.applier.apply_frame(record, columns)
+        return (None if done is None else _frame_edit_of(record, done)), record
+
+    def finish(self) -> None:
+        """Raise the first problem with an edit that matched no input frame."""
+        if self.applier is not None:
+            problems = self.applier.unmatched()
+            if problems:
+                raise problems[0]
+
+
+def _frame_edit_of(record: dict, done: tuple) -> FrameEdit:
+    """The FrameEdit of edits applied on columns: (edited columns, changes)."""
+    tokens, changes = done
+    block = record.get("edit")
+    parts = [] if block is None else [Deltas.from_dpats(block["applied"], prefix="edit.applied")]
+    ids = [] if block is None else [block["id"]]
+    heads = None if block is None else block.get("dA", {}).get("heads")
+    for edit, target, result in changes:
+        parts.append(result.effective)
+        ids.append(edit.package.id)
+        heads = target.heads if target.heads is not None else heads
+    edit = frame_edit(tokens, Deltas.concat(parts), "+".join(ids), heads)
+    if block is None and edit.applied is not None:
+        edit.deltas = delta_columns_of(tokens, [result for _, _, result in changes])
+    return edit
+
+
+def replay_frames(records: Iterable[tuple], options: ReplayOptions, edits: list[LoadedEdit] | None = None, *,
+                  lenient: bool = False) -> Iterator[ReplayedFrame]:
+    """Replayed frames of (record, input name, index[, encoded tokens]) tuples, in order."""
+    replay = EditedReplay(options, edits, lenient=lenient)
+    for window in _windows(records, WINDOW if replay.applier is not None else 1):
+        prepared = replay.prepare(window)
+        for position, (record, name, index, *encoded) in enumerate(window):
+            try:
+                out = replay.feed(record, *encoded, prepared=prepared.get(position))
+            except DataError as err:
+                raise err.located(input=name, record=index)
+            if out is not None:
+                yield out
+    replay.finish()
+
+
+def _windows(items: Iterable, size: int) -> Iterator[list]:
+    window: list = []
+    for item in items:
+        window.append(item)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+def replay_pairs(records: Iterable[tuple], options: ReplayOptions, edits_a: list[LoadedEdit] | None = None,
+                 edits_b: list[LoadedEdit] | None = None, *,
+                 lenient: bool = False) -> Iterator[tuple[ReplayedFrame, ReplayedFrame]]:
+    """Two independent replays of the same input, in lockstep (for --verify).
+
+    Each replay has its own lattice and its own loaded edits; the input is read once.
+    """
+    first = EditedReplay(options, edits_a, lenient=lenient)
+    second = EditedReplay(options, edits_b, lenient=lenient)
+    for record, name, index, *encoded in records:
+        try:
+            a = first.feed(record, *encoded)
+            b = second.feed(record, *encoded)
+        except DataError as err:
+            raise err.located(input=name, record=index)
+        if (a is None) != (b is None):
+            raise RuntimeError("replays disagree on which frames to write")
+        if a is not None:
+            yield a, b
+    first.finish()
+    second.finish()
