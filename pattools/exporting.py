@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pattools import __version__
-from pattools.io import cbor, token_cbor
+from pattools.io import RecordWriter, record_with_tokens
 from pattools.tokens.frame import TokenFrame
 
 ProgressHook = Callable[[int], None]
@@ -97,38 +97,15 @@ def frame_records(config: ExportConfig, seed: int, *, skip: Callable[[int], bool
                   progress: ProgressHook | None = None) -> Iterator[tuple[int, dict | None]]:
     """(frame, PAT_FRAME record) for every frame of one seed; record is None where ``skip(frame)``."""
     for frame, envelope, tokens in frame_columns(config, seed, skip=skip, progress=progress):
-        yield frame, None if envelope is None else token_cbor.record_with_tokens(envelope, tokens.to_tokens())
+        yield frame, None if envelope is None else record_with_tokens(envelope, tokens.to_tokens())
 
 
 def export_seed_stream(config: ExportConfig, seed: int, fmt: str,
                        progress: ProgressHook | None = None) -> Iterator[bytes]:
-    """Encoded PAT_FRAME records of one seed, frame by frame (CBOR straight from the token columns)."""
-    encode = _FrameEncoder() if fmt == "cbor" else None
+    """Encoded PAT_FRAME records of one seed, frame by frame (from the token columns)."""
+    encoder = RecordWriter(fmt=fmt)
     for _frame, envelope, tokens in frame_columns(config, seed, progress=progress):
-        yield encode(envelope, tokens) if encode else token_cbor.encode_frame(envelope, tokens, fmt)
-
-
-class _FrameEncoder:
-    """``token_cbor.encode_frame(envelope, tokens, "cbor")`` for the frames of one stream:
-    the entries every frame shares (kind, version, seed, sim) are encoded once."""
-
-    VARYING = ("frame", "metrics")
-
-    def __init__(self) -> None:
-        self.fixed: dict | None = None
-        self.varying: list[str] = []
-        self.template: token_cbor.MapTemplate | None = None
-
-    def __call__(self, envelope: dict, tokens: TokenFrame) -> bytes:
-        fixed = {key: value for key, value in envelope.items() if key not in self.VARYING}
-        varying = [key for key in envelope if key in self.VARYING]
-        if self.template is None or varying != self.varying or fixed != self.fixed:
-            self.template = token_cbor.MapTemplate(fixed, [*varying, "tokens"])
-            self.fixed = fixed
-            self.varying = varying
-        encoded = {key: cbor.encode(envelope[key]) for key in varying}
-        encoded["tokens"] = token_cbor.encode_tokens(tokens)
-        return self.template.encode(encoded)
+        yield encoder.encode_frame(envelope, tokens)
 
 
 def export_seed_bytes(config: ExportConfig, seed: int, fmt: str) -> bytes:
@@ -146,7 +123,7 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
     """Write one seed's shards (atomically, checksum last); returns the number of shards written.
 
     ``resume``: keep the shards whose checksum verifies (all others are written)."""
-    from pattools.io.shards import shard_stem, shard_verifies, write_shard  # only --out exports load these
+    from pattools.io import shard_stem, shard_verifies, write_shard  # only --out exports load these
 
     directory = Path(out)
     _remove_stale_temporaries(directory, seed)
@@ -161,8 +138,7 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
     from pattools.tokens.codebook import CODEBOOK_SHA
 
     written = 0
-    items: list[bytes] = []  # each {seed, frame, tokens} item, encoded from the columns
-    frames: list[dict] = []
+    items: list[tuple[dict, TokenFrame]] = []  # each {seed, frame, metrics?} item and its tokens
     for frame, envelope, tokens in frame_columns(config, seed, skip=lambda f: segment_of[f] in done,
                                                  progress=progress):
         if envelope is None:
@@ -170,8 +146,7 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
         item = {"seed": seed, "frame": frame}
         if "metrics" in envelope:
             item["metrics"] = envelope["metrics"]
-        items.append(token_cbor.encode_frame_record(item, tokens))
-        frames.append({"seed": seed, "frame": frame, "tokenCount": len(tokens)})
+        items.append((item, tokens))
         index = segment_of[frame]
         if frame == parts[index][-1]:
             shard = {
@@ -179,17 +154,15 @@ def export_seed_to_directory(config: ExportConfig, seed: int, out: str, resume: 
                 "seed": seed, "segment": index, "count": len(items), "sim": sim,
                 "provenance": {"codebookSHA": CODEBOOK_SHA},
             }
-            encoded = token_cbor.encode_map_with(shard, {"items": token_cbor.encode_array(items)})
-            write_shard(directory, shard, encoded, frames)
+            write_shard(directory, shard, items)
             written += 1
             items = []
-            frames = []
     return written
 
 
 def _remove_stale_temporaries(directory: Path, seed: int) -> None:
     """Temporary files of this seed's shards left by a killed run (only this task writes them)."""
-    from pattools.io.shards import shard_stem
+    from pattools.io import shard_stem
 
     for leftover in directory.glob(f".{shard_stem(seed, 0)[:-4]}*.tmp"):
         leftover.unlink(missing_ok=True)
@@ -212,7 +185,7 @@ def manifest(config: ExportConfig, seeds: list[int], *, provenance: bool = False
 def prepare_output(config: ExportConfig, seeds: list[int], out: str, *, resume: bool, force: bool, part: bool,
                    provenance: bool = False) -> None:
     """Refuse to mix two exports in ``out`` (pattools.io.shard_target), then write the manifest."""
-    from pattools.io.shard_target import prepare_export_directory
+    from pattools.io import prepare_export_directory
 
     prepare_export_directory(out, manifest(config, seeds, provenance=provenance), resume=resume, force=force,
                              part=part)

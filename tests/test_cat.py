@@ -6,6 +6,7 @@ import json
 
 from pattools.io import cbor as pcbor
 from pattools.io.shards import write_manifest, write_shard
+from pattools.tokens.frame import TokenFrame
 from tests.helpers import make_frame, run, shell
 
 
@@ -46,10 +47,9 @@ def _shard_dir(tmp_path, seeds=(5, 7), frames=5, shard_size=2):
         for segment, start in enumerate(range(0, frames, shard_size)):
             chunk = items[start:start + shard_size]
             shard = {"kind": "PAT_SHARD", "version": 1, "shard": f"{seed}-{segment:04d}", "seed": seed,
-                     "segment": segment, "count": len(chunk), "sim": sim, "provenance": {"codebookSHA": "0" * 64},
-                     "items": [{"seed": seed, "frame": i["frame"], "tokens": i["tokens"]} for i in chunk]}
-            write_shard(directory, shard, pcbor.encode(shard),
-                        [{"seed": seed, "frame": i["frame"], "tokenCount": len(i["tokens"])} for i in chunk])
+                     "segment": segment, "count": len(chunk), "sim": sim, "provenance": {"codebookSHA": "0" * 64}}
+            write_shard(directory, shard, [({"seed": seed, "frame": i["frame"]}, TokenFrame.from_tokens(i["tokens"]))
+                                           for i in chunk])
     write_manifest(directory, {"version": 1, "W": 96, "H": 96, "frames": frames, "scale": 32,
                                "shardSize": shard_size, "seeds": list(seeds), "sim": sim, "metrics": False})
     return directory, expected

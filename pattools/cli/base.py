@@ -214,6 +214,9 @@ def entry_point(name: str, build_parser: Callable[[], argparse.ArgumentParser],
         with interrupts.critical():  # what is buffered is written before the signals are ignored
             _flush_quietly_system()
             interrupts.finishing()
+        import gc
+
+        gc.freeze()  # exit without the collector walking numba's objects (about 0.09 s)
         sys.exit(code)
 
     return main

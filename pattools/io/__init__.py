@@ -18,6 +18,11 @@ _LAZY = {
     "json_text": "pattools.io.jsonl",
     "warm_codec": "pattools.io.lazy_tokens",
     "typed_arrays_as_lists": "pattools.io.jsonl",
+    "record_with_tokens": "pattools.io.token_cbor",
+    "shard_stem": "pattools.io.shards",
+    "shard_verifies": "pattools.io.shards",
+    "write_shard": "pattools.io.shards",
+    "prepare_export_directory": "pattools.io.shard_target",
     "same_value": "pattools.schema",
     "checked_columns": "pattools.io.token_columns",
 }

@@ -17,11 +17,15 @@ import hashlib
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pattools import schema
 from pattools.errors import DataError
 from pattools.io import jsonl
 from pattools.io.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from pattools.tokens.frame import TokenFrame
 
 SHARD_PATTERN = re.compile(r"pat_(\d+)-(\d+)\.cbor")
 # checksum files of pattools before the original's naming was adopted
@@ -125,12 +129,17 @@ def sidecar(shard: dict, frames: list[dict], digest: str) -> dict:
     return document
 
 
-def write_shard(directory: Path, shard: dict, encoded: bytes, frames: list[dict]) -> None:
-    """Write one PAT_SHARD (its canonical CBOR ``encoded``), its sidecar and its checksum,
-    each atomically. ``frames``: the sidecar's ``[{seed, frame, tokenCount}]``.
+def write_shard(directory: Path, shard: dict, items: list[tuple[dict, TokenFrame]]) -> None:
+    """Write one PAT_SHARD (``shard`` without its items, then ``items`` as (item without
+    tokens, token columns) pairs), its sidecar and its checksum, each atomically.
 
     The checksum file is written last, so a shard whose checksum verifies is complete.
     """
+    from pattools.io.token_cbor import encode_array, encode_frame_record, encode_map_with
+
+    encoded = encode_map_with(shard, {"items": encode_array([encode_frame_record(item, tokens)
+                                                             for item, tokens in items])})
+    frames = [{"seed": item["seed"], "frame": item["frame"], "tokenCount": len(tokens)} for item, tokens in items]
     stem = shard_stem(shard["seed"], shard["segment"])
     digest = sha256_hex(encoded)
     write_atomic(directory / f"{stem}.cbor", encoded)

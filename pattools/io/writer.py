@@ -14,9 +14,10 @@ FORMATS = ("cbor", "jsonl")
 
 
 class RecordWriter:
-    """Encodes records in one framing; the caller owns (and flushes/closes) the stream."""
+    """Encodes records in one framing; the caller owns (and flushes/closes) the stream.
+    Without a stream it only encodes (``encode``, ``encode_frame``)."""
 
-    def __init__(self, stream: BinaryIO, fmt: str = "cbor") -> None:
+    def __init__(self, stream: BinaryIO | None = None, fmt: str = "cbor") -> None:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         self.stream = stream
