@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -37,6 +38,16 @@ def timed(argv: list[str], *, stdin_path: Path | None = None, repeat: int = 3) -
         if stdin_path:
             stdin.close()
     return best, peak
+
+
+def median_seconds(argv: list[str], repeat: int) -> float:
+    """Median wall time of ``repeat`` whole-process runs, stdout to /dev/null."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def synthetic_frame(seed: int, frame: int, W: int, H: int, scale: int, rng: np.random.Generator) -> dict:

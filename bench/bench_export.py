@@ -14,15 +14,12 @@ Run: .venv/bin/python bench/bench_export.py [--quick]
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BIN, env, timed  # noqa: E402
+from bench._common import BIN, median_seconds, timed  # noqa: E402
 
 ORIGINAL_MS = {96: 40, 256: 358}
 TARGET_SPEEDUP = 100
@@ -32,14 +29,6 @@ def export(*args: str) -> list[str]:
     return [str(BIN / "pat-export"), "--seeds", "1234", "--scale", "32", *args]
 
 
-def median_seconds(argv: list[str], repeat: int) -> float:
-    """Median wall time of ``repeat`` whole-process runs, stdout to /dev/null."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -14,27 +14,18 @@ Run: .venv/bin/python bench/bench_startup.py [--quick]
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import BIN, env  # noqa: E402
+from bench._common import BIN, env, median_seconds  # noqa: E402
 
 PROMPT = "increase coherence on rim"
 
 
-def median_seconds(argv: list[str], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, check=True, env=env())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def command(name: str, *args: str) -> list[str]:
