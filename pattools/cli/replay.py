@@ -26,7 +26,7 @@ decoders (--decoder):
           (a code step without its field delta counts as one bin width), a phase-lag drive
           q = kPhase*dphi_gf + kEnergy*denergy, a roughening drive r = kRough*max(dkappa,0)
           and a winding drive w = kChir*dchirality. a and q are splatted as Gaussians
-          (sigma = scale/2): A from max(a,0), U from max(-a,0); lapA = splat(q)
+          (sigma = max(2, round(scale/2))): A from max(a,0), U from max(-a,0); lapA = splat(q)
           + checkerboard*splat(r) + sum of w*azimuth around each patch centre (weight 1 out
           to half a patch, 0 from 3/4 of a patch); Aact = tanh A, Uact = tanh U, divU = 0. Coupling
           rises where coherence should rise; a uniform lag shifts a patch's frequency (its
