@@ -9,7 +9,7 @@ import pytest
 
 from pattools import schema
 from pattools.io import cbor as pcbor
-from tests.helpers import make_frame, run, shell
+from tests.helpers import DATA, make_frame, run, shell
 
 EXPORT = ["--seeds", "1,2", "--frames", "3", "--W", "32", "--H", "32", "--scale", "16", "--metrics"]
 
@@ -187,3 +187,20 @@ def test_typed_arrays_compare_alike_in_both_framings(tmp_path):
                  input=(json.dumps(other) + "\n").encode())
     fields = _fields(_report(result))
     assert result.returncode == 1 and fields["library.bias.data"]["maxAbs"] == 0.5
+
+
+def test_shard_directories_take_no_verify_and_assume(tmp_path):
+    for name in ("a", "b"):
+        run("pat-export", "--seeds", "1:3", "--frames", "4", "--W", "32", "--H", "32", "--scale", "16",
+            "--out", str(tmp_path / name), "-q", check=True)
+    (tmp_path / "b" / "pat_1-0000.sha256").write_text("0" * 64 + "  pat_1-0000.cbor\n")
+    checked = run("pat-diff", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert checked.returncode == 2 and b"checksum mismatch" in checked.stderr
+    unchecked = run("pat-diff", "--no-verify", "--format", "jsonl", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert unchecked.returncode == 0, unchecked.stderr
+    assert json.loads(unchecked.stdout.splitlines()[-1])["matched"] == 8
+    original = str(DATA / "original_shards")
+    assumed_stream = tmp_path / "assumed.cbor"
+    assumed_stream.write_bytes(run("pat-cat", "--assume", "dt=0.05", original, check=True).stdout)
+    assert run("pat-diff", "-q", original, str(assumed_stream)).returncode == 1  # dt 0.03 assumed by default
+    assert run("pat-diff", "-q", "--assume", "dt=0.05", original, str(assumed_stream)).returncode == 0

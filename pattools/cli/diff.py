@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-record-bytes", type=base.positive_int, default=256 * 1024 * 1024, metavar="N",
                         help="refuse any input record larger than N bytes (default 256 MiB)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no report: the exit status only")
+    base.add_shard_reading(parser)
     return parser
 
 
@@ -96,7 +97,8 @@ def _compare(options: argparse.Namespace, streams: base.Streams, rules):
     from pattools.io import read_records
 
     def records(name: str):
-        return read_records([name], validate=True, max_record_bytes=options.max_record_bytes, stdin=streams.stdin)
+        return read_records([name], validate=True, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
+                            shards=base.shard_reading(options, streams, NAME))
 
     return compare_streams(records(options.a), records(options.b), rules)
 
