@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pattools.io.frame_encoder import FrameEncoder, same_value
+from pattools.io.frame_encoder import FrameEncoder
+from pattools.schema import same_value
 from pattools.io.token_cbor import encode_frame_record
 from pattools.tokens.frame import TokenFrame
 from tests.helpers import make_frame

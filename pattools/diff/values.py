@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from pattools.diff.fields import Rules, difference, within
 from pattools.diff.tally import MISSING, Place, Tally
-from pattools.io import same_value, typed_arrays_as_lists
+from pattools.io import typed_arrays_as_lists
+from pattools.schema import same_value
 
 
 Token = tuple[str, int] | None  # inside a frame's tokens: (patchId, position: A's row, or after A's for B's own)

@@ -191,7 +191,7 @@ class _Validator:
 
     def frame_envelope(self, value: dict, name: str, index: int) -> None:
         """Validate a PAT_FRAME without its tokens (checked elsewhere)."""
-        from pattools.io.frame_encoder import same_value
+        from pattools.schema import same_value
 
         sim = value.get("sim")
         trusted = ("sim",) if self.sim is not None and same_value(sim, self.sim) else ()
