@@ -243,9 +243,6 @@ def _is_number(word: str) -> bool:
     return bool(re.fullmatch(r"[0-9]+(?:\.[0-9]+)?", word))
 
 
-def parse_clause(text: str, names: list[str] | None = None) -> Intent:
-    """One clause → Intent; a DataError quoting the clause when it does not parse."""
-    return _parse_words(lex(text), text.strip(), names)
 
 
 def _parse_words(words: list[str], clause: str, names: list[str] | None) -> Intent:

@@ -36,18 +36,6 @@ STATE_VERSION = 2  # 2: persistence-initialised experts, RLS learning, per-dim o
 # ------------------------------------------------------------------------- configuration
 
 
-def load_config_file(path: str, **overrides: object) -> NupcaConfig:
-    """A configuration from a JSON file (an object of config keys), ``overrides`` on top."""
-    document = load_config_document(path)
-    for key, value in overrides.items():
-        if key in document and document[key] != value:
-            raise DataError(f"{key} = {document[key]!r} in the file conflicts with {value!r}",
-                            input=path, path=key)
-        document[key] = value
-    try:
-        return config_from_dict(document)
-    except DataError as err:
-        raise err.located(input=path) from None
 
 
 def load_config_document(path: str) -> dict:

@@ -156,11 +156,6 @@ def _spawn_suppressed(state, block: int, inc_ptr: np.ndarray, inc_rows: np.ndarr
     return False
 
 
-def activation_correlation(library: ExpertLibrary, row_a: int, row_b: int, min_common: int) -> float | None:
-    """Pearson correlation of two nodes' activation logs (see the kernel), or None."""
-    value = KR.activation_correlations(np.array([row_a], dtype=np.int64), np.array([row_b], dtype=np.int64),
-                                       library.act_t, library.act_a, library.act_count, min_common)[0]
-    return None if np.isnan(value) else float(value)
 
 
 def split_partition(state, row: int) -> tuple[np.ndarray, float] | None:
