@@ -210,6 +210,8 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None, sto
     outcomes = {"ok": 0, "data error": 0, "memory": 0}
     start = time.monotonic()
     done = 0
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    growth: list[tuple[int, bytes]] = []  # (KiB the peak RSS grew by, input), largest first
     for count in range(inputs):
         if stop is not None and stop():
             break
@@ -228,12 +230,21 @@ def fuzz(inputs: int, *, seed: int = 0, hang_seconds: float = 1.0, log=None, sto
             slowest = (took, data)
         if took > hang_seconds:
             hangs.append((data, took))
+        now_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if now_kib - peak_kib > 16 * 1024:  # an input that raised the peak by more than 16 MiB
+            growth.append((now_kib - peak_kib, data))
+            growth.sort(key=lambda item: -item[0])
+            del growth[5:]
+            if log:
+                log(f"input {count} raised the peak RSS by {(now_kib - peak_kib) / 1024:.0f} MiB: {data[:60]!r}")
+        peak_kib = now_kib
         if log and count and count % 10_000 == 0:
             log(f"{count} inputs, {time.monotonic() - start:.0f} s, {len(crashes)} crashes, {len(hangs)} hangs, "
                 f"slowest {slowest[0] * 1000:.0f} ms")
     return {
         "inputs": done, "seconds": time.monotonic() - start, "outcomes": outcomes, "crashes": crashes,
-        "hangs": hangs, "slowest": slowest, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "hangs": hangs, "slowest": slowest, "growth": growth,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 
@@ -264,6 +275,8 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         for i, (data, _) in enumerate(result["crashes"] + [(d, "") for d, _ in result["hangs"]]):
             (folder / f"input-{i:04d}.bin").write_bytes(data)
+        for i, (_kib, data) in enumerate(result["growth"]):
+            (folder / f"memory-{i:04d}.bin").write_bytes(data)
     return 1 if result["crashes"] or result["hangs"] else 0
 
 
