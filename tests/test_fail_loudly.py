@@ -32,6 +32,7 @@ def work(tmp_path_factory):
     pat-replay --edit e.cbor f.cbor > ed.cbor
     : > empty.cbor
     : > afile
+    echo "[1, 2]" > list.json
     """
     done = shell(script, cwd=d)
     assert done.returncode == 0, done.stderr.decode()
@@ -92,6 +93,12 @@ ROWS = [
     ("rvq-length-replay", "pat-replay --decoder tokens rvq.jsonl", 1, "tokens[0].code.rvq: expected 5 codes"),
     ("patch-id-abc", "pat-cat pid.jsonl", 1, "tokens[1].hdr.patchId: expected patchId '16,0,16'"),
     ("patch-id-order", "pat-apply --edit e.cbor order.jsonl", 1, "tokens[1].hdr.patchId"),
+    # the small files beside the streams are named in the record readers' words
+    ("bounds-missing", "pat-apply --edit e.cbor --bounds nob.json f.cbor", 1, "nob.json: no such file or directory"),
+    ("regions-is-dir", "pat-baseline --prompt 'increase coherence' --regions . f.cbor", 1, ".: is a directory"),
+    ("prompts-missing", "pat-baseline --prompts nop.txt f.cbor", 1, "nop.txt: no such file or directory"),
+    ("config-missing", "nupca-step --init 8,2 --config noc.json", 1, "noc.json: no such file or directory"),
+    ("config-not-object", "nupca-step --init 8,2 --config list.json", 1, "list.json: expected object"),
 ]
 
 

@@ -1,8 +1,9 @@
-"""The small files beside the record streams: bounds (``--bounds``), regions (``--regions``)
-and prompts (``--prompts``).
+"""The small files beside the record streams: bounds (``--bounds``), regions (``--regions``),
+prompts (``--prompts``) and nupca-step's configuration (``--config``).
 
 A command reads them here, through ``pattools.io``, and hands the domain the parsed value;
-``pattools.edit`` never opens a file. Each keeps the messages its readers always gave.
+``pattools.edit`` and ``pattools.nupca`` never open a file. A file that cannot be read is
+named in the words the record readers use ("no such file or directory", ...).
 Each reader imports what it needs when called, so a command that is given no such file
 (``pat-apply`` without ``--bounds``) does not load the JSON codec or the regions at start-up.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pattools.errors import DataError
+from pattools.errors import DataError, expected_found
 
 if TYPE_CHECKING:
     from pattools.edit.bounds import Bounds
@@ -23,38 +24,27 @@ if TYPE_CHECKING:
 def read_bounds(path: str | Path) -> Bounds:
     """A JSON bounds file (see ``pattools/data/bounds.json``)."""
     from pattools.edit.bounds import Bounds
-    from pattools.io import decode_document
+    from pattools.io import decode_document, read_file_bytes
 
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file or directory", input=name) from None
-    except OSError as exc:
-        raise DataError(f"cannot read ({exc.strerror})", input=name) from None
+    data = read_file_bytes(name)
     return Bounds.from_mapping(decode_document(data, name), input=name)
 
 
 def read_regions(path: str) -> Regions:
     """A regions file: a JSON object ``{name: [patchId | "x,y" | {x, y, w, h}, ...]}``."""
     from pattools.edit.regions import Regions
-    from pattools.io import decode_document
+    from pattools.io import decode_document, read_file_bytes
 
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file or directory", input=path) from None
-    except (IsADirectoryError, PermissionError) as exc:
-        raise DataError(exc.strerror or "cannot read", input=path) from None
+    data = read_file_bytes(path)
     return Regions.from_record(decode_document(data, path), input=path)
 
 
 def read_prompts(path: str) -> list[PromptLine]:
     """A prompts file with at least one prompt (see ``prompt_lines``)."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataError(exc.strerror or "cannot read", input=path) from None
+    from pattools.io import read_file_bytes
+
+    data = read_file_bytes(path)
     lines = prompt_lines(data, path)
     if not lines:
         raise DataError("no prompts in the file", input=path)
@@ -85,3 +75,13 @@ def prompt_lines(data: bytes, name: str) -> list[PromptLine]:
             raise err.located(input=name, record=number) from None
         out.append(prompt_line_from_record(rec, name, number))
     return out
+
+
+def read_config(path: str) -> dict:
+    """nupca-step's JSON configuration object (keys are checked when it is applied)."""
+    from pattools.io import decode_document, read_file_bytes
+
+    document = decode_document(read_file_bytes(path), path)
+    if not isinstance(document, dict):
+        raise DataError(expected_found("object", document), input=path)
+    return document

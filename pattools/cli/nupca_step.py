@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pattools.cli import base
+from pattools.cli.documents import read_config
 from pattools.errors import UsageError
 from pattools.io import RecordWriter, read_records
 from pattools.io.nonempty import require_records
@@ -118,7 +119,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         from pattools.io.paths import check_output_file
 
         check_output_file(state_path, "--state-out" if options.state_out else "--state")
-    config_document = codec.load_config_document(options.config) if options.config else None
+    config_document = read_config(options.config) if options.config else None
     if options.init is not None:
         state = runner.new_state(*options.init, config_document, options.config)
         streams.stdout.write(runner.state_record_bytes(state, fmt))

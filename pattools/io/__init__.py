@@ -24,6 +24,7 @@ _LAZY = {
     "write_shard": "pattools.io.shards",
     "prepare_export_directory": "pattools.io.shard_target",
     "checked_columns": "pattools.io.token_columns",
+    "read_file_bytes": "pattools.io.paths",
 }
 
 __all__ = ["DEFAULT_MAX_RECORD_BYTES", "Record", "RecordWriter", "read_records", *_LAZY]

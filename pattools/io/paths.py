@@ -1,4 +1,5 @@
-"""Output paths checked before any work (docs/design.md §3: failing is loud, early and clean).
+"""Paths: output paths checked before any work (docs/design.md §3: failing is loud, early
+and clean), and the bytes of the small input files beside the record streams.
 
 A command calls these for every path it will write (``--out``, ``--state-out``, ``--fields``,
 ...) before it reads a record or runs a kernel. A path that cannot be written is a usage
@@ -14,7 +15,16 @@ import os
 import tempfile
 from pathlib import Path
 
-from pattools.errors import UsageError
+from pattools.errors import DataError, UsageError
+
+
+def read_file_bytes(path: str | Path) -> bytes:
+    """A small input file's bytes (a bounds, regions, prompts or config file); a path that
+    cannot be read is a DataError naming it, in the words the record readers use."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as err:
+        raise DataError(_reason(err), input=str(path)) from None
 
 
 def check_output_file(path: str, flag: str) -> None:
@@ -65,6 +75,10 @@ def _probe(directory: Path, flag: str, path: str) -> None:
 
 
 def _reason(err: OSError) -> str:
+    if err.errno == errno.ENOENT:
+        return "no such file or directory"
+    if err.errno == errno.EISDIR:
+        return "is a directory"
     if err.errno in (errno.EACCES, errno.EPERM):
         return "permission denied"
     if err.errno == errno.EROFS:

@@ -13,12 +13,10 @@ data error, never a crash.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 
 from pattools.errors import DataError, expected_found
-from pattools.io import decode_document
 from pattools.nupca.completion import Cue
 from pattools.nupca.blocks import build_blocks
 from pattools.nupca.config import NupcaConfig, config_from_dict
@@ -36,22 +34,6 @@ STATE_VERSION = 2  # 2: persistence-initialised experts, RLS learning, per-dim o
 # ------------------------------------------------------------------------- configuration
 
 
-
-
-def load_config_document(path: str) -> dict:
-    """The raw JSON object of a configuration file (keys checked when it is applied)."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError("no such file or directory", input=path) from None
-    except IsADirectoryError:
-        raise DataError("is a directory", input=path) from None
-    except PermissionError:
-        raise DataError("permission denied", input=path) from None
-    document = decode_document(data, path)
-    if not isinstance(document, dict):
-        raise DataError(expected_found("object", document), input=path)
-    return document
 
 
 # ------------------------------------------------------------------------- state
