@@ -36,7 +36,7 @@ def test_bounds_file_overrides_a_subset(tmp_path):
         assert info.value.path == where and info.value.input == str(path)
     with pytest.raises(DataError, match="no such file or directory"):
         read_bounds(tmp_path / "missing.json")
-    with pytest.raises(DataError, match=r"cannot read \("):
+    with pytest.raises(DataError, match="is a directory"):
         read_bounds(tmp_path)
 
 

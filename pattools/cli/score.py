@@ -21,9 +21,10 @@ EXAMPLES = (
 NOTES = """\
 Per intent i over its region R_i and the evaluation window (first target frame to the
 end, or --window): effect_i = mean(f_E - f_B), faith_i = tanh(sign_i * effect_i / s_f)
-with scales s_f: rho, entropyRate, energy, attnMean, arousal, valence, A 0.05; gradPhi
+with scales s_f: rho, entropyRate, energy, attnMean, arousal, valence 0.05; gradPhi
 0.1; kappa 0.2; phi_gf pi/8 (circular difference); defects 1 per patch (metrics
-patchDefects when present, else |vortex|). "reduce vortices" is scored on defects; a
+patchDefects when present, else |vortex|). An amplitude intent is scored on rho
+(exported tokens carry A = 1). "reduce vortices" is scored on defects; a
 flip is scored against the base and chaos: over patch-frames with non-zero base
 chirality, the share reversed (chir_E = -chir_B) in the region minus the share reversed
 in the background over the same frames (a whole-grid flip, without background:
