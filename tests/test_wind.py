@@ -1,21 +1,33 @@
-"""The wind (docs/lattice.md §6 item 4) in the step.
+"""The wind (docs/lattice.md §6 item 4) in the step and as the delta decoder's energy channel.
 
 - kernel: a zero field with etaV ≠ 0 gives the canonical kernel's bytes (with modulators and
   noise), etaV 0 the fast kernel's; the derivatives are the documented central differences;
   the energy advection is a flux (it moves energy, and a peak of A draws it in); no NaN
-  without wrap; reruns are bit-identical.
+  without wrap; reruns are bit-identical;
+- replay: off by default and then recorded as before; with --eta-v, zero-edit replay is the
+  export, ``apply | replay`` ≡ ``replay --edit``, and an energy-up edit moves energy more.
 """
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
+from pattools.cli import apply as apply_cli
+from pattools.cli import export as export_cli
+from pattools.cli import replay as replay_cli
+from pattools.io import read_records
+from pattools.io.cbor import encode
 from pattools.kernels import lattice_wind as KW
 from pattools.lattice.driver import frame_wind, step
 from pattools.lattice.init import create_state
 from pattools.lattice.modulators import Modulators
 from pattools.lattice.params import LatticeParams
+from pattools.replay import decoders
+from pattools.replay.settings import DecoderConstants
+from tests.helpers import run_ok as ok
 
 W, H = 32, 24
 N = W * H
@@ -99,3 +111,63 @@ def test_kernel_laplacian_clamps_without_wrap():
     a = np.arange(N, dtype=np.float32)
     lap = KW.laplacian5(a, W, H, False).reshape(H, W)
     assert lap[0, 0] == 1.0 + W  # the left and upper neighbours clamp to the cell itself (0)
+
+
+def test_wind_drive_is_energy_up_only():
+    dstats = np.zeros((3, 7))
+    dstats[:, 1] = [0.2, -0.2, 0.0]
+    c = DecoderConstants()
+    assert decoders.wind_drive(dstats, c).tolist() == [pytest.approx(0.2 * c.kWindE), 0.0, 0.0]
+
+
+# ------------------------------------------------------------------ replay
+
+SMALL = ("--W", "32", "--H", "32", "--scale", "16", "--frames", "4", "--spf", "3", "--seeds", "2")
+
+
+def _records(data: bytes) -> list[dict]:
+    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+
+
+@pytest.fixture(scope="module")
+def energy_case(tmp_path_factory):
+    exported = ok(export_cli, ["--format", "cbor", *SMALL])
+    sim = _records(exported)[0]["sim"]
+    package = {"kind": "PAT_EDIT", "version": 1, "id": "up", "seed": 2, "sim": sim,
+               "targets": [{"frame": f, "dpat": [{"patchId": "16,16,16", "stats": {"energy": 0.2}},
+                                                 {"patchId": "0,0,16", "stats": {"energy": -0.1, "rho": 0.1}}]}
+                           for f in (1, 2)],
+               "repro": {"dt": sim["dt"], "stepsPerFrame": sim["stepsPerFrame"], "scale": sim["scale"],
+                         "noiseSeed": sim["noiseSeed"]}}
+    edit = tmp_path_factory.mktemp("wind") / "e.cbor"
+    edit.write_bytes(encode(package))
+    return exported, str(edit)
+
+
+def test_zero_edit_replay_with_wind_is_the_export(energy_case):
+    exported, _ = energy_case
+    out = _records(ok(replay_cli, ["--eta-v", "1", "--format", "cbor"], exported))
+    assert [{k: v for k, v in r.items() if k != "replay"} for r in out] == _records(exported)
+    assert out[0]["replay"]["gains"]["etaV"] == 1.0 and "kWindE" in out[0]["replay"]["constants"]
+
+
+def test_apply_then_replay_equals_replay_with_edit(energy_case):
+    exported, edit = energy_case
+    applied = ok(apply_cli, ["--edit", edit, "--format", "cbor"], exported)
+    flags = ["--eta-v", "1", "--format", "cbor"]
+    via_apply = ok(replay_cli, flags, applied)
+    assert via_apply == ok(replay_cli, ["--edit", edit, *flags], exported)
+    assert via_apply == ok(replay_cli, ["--edit", edit, *flags], exported)  # reruns: same bytes
+
+
+def test_wind_is_off_by_default_and_draws_energy_in(energy_case):
+    exported, edit = energy_case
+    calm = _records(ok(replay_cli, ["--edit", edit, "--format", "cbor"], exported))
+    windy = _records(ok(replay_cli, ["--edit", edit, "--eta-v", "1", "--format", "cbor"], exported))
+    assert "etaV" not in calm[1]["replay"]["gains"] and "kWindE" not in calm[1]["replay"]["constants"]
+
+    def energy(records, frame):
+        return next(t["stats"]["energy"] for t in records[frame]["tokens"] if t["hdr"]["patchId"] == "16,16,16")
+
+    assert calm[0] == {**windy[0], "replay": calm[0]["replay"]}  # before the edit: the same frame
+    assert energy(windy, 2) > energy(calm, 2)
