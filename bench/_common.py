@@ -72,12 +72,13 @@ def synthetic_frame(seed: int, frame: int, W: int, H: int, scale: int, rng: np.r
 
 
 def add_study_arguments(parser, default_set: Path) -> None:
-    """--set, --seeds and a --<k> flag per delta-decoder constant (edit-study benchmarks)."""
+    """--set, --seeds, --etaV and a --<k> flag per delta-decoder constant (edit-study benchmarks)."""
     from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants
 
     defaults = DecoderConstants()
     for name in CONSTANT_NAMES:
         parser.add_argument(f"--{name}", type=float, default=getattr(defaults, name))
+    parser.add_argument("--etaV", type=float, default=0.0, help="the wind's gain (0: no wind)")
     parser.add_argument("--set", default=str(default_set))
     parser.add_argument("--seeds", default="")
 
@@ -85,11 +86,11 @@ def add_study_arguments(parser, default_set: Path) -> None:
 def study_from_args(args):
     """The prompt set (with --seeds applied) and the replay options the flags describe."""
     from pattools.replay.driver import ReplayOptions
-    from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants
+    from pattools.replay.settings import CONSTANT_NAMES, DecoderConstants, Gains
     from pattools.score.study import PromptSet
 
     constants = DecoderConstants(**{name: getattr(args, name) for name in CONSTANT_NAMES})
     ps = PromptSet.load(args.set)
     if args.seeds:
         ps = ps.with_seeds(tuple(int(s) for s in args.seeds.split(",")))
-    return ps, ReplayOptions(constants=constants)
+    return ps, ReplayOptions(gains=Gains(etaV=args.etaV), constants=constants)

@@ -9,7 +9,7 @@ decoder under the given constants and scored: the per-kind table (heuristic, ran
 and 1 (code and topo deltas off, continuous kinds): a pair (s < s') is ordered when the
 larger nudge has the larger faithfulness (pairwise and whole-group accuracy).
 
-Run: .venv/bin/python bench/calibrate_delta.py [--kPhase -6 --kEnergy 16 ...]
+Run: .venv/bin/python bench/calibrate_delta.py [--kPhase -6 --kEnergy 16 ...] [--etaV 1 --kWindE 100]
      [--kinds energy,phase] [--seeds 1,2,3] [--ordering]
 Figures behind the defaults are in the DecoderConstants docstring.
 """
@@ -58,7 +58,7 @@ def main() -> int:
     ps, options = study_from_args(args)
     if args.kinds:
         ps = ps.only(tuple(args.kinds.split(",")))
-    print(f"set {ps.name}, seeds {list(ps.seeds)}, constants {options.constants.to_record()}")
+    print(f"set {ps.name}, seeds {list(ps.seeds)}, etaV {options.gains.etaV}, constants {options.constants.to_record(wind=True)}")
     start = time.perf_counter()
     print(format_table(summarise(run_study(ps, ("heuristic", "random", "null"), options))))
     if args.ordering:

@@ -60,6 +60,8 @@ GAIN_FLAGS = (
     ("--beta-alpha", "betaAlpha", "phase-lag gain of divU"),
     ("--gamma-d", "gammaD", "noise reduction by Aact (only with noise)"),
     ("--delta-d", "deltaD", "noise increase by Uact (only with noise)"),
+    ("--eta-v", "etaV", "wind gain (0: no wind): the delta decoder's wind field A draws energy into patches "
+                        "whose energy delta is positive (docs/replay.md)"),
 )
 CONSTANT_FLAGS = (
     ("--k-rho", "kRho", "delta decoder: coupling drive per unit of rho delta"),
@@ -77,6 +79,7 @@ CONSTANT_FLAGS = (
                           "the phase around the patch centre)"),
     ("--k-chir-k", "kChirK", "delta decoder: coupling drive per unit of |chirality delta|"),
     ("--k-affect", "kAffect", "delta decoder: coupling drive per unit of valence delta minus arousal delta"),
+    ("--k-wind-e", "kWindE", "delta decoder: wind field A per unit of positive energy delta (only with --eta-v)"),
 )
 
 

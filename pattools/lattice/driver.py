@@ -4,7 +4,9 @@ Sub-step order: surface and hyper layers from the old θ; the Jacobi field updat
 (Chebyshev rings K1..K3, then signed small-world edges, optional modulators); noise
 from the separate stream when noise_amp > 0; energy from the new θ and layers.
 ``kernel="fast"`` (default) and ``kernel="reference"`` give identical bytes; the
-reference is the straightforward canonical-order kernel kept for parity audits.
+reference is the straightforward canonical-order kernel kept for parity audits. A step
+with the wind (modulators whose etaV ≠ 0) runs the canonical kernel with the wind's
+terms (``kernels.lattice_wind``) whichever kernel is asked for.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import math
 import numpy as np
 
 from pattools.errors import UsageError
-from pattools.lattice.modulators import Modulators
+from pattools.lattice.modulators import Modulators, Wind
 from pattools.lattice.params import LatticeParams
 from pattools.lattice.rng import to_int32
 from pattools.lattice.state import LatticeState
@@ -46,6 +48,19 @@ def coefficients(params: LatticeParams, dt: float, noise_amp: float) -> np.ndarr
     coef[K.COEF_E_MAX] = params.energyMax
     coef[K.COEF_NOISE] = noise_amp
     return coef
+
+
+def frame_wind(state: LatticeState, a: np.ndarray, eta_v: float) -> Wind:
+    """The wind of a frame from field ``a`` (float32[W·H]) and the state's current θ:
+    lapAraw = Lap5(A) and advect = ∂xA·∂xθ + ∂yA·∂yθ, to hold over the frame's steps."""
+    from pattools.kernels import lattice_wind as KW
+
+    n = state.W * state.H
+    a = np.ascontiguousarray(a, dtype=np.float32).reshape(-1)
+    if a.size != n:
+        raise UsageError(f"the wind field has {a.size} values, the grid {n}")
+    return Wind(a, KW.laplacian5(a, state.W, state.H, state.wrap),
+                KW.advect_field(state.phases, a, state.W, state.H, state.wrap), float(eta_v))
 
 
 def use_threads_for_grid(W: int, H: int) -> int:
@@ -139,7 +154,9 @@ def _step(state: LatticeState, coef: np.ndarray, mods: Modulators | None, kernel
         state.hyp_omega, state.energy, state.scratch, state.W, state.H, state.wrap,
         state.sw_ptr, state.sw_src, state.sw_sign, state.sw_dst, coef, has_mods, aact, uact, lapa, divu, gains,
     )
-    if kernel == "reference":
+    if mods is not None and mods.windy:
+        _step_wind(state, args, mods.wind)
+    elif kernel == "reference":
         final = K.step_reference(*args, state.noise_state)
         state.noise_state = to_int32(int(final))
     else:
@@ -156,3 +173,15 @@ def _step(state: LatticeState, coef: np.ndarray, mods: Modulators | None, kernel
         K.step_fast(*args, amax, umax, noise_rows, bands, pre_s, pre_c, sp, cp,
                     _NO_SINES if sines is None else sines, sines_given)
     state.steps += 1
+
+
+def _step_wind(state: LatticeState, args: tuple, wind: Wind) -> None:
+    from pattools.kernels import lattice_wind as KW
+
+    n = state.W * state.H
+    a, lap_raw, advect = wind.arrays(n)
+    e_old = np.empty(n, dtype=np.float32)
+    head, tail = args[:8], args[8:]
+    tail = tail[:6] + tail[7:]  # step_wind does not take sw_dst
+    final = KW.step_wind(*head, e_old, *tail, state.noise_state, a, lap_raw, advect, float(wind.eta_v))
+    state.noise_state = to_int32(int(final))

@@ -7,7 +7,8 @@ exactly as in the export).
 - ``delta``: a coupling drive ``a_p``, a phase drive ``q_p``, a roughening drive ``r_p``
   and a winding drive ``w_p`` per patch from the edit deltas Δ (``DecoderConstants``);
   a, q splatted into A (``max(a,0)``), U (``max(−a,0)``) and P (``q``); ``Aact = tanh A``,
-  ``Uact = tanh U``, ``lapA = P + checker·splat(r) + Σ w_p·azimuth_p``, ``divU = 0``.
+  ``Uact = tanh U``, ``lapA = P + checker·splat(r) + Σ w_p·azimuth_p``, ``divU = 0``;
+  with the wind on (etaV ≠ 0), also the wind field ``A = splat(kWindE·max(Δenergy, 0))``.
   Δ = 0 gives None.
 - ``tokens``: the original token-only decoder: amplitude per token (attnMean when > 0,
   else entropyRate, clamped to [0,1]) splatted into A, ``U = boxblur(A)``,
@@ -50,6 +51,7 @@ class ModFields:
     uact: np.ndarray
     lap_a: np.ndarray
     div_u: np.ndarray
+    wind_a: np.ndarray | None = None  # the wind's field A (None: no wind)
 
 
 def _code_fallback(field_delta: np.ndarray, code_delta: np.ndarray | None, unit: float) -> np.ndarray:
@@ -100,6 +102,13 @@ def pattern_drives(
     return np.ascontiguousarray(rough, dtype=np.float64), np.ascontiguousarray(wind, dtype=np.float64)
 
 
+def wind_drive(dstats: np.ndarray, constants: DecoderConstants) -> np.ndarray:
+    """The wind's drive e[T] = kWindE·max(Δenergy, 0): a peak of A draws energy in (the
+    wind cannot drain a patch, so decreases are left to the phase lag)."""
+    e = constants.kWindE * np.maximum(dstats[:, S_ENERGY].astype(np.float64), 0.0)
+    return np.ascontiguousarray(e, dtype=np.float64)
+
+
 def checker(width: int, height: int) -> np.ndarray:
     """(−1)^(x+y) per cell, float64[W·H]."""
     y, x = np.mgrid[0:height, 0:width]
@@ -144,15 +153,19 @@ def decode_delta(
     rough: np.ndarray | None = None,
     wind: np.ndarray | None = None,
     scale: int = 0,
+    wind_e: np.ndarray | None = None,
 ) -> ModFields | None:
-    """Fields of the delta decoder; None when every drive is zero."""
+    """Fields of the delta decoder; None when every drive is zero. ``wind`` is the winding
+    (chirality) drive of the phase lag, ``wind_e`` the wind's drive (``wind_drive``)."""
     if weights is not None:
         a = a * weights
         q = q * weights
         rough = None if rough is None else rough * weights
         wind = None if wind is None else wind * weights
+        wind_e = None if wind_e is None else wind_e * weights
     patterned = (rough is not None and np.any(rough != 0.0)) or (wind is not None and np.any(wind != 0.0))
-    if not (np.any(a != 0.0) or np.any(q != 0.0) or patterned):
+    windy = wind_e is not None and bool(np.any(wind_e != 0.0))
+    if not (np.any(a != 0.0) or np.any(q != 0.0) or patterned or windy):
         return None
     g = geometry
     zeros = np.zeros(width * height, dtype=np.float32)
@@ -180,6 +193,7 @@ def decode_delta(
         uact=activated(np.where(a < 0.0, -a, 0.0)),
         lap_a=phase,
         div_u=zeros,
+        wind_a=kern.splat_gaussian(width, height, g.cx, g.cy, np.ascontiguousarray(wind_e), g.sigma) if windy else None,
     )
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from pattools.errors import DataError, UsageError, expected_found
 from pattools.tokens.metrics import LatticeMetrics
-from pattools.lattice.modulators import Modulators
+from pattools.lattice.modulators import Modulators, Wind
 from pattools.lattice.params import LatticeParams
 from pattools.replay import decoders
 from pattools.replay.decoders import ModFields
@@ -98,7 +98,7 @@ def _replay_block(options: ReplayOptions, edit_id: str | None) -> dict:
     return {
         "decoder": options.decoder,
         "gains": options.gains.to_record(),
-        "constants": options.constants.to_record(),
+        "constants": options.constants.to_record(wind=options.gains.etaV != 0.0),
         "editId": edit_id,
     }
 
@@ -161,13 +161,18 @@ class SequenceReplay:
             cols = edit.deltas if edit.deltas is not None else edit.applied.per_token(tokens)
             rough, wind = decoders.pattern_drives(cols.geom, cols.topo, cols.rvq, self.options.constants)
             a, q = decoders.drives(cols.geom, cols.stats, cols.rvq, self.options.constants, cols.topo)
+            wind_e = None
+            if self.options.gains.etaV != 0.0:
+                wind_e = decoders.wind_drive(cols.stats, self.options.constants)
+                wind_e = wind_e if weights is None else wind_e * weights
             if weights is not None:
                 a, q, rough, wind = a * weights, q * weights, rough * weights, wind * weights
             # An edit usually repeats its drives frame after frame: decode them once.
-            key = (tuple(tokens.patch_ids), a.tobytes(), q.tobytes(), rough.tobytes(), wind.tobytes())
+            key = (tuple(tokens.patch_ids), a.tobytes(), q.tobytes(), rough.tobytes(), wind.tobytes(),
+                   None if wind_e is None else wind_e.tobytes())
             if self._last_delta is None or self._last_delta[0] != key:
                 fields = decoders.decode_delta(a, q, self._geometry(tokens.patch_ids), self.W, self.H,
-                                               rough=rough, wind=wind, scale=self.scale)
+                                               rough=rough, wind=wind, scale=self.scale, wind_e=wind_e)
                 self._last_delta = (key, fields)
             return self._last_delta[1]
         amp = decoders.token_amplitudes(tokens.stats)
@@ -191,14 +196,23 @@ class SequenceReplay:
 
     # ------------------------------------------------------------------ stepping
 
-    def _step(self, fields: ModFields | None) -> None:
+    def _step(self, fields: ModFields | None, wind: Wind | None = None) -> None:
         from pattools.lattice.driver import step
 
         if fields is None:
             self.run.step()
             return
-        step(self.state, self.params, self.dt, mods=_modulators(fields, self.options.gains), noise_amp=self.noise_amp,
-             kernel=self.options.kernel)
+        mods = _modulators(fields, self.options.gains)
+        mods.wind = wind
+        step(self.state, self.params, self.dt, mods=mods, noise_amp=self.noise_amp, kernel=self.options.kernel)
+
+    def _frame_wind(self, fields: ModFields | None) -> Wind | None:
+        """The wind of this frame (advect from θ at its start), or None."""
+        if fields is None or fields.wind_a is None or self.options.gains.etaV == 0.0:
+            return None
+        from pattools.lattice.driver import frame_wind
+
+        return frame_wind(self.state, fields.wind_a, self.options.gains.etaV)
 
     def feed(self, record: dict, edited: FrameEdit | None = None,
              columns: TokenFrame | None = None) -> ReplayedFrame | None:
@@ -220,8 +234,9 @@ class SequenceReplay:
                 self._step(fields)
         else:
             fields = self._decode_open_loop(edit)
+            wind = self._frame_wind(fields)
             for _ in range(self.steps):
-                self._step(fields)
+                self._step(fields, wind)
         if not self.options.selected(frame):
             return None
         return self._output(record, frame, fields, edit.edit_id)

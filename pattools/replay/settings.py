@@ -24,9 +24,12 @@ class Gains:
     betaAlpha: float = 0.1
     gammaD: float = 0.4
     deltaD: float = 0.15
+    etaV: float = 0.0  # the wind's gain; 0 (the original's value everywhere): no wind
 
     def to_record(self) -> dict[str, float]:
-        return {k: float(v) for k, v in asdict(self).items()}
+        """Every gain; etaV only when the wind is on, so that a replay without it records
+        what it recorded before the wind existed."""
+        return {k: float(v) for k, v in asdict(self).items() if k != "etaV" or v != 0.0}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class DecoderConstants:
     Coupling drive (A/U fields, factor ``1 + γK·Aact_i·Aact_j − βK·Uact_i·Uact_j``):
     ``a_p = kRho·Δrho − kEnt·ΔentropyRate − kGrad·ΔgradPhi/π + kA·ΔA + kAttn·ΔattnMean
     − kKappa·min(Δkappa, 0) + kAffect·(Δvalence − Δarousal) + kChirK·|Δchirality|``.
+    Wind field (only with etaV ≠ 0): ``A = splat(kWindE·max(Δenergy, 0))``.
     Phase-lag drive (lapA, lag ``α = γα·lapA``, a local frequency shift of about
     ``−Kbase·ΣK·sin α``): ``q_p = kPhase·Δphi_gf + kEnergy·Δenergy`` splatted, plus a
     checkerboard of ``kRough·max(Δkappa, 0)`` (neighbours run apart: curvature up) and an
@@ -52,10 +56,22 @@ class DecoderConstants:
     - ``kGrad = kEnt``: entropyRate is gradPhi/π, so both names get the same drive. 20
       rather than 10: gradient effect/spread 1.06 → 2.27, entropy 2.74 → 3.75, EditReward
       0.145 → 0.274 and 0.185 → 0.224; the step-scale ordering stays 180/180.
-    - energy: the step has no energy input without the wind term (not modelled), but
-      energy grows with ``sin(φS − θ) + ½ sin(φH − θ)``: slowing the field against its
-      surface layers (a positive lag) raises it. kEnergy 6 → 0.249, 10 → 0.378, 16 → 0.525
+    - energy (lag): without the wind the step has no energy input, but energy grows with
+      ``sin(φS − θ) + ½ sin(φH − θ)``: slowing the field against its surface layers (a
+      positive lag) raises it. kEnergy 6 → 0.249, 10 → 0.378, 16 → 0.525
       (−6: −0.27, the sign checks out).
+    - energy, with the wind (``--eta-v``, gain etaV; off by default): a field
+      ``A = splat(kWindE·max(Δenergy, 0))`` moves energy into the patch, since
+      ``advE = −etaV·∇·(E∇A)`` concentrates it where A has a peak (its θ term
+      ``etaV·∇A·∇θ`` transports the phase pattern away from the peak and barely touches energy:
+      without it the same figures). It cannot take energy out: a trough sends energy into a
+      ring that grows faster than the centre drains, and the clamp at 0 adds more, so
+      decreases stay with the lag. Train, etaV 1: kWindE 50: 0.688, reward 0.526; 100: 0.763,
+      0.584; 200: 0.790, 0.579 (kWindE 0: 0.525, 0.369); held out 0.573 → 0.814. Wind designs aimed at chirality
+      (bumps of ±Δchirality, outflow from every chiral patch, a uniform drift, sign flipped
+      every frame) only scramble: a gradient flow moves defects of both signs alike, so the
+      whole-grid reversed share rises to the kept share (≈ 0.4 each) and no further; see
+      docs/replay.md.
     - curvature: coupling up smooths (kKappa), a checkerboard lag roughens (kRough): 0.884.
     - chirality: the azimuthal lag, one cut, weight 1 to half a patch from the centre and 0
       from ¾ (the opposite defect lands at the patch edge or outside): 0.185 [0.155, 0.215],
@@ -85,9 +101,14 @@ class DecoderConstants:
     kChir: float = 2.0
     kChirK: float = 1.0
     kAffect: float = 10.0
+    kWindE: float = 100.0
 
-    def to_record(self) -> dict[str, float]:
-        return {k: float(v) for k, v in asdict(self).items()}
+    def to_record(self, wind: bool = False) -> dict[str, float]:
+        """Every constant; the wind's (WIND_CONSTANTS) only when the wind is on."""
+        return {k: float(v) for k, v in asdict(self).items() if wind or k not in WIND_CONSTANTS}
+
+
+WIND_CONSTANTS: tuple[str, ...] = ("kWindE",)
 
 
 GAIN_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Gains))
