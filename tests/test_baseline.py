@@ -165,6 +165,19 @@ def test_command_errors(frames_file: str, tmp_path) -> None:
     assert empty.returncode == 1
 
 
+def test_whole_grid_flip_warns_once(frames_file: str) -> None:
+    """A flip with no region is written (it is what was asked) but no decoder steers it: one warning."""
+    out = run("pat-baseline", "--prompt", "flip chirality, increase coherence", frames_file, check=True)
+    assert len(_records(out.stdout)) == 2
+    lines = out.stderr.decode().splitlines()
+    assert len(lines) == 1 and "'flip chirality' names no region" in lines[0], lines
+    quiet = run("pat-baseline", "-q", "--prompt", "flip chirality", frames_file, check=True)
+    assert quiet.stderr == b"" and quiet.stdout == run("pat-baseline", "--prompt", "flip chirality",
+                                                        frames_file, check=True).stdout
+    regional = run("pat-baseline", "--prompt", "flip chirality in the centre", frames_file, check=True)
+    assert regional.stderr == b""
+
+
 def test_explain() -> None:
     out = run("pat-baseline", "--explain", "slightly increase coherence on rim and flip chirality near patch 16,0",
               check=True)

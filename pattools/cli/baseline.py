@@ -96,6 +96,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     if options.explain is not None:
         parsed = parse_prompt(options.explain, regions.names() if regions else None, lenient=options.lenient)
         _warn_skipped(parsed.skipped, options, streams)
+        _warn_whole_grid_flip([intent.to_record() for intent in parsed.intents], options, streams)
         for intent in parsed.intents:
             streams.stdout.write((intent.describe() + "\n").encode("utf-8"))
         return base.EXIT_OK
@@ -134,6 +135,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
                 raise
             _warn_skipped(skipped, options, streams)
             for edit in edits:
+                _warn_whole_grid_flip(edit.intents or [], options, streams)
                 writer.write(edit.to_record())
                 written += 1
     base.report(streams, f"{base.plural(written, 'edit')} for {base.plural(sequences, 'sequence')} "
@@ -148,6 +150,18 @@ def _warn_skipped(skipped: list, options: argparse.Namespace, streams: base.Stre
         if err.message not in seen:
             seen.add(err.message)
             base.warn(streams, NAME, f"skipped {err.message}", options)
+
+
+def _warn_whole_grid_flip(intents: list[dict], options: argparse.Namespace, streams: base.Streams) -> None:
+    """Once per run: a flip of the whole grid is written, but no replay decoder steers it."""
+    if options.__dict__.get("_warned_flip"):
+        return
+    for intent in intents:
+        if intent["verb"] == "flip" and intent["region"] == "everywhere":
+            options._warned_flip = True
+            base.warn(streams, NAME, f"{intent['clause']!r} names no region: a flip of the whole grid does not "
+                      "steer a replay (docs/replay.md); name one, e.g. 'flip chirality in center'", options)
+            return
 
 
 main = base.entry_point(NAME, build_parser, run)
