@@ -9,6 +9,12 @@ number of distinct functions and modules, the layers in the order the calls ente
 the module for top-level ones), and with --verbose every function in first-call order.
 Imports are done before profiling, so module bodies do not count.
 
+Two views read the flat layer list as the design means it (stdin -> io -> domain -> io ->
+stdout): ``path``, the calls the command module itself makes into other layers, in order
+(its straight line); and ``upward``, the calls a lower layer makes into a higher one
+(kernels < tokens, schema, io < lattice < simulation < domain < composition < cli), which
+a straight line has none of; a domain module calling io is listed apart.
+
 Run: .venv/bin/python bench/frame_path.py [--quick] [--verbose]
 """
 
@@ -49,9 +55,19 @@ def _layer(module: str) -> str:
     return parts[1] if len(parts) > 2 else parts[-1]
 
 
-def trace(module, argv: list[str], stdin: bytes) -> list[tuple[str, str]]:
-    """(module, function) of every pattools call made by the command's run(), in order."""
-    calls: list[tuple[str, str]] = []
+# Layer ranks for the ``upward`` view; layers not named (errors, notices, collector, ...)
+# are utilities any layer may call.
+RANKS = {
+    "kernels": 0, "tokens": 1, "schema": 1, "io": 1, "lattice": 2, "simulation": 3,
+    "edit": 4, "replay": 4, "score": 4, "diff": 4, "render": 4, "nupca": 4, "summary": 4,
+    "edited_replay": 5, "exporting": 5, "cli": 6, "api": 6,
+}
+DOMAIN = {"edit", "replay", "score", "diff", "render", "nupca", "summary", "lattice", "simulation", "tokens"}
+
+
+def trace(module, argv: list[str], stdin: bytes) -> list[tuple[str, str, str]]:
+    """(module, function, caller module) of every pattools call made by the command's run(), in order."""
+    calls: list[tuple[str, str, str]] = []
     inside = [False]
     real_run = module.run
 
@@ -68,7 +84,12 @@ def trace(module, argv: list[str], stdin: bytes) -> list[tuple[str, str]]:
         code = frame.f_code
         if code.co_filename.startswith(PACKAGE):
             name = frame.f_globals.get("__name__") or _module_of(code.co_filename)
-            calls.append((name, code.co_qualname))
+            caller = frame.f_back
+            while caller is not None and not caller.f_code.co_filename.startswith(PACKAGE):
+                caller = caller.f_back  # through the standard library (itertools, contextlib, ...)
+            calling = "" if caller is None else (caller.f_globals.get("__name__")
+                                                 or _module_of(caller.f_code.co_filename))
+            calls.append((name, code.co_qualname, calling))
 
     out, err = io.BytesIO(), io.StringIO()
     sys.setprofile(profile)
@@ -82,16 +103,31 @@ def trace(module, argv: list[str], stdin: bytes) -> list[tuple[str, str]]:
     return calls
 
 
-def report(title: str, calls: list[tuple[str, str]], verbose: bool) -> None:
-    functions = list(dict.fromkeys(calls))
-    modules = list(dict.fromkeys(module for module, _ in calls))
+def report(title: str, command: str, calls: list[tuple[str, str, str]], verbose: bool) -> None:
+    functions = list(dict.fromkeys((module, function) for module, function, _ in calls))
+    modules = list(dict.fromkeys(module for module, _, _ in calls))
     layers: list[str] = []
-    for module, _ in calls:
+    for module, _, _ in calls:
         layer = _layer(module)
         if not layers or layers[-1] != layer:
             layers.append(layer)
     print(f"{title}: {len(calls)} calls of {len(functions)} functions in {len(modules)} modules")
     print("  layers: " + " -> ".join(layers))
+    path: list[str] = []
+    for module, function, caller in calls:
+        if caller == command and _layer(module) != "cli":
+            step = f"{_layer(module)}:{function}"
+            if not path or path[-1] != step:
+                path.append(step)
+    print("  path: stdin -> " + " -> ".join(path) + " -> stdout")
+    upward = [(caller, f"{module}.{function}") for module, function, caller in calls
+              if caller and _layer(module) in RANKS and _layer(caller) in RANKS
+              and RANKS[_layer(module)] > RANKS[_layer(caller)]]
+    to_io = [(caller, f"{module}.{function}") for module, function, caller in calls
+             if _layer(module) == "io" and _layer(caller) in DOMAIN]
+    for label, found in (("upward", upward), ("domain -> io", to_io)):
+        distinct = list(dict.fromkeys(found))
+        print(f"  {label}: {len(found)} calls" + "".join(f"\n    {a} -> {b}" for a, b in distinct[:8]))
     if verbose:
         for module, function in functions:
             print(f"    {module}.{function}")
@@ -117,7 +153,7 @@ def main() -> None:
             title = f"{module.NAME} {' '.join(argv)}".replace(str(edit_path), "edit.cbor").strip()
             if module is replay_cli and not argv:
                 title = "pat-apply --edit edit.cbor | pat-replay (the replay)"
-            report(title, trace(module, argv, stdin), options.verbose)
+            report(title, module.__name__, trace(module, argv, stdin), options.verbose)
 
 
 if __name__ == "__main__":
