@@ -147,23 +147,22 @@ def _check_targets(values: list) -> tuple[list[Target], list[Deltas]]:
     ``batch`` is its rows of a block)."""
     targets: list[Target] = []
     blocks: list[Deltas] = []
-    pending: list[Target] = []  # checked targets whose DPats are not columnised yet
-    count = 0
+    first = count = 0  # targets[first:] are checked, their DPats not columnised yet
     for i, value in enumerate(values):
         try:
             target = _check_target(value, f"targets[{i}]")
         except BAD_VALUE:
-            if pending:
-                _columnise(pending)  # a bad DPat of an earlier target comes first in reading order
+            if first < len(targets):
+                _columnise(targets[first:])  # a bad DPat of an earlier target comes first in reading order
             raise
         targets.append(target)
-        pending.append(target)
-        count += len(target.dpat) if isinstance(target.dpat, list) else 1
+        dpats = target.dpat
+        count += len(dpats) if type(dpats) is list else 1
         if count >= BLOCK_DPATS:
-            blocks.append(_columnise(pending))
-            pending, count = [], 0
-    if pending:
-        blocks.append(_columnise(pending))
+            blocks.append(_columnise(targets[first:]))
+            first, count = len(targets), 0
+    if first < len(targets):
+        blocks.append(_columnise(targets[first:]))
     return targets, blocks
 
 

@@ -113,7 +113,8 @@ class Deltas:
     rvq: np.ndarray  # int64[n, D] (D = the longest rvqDelta, at least CODE_DIMS)
     rvq_len: np.ndarray  # int64[n]: length of rvqDelta, -1 when not named
     paths: list[str]  # where each DPat sits in its record, for error messages
-    # read by from_dpats from maps all of the common shapes (so each is valid against the DPat schema)
+    # from_dpats read it from maps all of the common shapes (so each is valid against the DPat
+    # schema); False when unknown (built otherwise, or a view such as rows())
     plain_maps: bool = field(default=False, repr=False, compare=False)
     # what this is a slice of (Deltas, first row), and a memo of per-row bytes (row_bytes)
     _source: tuple["Deltas", int] | None = field(default=None, repr=False, compare=False)
@@ -158,7 +159,7 @@ class Deltas:
         return Deltas(
             self.patch_ids[start:stop], self.geom[start:stop], self.geom_named[start:stop], self.stats[start:stop],
             self.stats_named[start:stop], self.topo[start:stop], self.topo_named[start:stop], rvq,
-            self.rvq_len[start:stop], self.paths[start:stop], plain_maps=self.plain_maps,
+            self.rvq_len[start:stop], self.paths[start:stop],
         )
 
     def slice(self, start: int, stop: int) -> "Deltas":
