@@ -18,8 +18,6 @@ result), which is far below anything replay or score resolve.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-
 import numpy as np
 
 from pattools.edit.bounds import Bounds
@@ -131,29 +129,19 @@ def _update(out: TokenFrame, rows: np.ndarray, d: Deltas) -> None:
         out.rvq[rows] = np.where(d.rvq_named[:, None], rvq_rule(q + d.rvq), q)
 
 
-@dataclass
-class _Requested:
-    """Per touched token (in token order): requested delta sums and which fields were named."""
-
-    touched: np.ndarray
-    geom: np.ndarray
-    geom_named: np.ndarray
-    stats: np.ndarray
-    stats_named: np.ndarray
-    topo_named: np.ndarray
-    rvq_named: np.ndarray
-
-
-def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: Deltas) -> _Requested:
-    """Apply DPats ``d`` (row ``rows[j]`` for DPat j) to ``out`` one after another."""
+def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: Deltas) -> tuple[np.ndarray, Deltas]:
+    """Apply DPats ``d`` (row ``rows[j]`` for DPat j) to ``out`` one after another. Answers
+    the touched rows (token order) and, one DPat per touched token, the requested deltas
+    summed (named where any DPat named the field)."""
     order = np.argsort(rows, kind="stable")
     ranked = rows[order]
     if len(ranked) < 2 or (ranked[1:] != ranked[:-1]).all():
         # every token named once (the usual case): one update, no per-token sums
         _update(out, rows, d)
-        return _Requested(ranked, np.where(d.geom_named, d.geom, 0.0)[order], d.geom_named[order],
-                          np.where(d.stats_named, d.stats, 0.0)[order], d.stats_named[order],
-                          d.topo_named[order], d.rvq_named[order])
+        return ranked, _requested(out, ranked, (
+            np.where(d.geom_named, d.geom, 0.0)[order], d.geom_named[order],
+            np.where(d.stats_named, d.stats, 0.0)[order], d.stats_named[order],
+            d.topo[order], d.topo_named[order], d.rvq[order], d.rvq_len[order]))
     rank = _layers(rows)
     for k in range(int(rank.max()) + 1):
         layer = np.flatnonzero(rank == k)
@@ -171,9 +159,18 @@ def _apply_in_order(out: TokenFrame, rows: np.ndarray, d: Deltas) -> _Requested:
         np.logical_or.at(hit, pos, named)
         return hit
 
-    return _Requested(touched, total(d.geom, d.geom_named), any_named(d.geom_named),
-                      total(d.stats, d.stats_named), any_named(d.stats_named),
-                      any_named(d.topo_named), any_named(d.rvq_named))
+    rvq_named = any_named(d.rvq_named)
+    return touched, _requested(out, touched, (
+        total(d.geom, d.geom_named), any_named(d.geom_named), total(d.stats, d.stats_named),
+        any_named(d.stats_named), total(d.topo, d.topo_named), any_named(d.topo_named),
+        total(d.rvq, d.rvq_named[:, None]), np.where(rvq_named, d.rvq.shape[1], -1)))
+
+
+def _requested(out: TokenFrame, touched: np.ndarray, columns: tuple) -> Deltas:
+    """``columns`` (geom, its mask, stats, its mask, topo, its mask, rvq, rvq_len; one row per
+    ``touched`` row) as Deltas, in the paths of the frame's ``edit.applied``."""
+    pids = [out.patch_ids[r] for r in touched.tolist()]
+    return Deltas(pids, *columns, row_paths("edit.applied", len(pids)))
 
 
 def apply_target(
@@ -222,8 +219,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
     if len(rows) == 0:
         return ApplyResult(out, None, np.zeros(0, dtype=np.int64), 0, 0)
     dims = batch.rvq.shape[1]
-    req = _apply_in_order(out, rows, batch)
-    touched = req.touched
+    touched, req = _apply_in_order(out, rows, batch)
     geom_eff = _effective(tokens.geom[touched], out.geom[touched], req.geom, geom_rule, _geom_difference,
                           GEOM_PERIODIC)
     stats_eff = _effective(tokens.stats[touched], out.stats[touched], req.stats, stats_rule, np.subtract, False)
@@ -241,24 +237,24 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    effective = _effective_deltas([out.patch_ids[r] for r in touched.tolist()], req, geom_eff, stats_eff, topo_eff,
-                                  rvq_eff, rvq_named)
+    effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
-def _effective_deltas(pids: list[str], req: _Requested, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray,
-                      rvq: np.ndarray | None, rvq_named: np.ndarray) -> Deltas:
-    """The effective deltas of the touched tokens as Deltas (values 0 where not named)."""
-    n = len(pids)
+def _effective_deltas(req: Deltas, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray, rvq: np.ndarray | None,
+                      rvq_named: np.ndarray) -> Deltas:
+    """The effective deltas of the touched tokens (the rows of ``req``, the requested ones)
+    as Deltas (values 0 where not named)."""
+    n = len(req)
     dims = 0 if rvq is None else rvq.shape[1]
     codes = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
     rvq_len = np.full(n, -1, dtype=np.int64)
     if rvq is not None:
         codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
         rvq_len[rvq_named] = dims
-    return Deltas(pids, np.where(req.geom_named, geom, 0.0), req.geom_named, np.where(req.stats_named, stats, 0.0),
-                  req.stats_named, np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len,
-                  row_paths("edit.applied", n))
+    return Deltas(req.patch_ids, np.where(req.geom_named, geom, 0.0), req.geom_named,
+                  np.where(req.stats_named, stats, 0.0), req.stats_named,
+                  np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len, req.paths)
 
 
 def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> Deltas:

@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from itertools import chain
-
 import numpy as np
 
 from pattools import schema
 from pattools.edit.bounds import Bounds
 from pattools.errors import DataError, expected_found
-from pattools.tokens.deltas import (
-    Deltas, array_at, finite_at, integer_at, is_int, no_extra, object_at, row_paths,
-)
-from pattools.tokens.dpat_columns import dpat_columns
+from pattools.tokens.deltas import Deltas, array_at, finite_at, integer_at, is_int, no_extra, object_at
 from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
 
 REPRO_FIELDS: tuple[str, ...] = ("dt", "stepsPerFrame", "scale", "noiseSeed")
 # What checking a bad value raises: a DataError naming it, or OverflowError for an integer
-# too large for the int64/float64 columns (raised alike in both checking orders).
+# too large for the int64/float64 columns.
 BAD_VALUE = (DataError, OverflowError)
 
 
@@ -121,8 +116,8 @@ def _check_heads(value: object, path: str) -> list:
     return heads
 
 
-def _check_target(value: object, path: str, *, batch: bool = True) -> Target:
-    """The target at ``path``, its DPats checked too unless ``batch`` is false."""
+def _check_target(value: object, path: str) -> Target:
+    """The target at ``path``, its fields other than the DPats checked."""
     target = object_at(value, path)
     no_extra(target, ("frame", "dpat", "dA"), path)
     if "frame" not in target:
@@ -138,10 +133,7 @@ def _check_target(value: object, path: str, *, batch: bool = True) -> Target:
         no_extra(dA, ("heads",), f"{path}.dA")
         if "heads" in dA:
             heads = _check_heads(dA["heads"], f"{path}.dA.heads")
-    out = Target(frame, target["dpat"], heads, path=f"{path}.dpat")
-    if batch:
-        out.batch  # validates every DPat now, with full paths
-    return out
+    return Target(frame, target["dpat"], heads, path=f"{path}.dpat")
 
 
 # DPats columnised in one pass: few enough that their maps stay in cache from one
@@ -149,45 +141,39 @@ def _check_target(value: object, path: str, *, batch: bool = True) -> Target:
 BLOCK_DPATS = 1024
 
 
-def _batch_together(targets: list[Target]) -> list[Deltas] | None:
-    """Check and columnise the DPats of all ``targets`` a block at a time, giving each target its rows.
+def _check_targets(values: list) -> tuple[list[Target], list[Deltas]]:
+    """The targets ``values``, each checked in reading order (its fields, then its DPats),
+    and their DPats as consecutive blocks of about BLOCK_DPATS rows (each target's
+    ``batch`` is its rows of a block)."""
+    targets: list[Target] = []
+    blocks: list[Deltas] = []
+    first = count = 0  # targets[first:] are checked, their DPats not columnised yet
+    for i, value in enumerate(values):
+        try:
+            target = _check_target(value, f"targets[{i}]")
+        except BAD_VALUE:
+            if first < len(targets):
+                _columnise(targets[first:])  # a bad DPat of an earlier target comes first in reading order
+            raise
+        targets.append(target)
+        dpats = target.dpat
+        count += len(dpats) if type(dpats) is list else 1
+        if count >= BLOCK_DPATS:
+            blocks.append(_columnise(targets[first:]))
+            first, count = len(targets), 0
+    if first < len(targets):
+        blocks.append(_columnise(targets[first:]))
+    return targets, blocks
 
-    Answers the blocks' batches (all DPats, in order), or None when some DPat is not of a
-    plain shape (see dpat_columns); then each target left is checked on its own, and a
-    bad DPat raises.
-    """
-    lists = [target.dpat for target in targets]
-    if not all(type(x) is list for x in lists):
-        return _batch_alone(targets)
-    blocks = []
+
+def _columnise(targets: list[Target]) -> Deltas:
+    """The DPats of ``targets`` in one `Deltas`, each target given its rows."""
+    block = Deltas.from_dpats([target.dpat for target in targets], prefix=[target.path for target in targets])
     start = 0
-    while start < len(targets):
-        stop, count = start, 0
-        while stop < len(targets) and count < BLOCK_DPATS:
-            count += len(lists[stop])
-            stop += 1
-        block = _batch_block(targets[start:stop], lists[start:stop])
-        if block is None:
-            return _batch_alone(targets[start:])
-        blocks.append(block)
-        start = stop
-    return blocks
-
-
-def _batch_alone(targets: list[Target]) -> None:
     for target in targets:
-        target.batch  # the first bad DPat raises, named by the walk
-
-
-def _batch_block(targets: list[Target], lists: list[list]) -> Deltas | None:
-    paths = [row_paths(target.path, len(dpats)) for target, dpats in zip(targets, lists)]
-    block = dpat_columns(list(chain.from_iterable(lists)), list(chain.from_iterable(paths)))
-    if block is None:
-        return None
-    start = 0
-    for target, rows in zip(targets, paths):
-        target._batch = block.rows(start, start + len(rows), rows)
-        start += len(rows)
+        stop = start + len(target.dpat)
+        target._batch = block.rows(start, stop)
+        start = stop
     return block
 
 
@@ -202,24 +188,20 @@ class EditPackage:
     intents: list | None
     targets: list[Target]
     repro: dict
-    # Every target's DPats in consecutive batches, when all had a plain shape (see dpat_columns).
+    # Every target's DPats in consecutive blocks (from_record); None for a package built in Python.
     dpat_blocks: list[Deltas] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_record(cls, record: object, *, input: str | None = None, index: int | None = None) -> "EditPackage":
         """Check a decoded record's values; a DataError names ``input``, ``index`` and the field."""
         try:
-            try:
-                return cls._from_record(record, together=True)
-            except BAD_VALUE:
-                # Checked target by target, the record fails too, at the first bad field in reading order.
-                return cls._from_record(record, together=False)
+            return cls._from_record(record)
         except DataError as error:
             raise error.located(input=input, record=index)
 
     @classmethod
-    def _from_record(cls, record: object, *, together: bool) -> "EditPackage":
-        """The package; ``together`` checks all DPats in one pass after the targets' other fields."""
+    def _from_record(cls, record: object) -> "EditPackage":
+        """The package, every field checked in reading order."""
         record = object_at(record, "")
         no_extra(record, ("kind", "version", "id", "prompt", "seed", "sim", "intents", "targets", "repro"), "")
         for name in ("kind", "version", "id", "seed", "sim", "targets", "repro"):
@@ -253,15 +235,19 @@ class EditPackage:
         intents = record.get("intents")
         if intents is not None:
             array_at(intents, "intents")
-        targets = [_check_target(t, f"targets[{i}]", batch=not together)
-                   for i, t in enumerate(array_at(record["targets"], "targets"))]
-        blocks = _batch_together(targets) if together else None
+        targets, blocks = _check_targets(array_at(record["targets"], "targets"))
         return cls(ident, prompt, seed, sim, intents, targets, repro, blocks)
 
+    @property
+    def plain_dpats(self) -> bool:
+        """Whether every DPat was read from a map of a common shape (see tokens/dpat_columns.py)."""
+        return self.dpat_blocks is not None and all(block.plain_maps for block in self.dpat_blocks)
+
     def bounded_batches(self, bounds: Bounds, *, clip: bool) -> list[tuple[Deltas, int]]:
-        """``bounded(target.batch, bounds, clip=clip)`` for each target in order, in one check when
-        nothing exceeds ``bounds`` and all DPats were columnised together."""
-        if self.dpat_blocks is not None and not any(exceeds(block, bounds) for block in self.dpat_blocks):
+        """``bounded(target.batch, bounds, clip=clip)`` for each target in order, in one check
+        (a block at a time) when nothing exceeds ``bounds``."""
+        blocks = self.dpat_blocks if self.dpat_blocks is not None else [target.batch for target in self.targets]
+        if not any(exceeds(block, bounds) for block in blocks):
             return [(target.batch, 0) for target in self.targets]
         return [bounded(target.batch, bounds, clip=clip) for target in self.targets]
 
@@ -290,13 +276,13 @@ def validated_package(record: dict, *, input: str | None = None, index: int | No
     values check out and every DPat had a plain shape (which the DPat schema accepts), the
     targets are schema-valid too (their other fields were checked at least as strictly as
     the schema checks them), so the schema only has to see the record without them.
-    Otherwise it sees the whole record, first, as before.
+    Otherwise it sees the whole record, and its error, if any, comes first.
     """
     try:
         package = EditPackage.from_record(record, input=input, index=index)
     except BAD_VALUE:
         schema.validate(record, input=input, index=index, check_finite=False)
         raise
-    if package.dpat_blocks is None or not schema.conforms({**record, "targets": []}, "PAT_EDIT"):
+    if not package.plain_dpats or not schema.conforms({**record, "targets": []}, "PAT_EDIT"):
         schema.validate(record, input=input, index=index, check_finite=False)
     return package

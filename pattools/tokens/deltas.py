@@ -113,6 +113,9 @@ class Deltas:
     rvq: np.ndarray  # int64[n, D] (D = the longest rvqDelta, at least CODE_DIMS)
     rvq_len: np.ndarray  # int64[n]: length of rvqDelta, -1 when not named
     paths: list[str]  # where each DPat sits in its record, for error messages
+    # from_dpats read it from maps all of the common shapes (so each is valid against the DPat
+    # schema); False when unknown (built otherwise, or a view such as rows())
+    plain_maps: bool = field(default=False, repr=False, compare=False)
     # what this is a slice of (Deltas, first row), and a memo of per-row bytes (row_bytes)
     _source: tuple["Deltas", int] | None = field(default=None, repr=False, compare=False)
     _row_bytes: list[bytes] | None = field(default=None, repr=False, compare=False)
@@ -138,17 +141,17 @@ class Deltas:
         return f"{self.paths[j]}.{leaf}" if leaf else self.paths[j]
 
     @classmethod
-    def from_dpats(cls, dpats: object, *, prefix: str = "dpat") -> "Deltas":
-        """Check and columnise DPat maps; errors carry ``<prefix>[j].<group>.<field>``."""
-        if type(dpats) is list:
-            from pattools.tokens.dpat_columns import dpat_columns
+    def from_dpats(cls, dpats: object, *, prefix: str | list[str] = "dpat") -> "Deltas":
+        """Check and columnise DPat maps; errors carry ``<prefix>[j].<group>.<field>`` and name
+        the first bad field in reading order. With a list of prefixes, ``dpats`` holds one DPat
+        list per prefix (many targets at once) and the rows are those lists one after another."""
+        from pattools.tokens.dpat_columns import columnise
 
-            columns = dpat_columns(dpats, row_paths(prefix, len(dpats)))
-            if columns is not None:
-                return columns
-        return _walk(dpats, prefix)
+        if isinstance(prefix, str):
+            return columnise([dpats], [prefix])
+        return columnise(dpats, prefix)
 
-    def rows(self, start: int, stop: int, paths: list[str]) -> "Deltas":
+    def rows(self, start: int, stop: int) -> "Deltas":
         """DPats ``start:stop`` (views), with code deltas as wide as ``from_dpats`` gives them."""
         rvq = self.rvq[start:stop]
         if rvq.shape[1] > CODE_DIMS:
@@ -156,7 +159,7 @@ class Deltas:
         return Deltas(
             self.patch_ids[start:stop], self.geom[start:stop], self.geom_named[start:stop], self.stats[start:stop],
             self.stats_named[start:stop], self.topo[start:stop], self.topo_named[start:stop], rvq,
-            self.rvq_len[start:stop], paths,
+            self.rvq_len[start:stop], self.paths[start:stop],
         )
 
     def slice(self, start: int, stop: int) -> "Deltas":
@@ -240,53 +243,6 @@ class Deltas:
         rows, _ = locate(tokens, self, lenient=False)
         dims = code_width(tokens, self, np.ones(len(rows), dtype=bool))
         return summed(tokens, dims, [(rows, self.take(np.arange(len(self)), dims))])
-
-
-def _walk(dpats: object, prefix: str) -> Deltas:
-    """``from_dpats`` one field at a time: for any shape, and naming the first bad field."""
-    dpats = array_at(dpats, prefix)
-    n = len(dpats)
-    out = Deltas.zeros(n, row_paths(prefix, n))
-    rvq_rows: list[tuple[int, list[int]]] = []
-    numeric = {"geom": (out.geom, out.geom_named), "stats": (out.stats, out.stats_named)}
-    for j, dp in enumerate(dpats):
-        where = f"{prefix}[{j}]"
-        dp = object_at(dp, where)
-        no_extra(dp, ("patchId",) + DPAT_GROUPS, where)
-        pid = dp.get("patchId")
-        if not isinstance(pid, str):
-            raise DataError(expected_found("string", pid), path=f"{where}.patchId")
-        out.patch_ids[j] = pid
-        for group in ("geom", "stats"):
-            if group not in dp:
-                continue
-            values, named = numeric[group]
-            part = object_at(dp[group], f"{where}.{group}")
-            no_extra(part, GROUP_FIELDS[group], f"{where}.{group}")
-            for name, value in part.items():
-                col = GROUP_FIELDS[group].index(name)
-                values[j, col] = finite_at(value, f"{where}.{group}.{name}")
-                named[j, col] = True
-        if "topo" in dp:
-            part = object_at(dp["topo"], f"{where}.topo")
-            no_extra(part, TOPO_FIELDS, f"{where}.topo")
-            for name, value in part.items():
-                col = TOPO_FIELDS.index(name)
-                out.topo[j, col] = integer_at(value, f"{where}.topo.{name}")
-                out.topo_named[j, col] = True
-        if "code" in dp:
-            part = object_at(dp["code"], f"{where}.code")
-            no_extra(part, ("rvqDelta",), f"{where}.code")
-            if "rvqDelta" in part:
-                deltas = array_at(part["rvqDelta"], f"{where}.code.rvqDelta")
-                row = [integer_at(v, f"{where}.code.rvqDelta[{d}]") for d, v in enumerate(deltas)]
-                out.rvq_len[j] = len(row)
-                rvq_rows.append((j, row))
-    width = max([CODE_DIMS] + [len(row) for _, row in rvq_rows])
-    out.rvq = np.zeros((n, width), dtype=np.int64)
-    for j, row in rvq_rows:
-        out.rvq[j, : len(row)] = row
-    return out
 
 
 # ---------------------------------------------------------------------- deltas and a frame

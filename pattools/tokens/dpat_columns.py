@@ -1,17 +1,15 @@
-"""Checked columns straight from a list of plain DPat maps (the common shapes only).
+"""DPat maps into checked `Deltas` columns: the one reader behind ``Deltas.from_dpats``.
 
-Why: checking a DPat costs ≈ 7 µs in the compiled schema and as much again in the
-per-field walk of ``Deltas.from_dpats``, and an edit file may hold hundreds of
-thousands of them. ``dpat_columns`` does both at once with C-level iteration (``map``
-over the list), for DPats whose every value has the plain type: maps are dicts with
-known keys and a patchId, patchId is a str, stats and geom values are finite floats or
-ints, topo and rvqDelta values are ints (never bools).
-
-It answers ``None`` for anything else, valid or not (an integral float for an integer,
-a NaN, an unknown key, a string), and the caller takes the per-field walk, whose errors
-name the first bad field. So an accepted list is also valid against the DPat schema
-(tests/test_dpat_fast.py checks both claims on a mutation corpus against jsonschema), and
-its columns are exactly what the per-field walk builds.
+Why two ways inside: checking a DPat costs ≈ 7 µs in the compiled schema and as much
+again in a per-field walk, and an edit file may hold hundreds of thousands of them. So
+``columnise`` first reads the common shapes with C-level iteration (``map`` over the
+list): maps are dicts with known keys and a patchId, patchId is a str, stats and geom
+values are finite floats or ints, topo and rvqDelta values are ints (never bools).
+Columns read that way are valid against the DPat schema (tests/test_dpat_fast.py checks
+it on a mutation corpus against jsonschema) and equal to the walk's. Anything else, valid
+or not (an integral float for an integer, a NaN, an unknown key, a string), is read by
+the walk, one field at a time in reading order: it builds the columns of what is valid
+and names the first bad field of what is not.
 """
 
 from __future__ import annotations
@@ -22,8 +20,11 @@ from operator import itemgetter
 
 import numpy as np
 
-from pattools.tokens.deltas import Deltas
-from pattools.tokens.frame import GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
+from pattools.errors import DataError, expected_found
+from pattools.tokens.deltas import (
+    DPAT_GROUPS, GROUP_FIELDS, Deltas, array_at, finite_at, integer_at, no_extra, object_at, row_paths,
+)
+from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS
 
 _NUMBER_TYPES = frozenset((float, int))
 _INT_TYPES = frozenset((int,))
@@ -32,20 +33,30 @@ Rows = np.ndarray | slice  # row indices into the columns, or slice(None) for al
 
 
 class _Unrecognised(Exception):
-    """A DPat outside the shapes this module checks: the per-field walk decides."""
+    """A DPat outside the common shapes: the walk reads the lists instead."""
 
 
-def dpat_columns(dpats: list, paths: list[str]) -> Deltas | None:
-    """Columns of ``dpats`` (at ``paths``) when every DPat has a plain shape (see the module
-    doc), else None."""
+def columnise(lists: Sequence, prefixes: Sequence[str]) -> Deltas:
+    """The DPat lists ``lists`` (list k at ``prefixes[k]``) checked and as columns, one
+    after another; a bad DPat raises a DataError naming its first bad field in reading
+    order (or OverflowError for an integer too large for the columns)."""
+    if all(type(dpats) is list for dpats in lists):
+        paths = list(chain.from_iterable(row_paths(p, len(dpats)) for dpats, p in zip(lists, prefixes)))
+        try:
+            return _common_shapes(list(chain.from_iterable(lists)), paths)
+        except _Unrecognised:
+            pass  # the walk reads them: it names a bad field, or reads a valid uncommon shape
+    return Deltas.concat([_walk(dpats, prefix) for dpats, prefix in zip(lists, prefixes)])
+
+
+def _common_shapes(dpats: list, paths: list[str]) -> Deltas:
+    """Columns of ``dpats`` (at ``paths``), all of the common shapes (see the module doc)."""
     out = Deltas.zeros(len(dpats), paths)
-    try:
-        for keys, rows, columns in _by_keys(dpats, slice(None)):
-            _require("patchId" in keys)
-            for key, column in zip(keys, columns):
-                _fill(out, key, column, rows)
-    except _Unrecognised:
-        return None
+    for keys, rows, columns in _by_keys(dpats, slice(None)):
+        _require("patchId" in keys)
+        for key, column in zip(keys, columns):
+            _fill(out, key, column, rows)
+    out.plain_maps = True
     return out
 
 
@@ -161,3 +172,50 @@ def _ints(values: Sequence) -> np.ndarray:
         return np.array(values, dtype=np.int64)
     except OverflowError:
         raise _Unrecognised from None
+
+
+def _walk(dpats: object, prefix: str) -> Deltas:
+    """The DPat list ``dpats`` (at ``prefix``) one field at a time: any valid shape, and the first bad field named."""
+    dpats = array_at(dpats, prefix)
+    n = len(dpats)
+    out = Deltas.zeros(n, row_paths(prefix, n))
+    rvq_rows: list[tuple[int, list[int]]] = []
+    numeric = {"geom": (out.geom, out.geom_named), "stats": (out.stats, out.stats_named)}
+    for j, dp in enumerate(dpats):
+        where = f"{prefix}[{j}]"
+        dp = object_at(dp, where)
+        no_extra(dp, ("patchId",) + DPAT_GROUPS, where)
+        pid = dp.get("patchId")
+        if not isinstance(pid, str):
+            raise DataError(expected_found("string", pid), path=f"{where}.patchId")
+        out.patch_ids[j] = pid
+        for group in ("geom", "stats"):
+            if group not in dp:
+                continue
+            values, named = numeric[group]
+            part = object_at(dp[group], f"{where}.{group}")
+            no_extra(part, GROUP_FIELDS[group], f"{where}.{group}")
+            for name, value in part.items():
+                col = GROUP_FIELDS[group].index(name)
+                values[j, col] = finite_at(value, f"{where}.{group}.{name}")
+                named[j, col] = True
+        if "topo" in dp:
+            part = object_at(dp["topo"], f"{where}.topo")
+            no_extra(part, TOPO_FIELDS, f"{where}.topo")
+            for name, value in part.items():
+                col = TOPO_FIELDS.index(name)
+                out.topo[j, col] = integer_at(value, f"{where}.topo.{name}")
+                out.topo_named[j, col] = True
+        if "code" in dp:
+            part = object_at(dp["code"], f"{where}.code")
+            no_extra(part, ("rvqDelta",), f"{where}.code")
+            if "rvqDelta" in part:
+                deltas = array_at(part["rvqDelta"], f"{where}.code.rvqDelta")
+                row = [integer_at(v, f"{where}.code.rvqDelta[{d}]") for d, v in enumerate(deltas)]
+                out.rvq_len[j] = len(row)
+                rvq_rows.append((j, row))
+    width = max([CODE_DIMS] + [len(row) for _, row in rvq_rows])
+    out.rvq = np.zeros((n, width), dtype=np.int64)
+    for j, row in rvq_rows:
+        out.rvq[j, : len(row)] = row
+    return out
