@@ -71,12 +71,12 @@ ROUTES = ((True, False), (False, False), (True, True), (False, True))  # (valida
 
 @contextmanager
 def token_scanner(on: bool) -> Iterator[None]:
-    """Read streams of any size with the token scanner (pattools.io.lazy_tokens) when ``on``,
-    as the reader does for large CBOR streams; else with the strict reader alone."""
+    """With ``on``, a reader asked for ``columns`` uses the token scanner
+    (pattools.io.lazy_tokens) on streams of any size, not only on large ones."""
     from pattools.io import records
 
     saved = records.SMALL_STREAM_BYTES
-    records.SMALL_STREAM_BYTES = 0 if on else 1 << 62
+    records.SMALL_STREAM_BYTES = 0 if on else saved
     try:
         yield
     finally:
@@ -90,7 +90,7 @@ def read_route(data: bytes, validate: bool, lazy: bool) -> None:
 
     with token_scanner(lazy):
         records = list(read_records(["-"], validate=validate, max_record_bytes=MAX_RECORD_BYTES,
-                                    stdin=io.BytesIO(data)))
+                                    stdin=io.BytesIO(data), columns=lazy))
     for record in records:
         if record.tokens is not None and not record.tokens.exact():
             record.tokens.maps()

@@ -357,5 +357,5 @@ def test_a_sim_equal_to_a_validated_one_only_in_value_is_still_checked(lazy, fie
     second["sim"] = dict(second["sim"], **{field: value})
     data = pcbor.encode(first) + pcbor.encode(first) + pcbor.encode(second)
     with pytest.raises(DataError) as caught, token_scanner(lazy):
-        list(read_records(["-"], stdin=io.BytesIO(data)))
+        list(read_records(["-"], stdin=io.BytesIO(data), columns=lazy))
     assert f"record 2: {message}" in str(caught.value)

@@ -335,7 +335,7 @@ def test_drawn_fields_are_the_lattice_pat_replay_ran(work):
     replayed = {(r.value["seed"], r.value["frame"]): TokenFrame.from_tokens(r.tokens.maps())
                 for r in read_records([str(work / "edited.cbor")])}
     reader = FieldReader(Selection(((0, None),)), edits=[])
-    drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False)))
+    drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False, columns=True)))
     assert [(f.seed, f.frame) for f in drawn] == sorted(replayed)
     same = [STATS_FIELDS.index(n) for n in ("rho", "energy", "entropyRate")]
     for f in drawn:

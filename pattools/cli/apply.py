@@ -80,9 +80,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     base.settle_long_lived(streams)  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
-    frames = require_records(read_records(
+    frames = require_records(read_records(  # frames are edited as columns when written as CBOR
         options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        shards=base.shard_reading(options, streams, NAME)), options.inputs, "PAT_FRAME records")
+        shards=base.shard_reading(options, streams, NAME), columns=fmt == "cbor"),
+        options.inputs, "PAT_FRAME records")
     pending: list = []  # frames of the common token shape, edited together as columns (pattools.edit.stacked)
     pending_tokens = 0
     for record in frames:

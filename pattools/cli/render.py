@@ -113,7 +113,7 @@ def _edit_packages(options: argparse.Namespace, streams: base.Streams) -> list:
     if not options.edit:
         return []
     records = read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                           stdin=streams.stdin)
+                           stdin=streams.stdin, columns=True)
     return list(edit_packages(records, validate=False))
 
 

@@ -183,7 +183,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     # Tokens are read only where a frame's replay reads them (Record.tokens).
     records = ((r.value, r.input, r.index, r.tokens) for r in require_records(read_records(
         options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        shards=base.shard_reading(options, streams, NAME)), options.inputs, "PAT_FRAME records"))
+        shards=base.shard_reading(options, streams, NAME), columns=True), options.inputs, "PAT_FRAME records"))
     if not options.verify:
         written = 0
         for out in replay_frames(records, settings, load_edits(packages, edit_settings), lenient=options.lenient):

@@ -75,6 +75,7 @@ class FrameTokens:
             self._frame = self._fast_frame()
             self._exact = self._frame is not None
             self._checked = self._checked or self._exact
+            self._screen = self._screen and not self._exact  # the columnar check found every float finite
         return self._exact
 
     def mark_valid(self) -> None:
@@ -93,7 +94,7 @@ class FrameTokens:
 
         self._validate()
         try:
-            return TokenFrame.from_tokens(self._maps)
+            return TokenFrame.from_tokens(self.maps())
         except (ValueError, TypeError, KeyError) as exc:
             raise DataError(str(exc), path="tokens") from None
 

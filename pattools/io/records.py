@@ -79,6 +79,7 @@ def read_records(
     stdin: BinaryIO | None = None,
     expand_shards: bool = True,
     shards: ShardReading | None = None,
+    columns: bool = False,
 ) -> Iterator[Record]:
     """Records of every input in order; ``-`` is stdin. Validates each unless told not to.
 
@@ -86,14 +87,16 @@ def read_records(
     checksums are verified and notices dropped.
 
     A PAT_FRAME's tokens are held by ``Record.tokens``, read when asked for (validated
-    here when the reader validates).
+    here when the reader validates). ``columns``: the caller reads tokens as columns, or
+    not at all, rather than as maps; large CBOR streams are then read with the token
+    scanner, which leaves the maps undecoded (records and errors are the same either way).
     """
     reading = shards if shards is not None else ShardReading()
     for name in inputs:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
             expand = _lone_shards(None, reading) if expand_shards else None
-            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand)
+            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand, columns)
             continue
         path = Path(name)
         if path.is_dir():
@@ -109,24 +112,24 @@ def read_records(
             raise DataError("permission denied", input=name) from None
         with stream:
             expand = _lone_shards(path, reading) if expand_shards else None
-            yield from _read_stream(stream, name, validate, max_record_bytes, expand)
+            yield from _read_stream(stream, name, validate, max_record_bytes, expand, columns)
 
 
 Expander = Callable[[dict, str, int], Iterator[Record]]
 
 
 def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: int,
-                 expand: Expander | None) -> Iterator[Record]:
+                 expand: Expander | None, columns: bool = False) -> Iterator[Record]:
     """Records of one stream; a PAT_SHARD becomes its frames through ``expand`` (if given)."""
     first = stream.read(1)
     if not first:
         return
     framing = sniff(first, name)
-    if framing == "cbor":
+    if framing == "cbor" and columns:
         # A small stream is read by the strict reader alone: the same records, checks and
         # errors, without importing the scanner's kernels (start-up of one-frame commands).
         first += stream.read(SMALL_STREAM_BYTES)
-    if framing == "cbor" and len(first) > SMALL_STREAM_BYTES:
+    if framing == "cbor" and columns and len(first) > SMALL_STREAM_BYTES:
         from pattools.io.lazy_tokens import iter_items_lazy
 
         items = iter_items_lazy(stream, name, max_record_bytes=max_record_bytes, prefix=first)
