@@ -22,7 +22,8 @@ import resource
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,7 +66,21 @@ def encodings(records: list[dict]) -> list[bytes]:
     return out
 
 
-ROUTES = ((True, False), (False, False), (True, True), (False, True))  # (validate, lazy_tokens)
+ROUTES = ((True, False), (False, False), (True, True), (False, True))  # (validate, token scanner)
+
+
+@contextmanager
+def token_scanner(on: bool) -> Iterator[None]:
+    """With ``on``, a reader asked for ``columns`` uses the token scanner
+    (pattools.io.lazy_tokens) on streams of any size, not only on large ones."""
+    from pattools.io import records
+
+    saved = records.SMALL_STREAM_BYTES
+    records.SMALL_STREAM_BYTES = 0 if on else saved
+    try:
+        yield
+    finally:
+        records.SMALL_STREAM_BYTES = saved
 
 
 def read_route(data: bytes, validate: bool, lazy: bool) -> None:
@@ -73,11 +88,12 @@ def read_route(data: bytes, validate: bool, lazy: bool) -> None:
     from pattools.io import read_records
     from pattools.nupca import codec
 
-    for record in read_records(["-"], validate=validate, max_record_bytes=MAX_RECORD_BYTES,
-                               stdin=io.BytesIO(data), lazy_tokens=lazy):
-        if record.encoded_tokens is not None:
-            if record.encoded_tokens.columns() is None:
-                record.encoded_tokens.decode()
+    with token_scanner(lazy):
+        records = list(read_records(["-"], validate=validate, max_record_bytes=MAX_RECORD_BYTES,
+                                    stdin=io.BytesIO(data), columns=lazy))
+    for record in records:
+        if record.tokens is not None and not record.tokens.exact():
+            record.tokens.maps()
         if validate and record.value.get("kind") == "NUPCA_STATE":
             codec.state_from_record(record.value)
         elif validate and record.value.get("kind") == "NUPCA_OBS":

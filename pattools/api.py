@@ -39,9 +39,9 @@ def iter_records(*inputs: str | os.PathLike | bytes, validate: bool = True) -> I
 
     for source in inputs:
         if isinstance(source, (bytes, bytearray)):
-            yield from (r.value for r in read_records(["-"], validate=validate, stdin=io.BytesIO(source)))
+            yield from (r.document() for r in read_records(["-"], validate=validate, stdin=io.BytesIO(source)))
         else:
-            yield from (r.value for r in read_records([os.fspath(source)], validate=validate))
+            yield from (r.document() for r in read_records([os.fspath(source)], validate=validate))
 
 
 def read_records(*inputs: str | os.PathLike | bytes, validate: bool = True) -> Records:

@@ -20,7 +20,7 @@ from pattools.edit.apply import apply_target, delta_columns_of
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage
 from pattools.errors import DataError
-from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions, check_frame_record
+from pattools.replay.driver import FrameTokens, ReplayedFrame, Replayer, ReplayOptions, check_frame_record, frame_parts
 from pattools.replay.steering import FrameEdit, frame_edit
 from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
@@ -63,10 +63,10 @@ class EditedReplay:
 
     def prepare(self, window: list[tuple]) -> dict[int, tuple]:
         """Apply the edit packages to the targeted frames of a window of input tuples
-        (record, name, index, encoded tokens) many frames at once (pattools.edit.stacked);
+        (record, name, index, tokens) many frames at once (pattools.edit.stacked);
         {position in window: (columns, result)} for ``feed(..., prepared=...)``. Anything
-        unusual (maps instead of encoded tokens, a data error) is left to ``feed``, which
-        then meets every error in input order."""
+        unusual (tokens of another shape, a data error) is left to ``feed``, which then
+        meets every error in input order."""
         if self.applier is None:
             return {}
         positions, items = [], []
@@ -75,10 +75,9 @@ class EditedReplay:
             if (tokens is None or record.get("kind") != "PAT_FRAME" or not isinstance(record.get("sim"), dict)
                     or not self._targeted(record)):
                 continue
-            columns = tokens.columns()
-            if columns is not None:
+            if tokens.exact():
                 positions.append(position)
-                items.append((record, columns))
+                items.append((record, tokens.frame()))
         if len(items) < 2:
             return {}
         try:
@@ -87,7 +86,7 @@ class EditedReplay:
             return {}
         return {position: (columns, done) for position, (_, columns), done in zip(positions, items, results)}
 
-    def feed(self, record: dict, tokens: object | None = None, prepared: tuple | None = None) -> ReplayedFrame | None:
+    def feed(self, record: dict, tokens: FrameTokens | None = None, prepared: tuple | None = None) -> ReplayedFrame | None:
         """Replay one input frame (see Replayer.feed); ``prepared``: its (columns, edit
         result) from ``prepare``."""
         replayer = self.replayer
@@ -95,19 +94,14 @@ class EditedReplay:
             columns, done = prepared
             if replayer.options.validate:
                 replayer.validate({**record, "tokens": []})
-            check_frame_record(record)
+            check_frame_record(record, tokens)
             return replayer.feed_checked(record, None if done is None else _frame_edit_of(record, done), columns)
         if self.applier is None or not self._targeted(record):
             out = replayer.feed(record, tokens)
             if self.applier is not None:
                 self.applier.observe(record)  # seeds and sims seen, for unmatched()
             return out
-        columns = None
-        if tokens is not None:
-            columns = tokens.columns() if record.get("kind") == "PAT_FRAME" else None
-            if columns is None:
-                record = dict(record)
-                record["tokens"] = tokens.decode()
+        record, columns = frame_parts(record, tokens, True)
         if record.get("kind") != "PAT_FRAME" or not isinstance(record.get("tokens"), list):
             return replayer.feed(record)
         edited, record = self._apply_edits(record, columns)
@@ -138,15 +132,11 @@ class EditedReplay:
     def _apply_edits(self, record: dict, columns: TokenFrame | None) -> tuple[FrameEdit | None, dict]:
         """Validate a targeted frame and apply the edit packages to it, as pat-apply would.
 
-        Tokens of the common shape (``columns`` when already read from their bytes) are
-        checked and edited as columns, giving the FrameEdit directly; other frames take the
-        record path (only the tokens an edit names are read and checked), giving the edited
-        record. Returns (FrameEdit or None, record)."""
-        from pattools.io import checked_columns
-
+        Tokens of the common shape (``columns``) are checked and edited as columns, giving
+        the FrameEdit directly; other frames take the record path (only the tokens an edit
+        names are read and checked), giving the edited record. Returns (FrameEdit or None,
+        record)."""
         replayer = self.replayer
-        if columns is None:
-            columns = checked_columns(record["tokens"])
         if columns is None:
             if replayer.options.validate:
                 replayer.validate(record, self._targeted_tokens(record, record["tokens"]))

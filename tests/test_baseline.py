@@ -133,7 +133,7 @@ def frames_file(tmp_path_factory) -> str:
 
 
 def _records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], validate=False, stdin=io.BytesIO(data))] if data else []
+    return [r.document() for r in read_records(["-"], validate=False, stdin=io.BytesIO(data))] if data else []
 
 
 def test_command_one_edit_per_prompt_and_sequence(frames_file: str, tmp_path) -> None:

@@ -20,7 +20,7 @@ SMALL = ["--W", "32", "--H", "24", "--frames", "5", "--scale", "16"]
 
 def _records(data: bytes) -> list[dict]:
     import io
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 def _tree(directory: Path) -> dict[str, bytes]:

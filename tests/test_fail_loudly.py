@@ -53,7 +53,7 @@ def work(tmp_path_factory):
 
 
 def _records(path) -> list[dict]:
-    return [record.value for record in read_records([str(path)])]
+    return [record.document() for record in read_records([str(path)])]
 
 
 def _write(path, records: list[dict]) -> None:

@@ -45,8 +45,8 @@ def test_huge_declared_length_is_a_data_error_not_a_crash(head):
     """Found by the fuzzer: a length near 2^63 overflowed the scan kernel's position (a segfault)."""
     data = b"\xa3\x64kind\x69NUPCA_OBS\x61x" + head + b"\x7f" + b"\xff" * 7 + b"\x67version\x01"
     for lazy in (True, False):
-        with pytest.raises(DataError):
-            list(read_records(["-"], stdin=__import__("io").BytesIO(data), lazy_tokens=lazy))
+        with pytest.raises(DataError), fuzz_readers.token_scanner(lazy):
+            list(read_records(["-"], stdin=__import__("io").BytesIO(data), columns=lazy))
 
 
 def test_found_byte_string_key_in_a_state_config_is_a_data_error(seeds):

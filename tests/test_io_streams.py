@@ -13,11 +13,12 @@ from hypothesis import given, settings, strategies as st
 from pattools.errors import DataError
 from pattools.io import RecordWriter, read_records
 from pattools.io import cbor as pcbor
+from bench.fuzz_readers import token_scanner
 from tests.helpers import make_frame, run
 
 
 def _read(data: bytes, **kw) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data), **kw)]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data), **kw)]
 
 
 def _cbor_seq(records) -> bytes:
@@ -37,8 +38,8 @@ def test_records_and_their_raw_bytes_across_chunk_boundaries(monkeypatch, chunk)
     monkeypatch.setattr(pcbor, "CHUNK_BYTES", chunk)
     frames = [make_frame(frame=i) for i in range(4)]
     records = list(read_records(["-"], stdin=io.BytesIO(_cbor_seq(frames))))
-    assert [r.value for r in records] == frames
-    assert [r.raw for r in records] == [pcbor.encode(f) for f in frames]
+    assert [r.document() for r in records] == frames
+    assert [r._raw for r in records] == [pcbor.encode(f) for f in frames]
 
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
@@ -355,6 +356,6 @@ def test_a_sim_equal_to_a_validated_one_only_in_value_is_still_checked(lazy, fie
     second = make_frame(frame=1, W=96, H=96)
     second["sim"] = dict(second["sim"], **{field: value})
     data = pcbor.encode(first) + pcbor.encode(first) + pcbor.encode(second)
-    with pytest.raises(DataError) as caught:
-        list(read_records(["-"], stdin=io.BytesIO(data), lazy_tokens=lazy))
+    with pytest.raises(DataError) as caught, token_scanner(lazy):
+        list(read_records(["-"], stdin=io.BytesIO(data), columns=lazy))
     assert f"record 2: {message}" in str(caught.value)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pattools.errors import DataError
 from pattools.io import cbor
-from pattools.io.lazy_tokens import TOKENS_KEY, EncodedTokens, iter_items_lazy
+from pattools.io.lazy_tokens import TOKENS_KEY, decode_tokens, iter_items_lazy
 from pattools.kernels.cbor_scan import SCAN_BAD, SCAN_MORE, SCAN_OK, scan_item
 from tests.helpers import make_frame, run
 
@@ -79,7 +79,7 @@ def test_lazy_reader_gives_the_strict_values_with_tokens_left_encoded():
     for (value, raw, screen, tokens), (full, full_raw) in zip(lazy, strict):
         assert raw == full_raw
         if "tokens" in full:
-            assert value == {**full, "tokens": []} and tokens.decode() == full["tokens"]
+            assert value == {**full, "tokens": []} and decode_tokens(tokens) == full["tokens"]
             assert len(screen) < len(raw)
         else:
             assert value == full and tokens is None
@@ -105,14 +105,14 @@ def test_lazy_reader_errors_read_as_the_strict_ones(damage):
     assert message(iter_items_lazy) == message(cbor.iter_items)
 
 
-def test_encoded_tokens_decode_strictly_and_name_the_path():
+def test_token_bytes_decode_strictly_and_name_the_path():
     tokens = make_frame(W=32, H=32, scale=32)["tokens"]
     tokens[0]["stats"]["attnMean"] = math.nan
     with pytest.raises(DataError) as caught:
-        EncodedTokens(cbor2.dumps(tokens, canonical=True)).decode()
+        decode_tokens(cbor2.dumps(tokens, canonical=True))
     assert caught.value.path == "tokens[0].stats.attnMean"
     with pytest.raises(DataError) as caught:
-        EncodedTokens(b"\x81\x62\xff\xfe").decode()  # invalid UTF-8
+        decode_tokens(b"\x81\x62\xff\xfe")  # invalid UTF-8
     assert caught.value.path == "tokens"
 
 

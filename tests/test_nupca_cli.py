@@ -31,7 +31,7 @@ def observations(count: int, dim: int = 16) -> bytes:
 
 
 def values(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 def in_process(argv, stdin: bytes = b"") -> tuple[int, bytes, str]:

@@ -25,7 +25,7 @@ ATAN2_FIELDS = {("geom", "phi_gf"), ("geom", "theta"), ("geom", "kappa")}
 
 
 def _records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 @pytest.fixture(scope="module")

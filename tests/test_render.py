@@ -296,7 +296,7 @@ def test_effect_map_is_centred_at_zero_and_placed_by_patch(work, tmp_path):
     patch in the strongest red of RdBu_r and every other patch in its centre colour (0)."""
     from pattools.io import read_records
 
-    records = [r.value for r in read_records([str(work / "base.cbor")], validate=False)]
+    records = [r.document() for r in read_records([str(work / "base.cbor")], validate=False)]
     for record in records:
         if record["seed"] == 3:
             for token in record["tokens"]:
@@ -332,10 +332,10 @@ def test_drawn_fields_are_the_lattice_pat_replay_ran(work):
     from pattools.tokens.build import build_frame
     from pattools.tokens.frame import STATS_FIELDS, TokenFrame
 
-    replayed = {(r.value["seed"], r.value["frame"]): TokenFrame.from_tokens(r.value["tokens"])
+    replayed = {(r.value["seed"], r.value["frame"]): TokenFrame.from_tokens(r.tokens.maps())
                 for r in read_records([str(work / "edited.cbor")])}
     reader = FieldReader(Selection(((0, None),)), edits=[])
-    drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False, lazy_tokens=True)))
+    drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False, columns=True)))
     assert [(f.seed, f.frame) for f in drawn] == sorted(replayed)
     same = [STATS_FIELDS.index(n) for n in ("rho", "energy", "entropyRate")]
     for f in drawn:

@@ -21,7 +21,7 @@ from tests.helpers import run_ok as ok
 
 
 def records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 def export(*argv: str) -> bytes:

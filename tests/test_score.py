@@ -201,7 +201,7 @@ def exported(tmp_path_factory):
 
 
 def _records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 NULL_PROMPTS = ["increase coherence on rim", "reduce entropy in the centre, flip chirality",
@@ -247,7 +247,7 @@ def test_files_and_original_agree_and_output_is_byte_identical(exported) -> None
         assert b.pop("baseDeterminismRMSE") == 0.0
         assert a == b
         assert a["effective"] and a["determinismRMSE"] == 0.0
-    flagged = [r.value for r in read_records([str(d / "s4.jsonl")])]
+    flagged = [r.document() for r in read_records([str(d / "s4.jsonl")])]
     assert [(r["halo"], r["lambda"], r["window"]["start"], r["determinismRMSE"]) for r in flagged] == [
         (1, 0.5, 2, None), (1, 0.5, 2, None)]
     table = (d / "table.txt").read_text()

@@ -21,7 +21,7 @@ SMALL = ["--W", "16", "--H", "16", "--frames", "4", "--scale", "8", "--shard-siz
 
 
 def _records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 def _tree(directory: Path) -> dict[str, bytes]:

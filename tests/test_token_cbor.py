@@ -330,7 +330,7 @@ def _sha(data: bytes) -> str:
 def test_exported_frames_reencode_to_their_bytes():
     raw = (GOLDEN / "frames.cbor").read_bytes()
     out = []
-    for record in (r.value for r in read_records([str(GOLDEN / "frames.cbor")])):
+    for record in (r.document() for r in read_records([str(GOLDEN / "frames.cbor")])):
         tokens = TokenFrame.from_tokens(record["tokens"])
         env = {k: v for k, v in record.items() if k != "tokens"}
         out.append(tc.encode_frame_record(env, tokens))

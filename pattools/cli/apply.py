@@ -80,28 +80,27 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     base.settle_long_lived(streams)  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
-    # Validated CBOR frames are read as token columns straight from their bytes (no maps).
-    frames = require_records(read_records(
+    frames = require_records(read_records(  # frames are edited as columns when written as CBOR
         options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        lazy_tokens=options.validate and fmt == "cbor", shards=base.shard_reading(options, streams, NAME)),
+        shards=base.shard_reading(options, streams, NAME), columns=fmt == "cbor"),
         options.inputs, "PAT_FRAME records")
-    pending: list = []  # validated frames held as columns, edited together (pattools.edit.stacked)
+    pending: list = []  # frames of the common token shape, edited together as columns (pattools.edit.stacked)
     pending_tokens = 0
     for record in frames:
-        if fmt == "cbor" and record.columns is not None:
+        if fmt == "cbor" and record.tokens is not None and record.tokens.exact():
             pending.append(record)
-            pending_tokens += len(record.columns)
+            pending_tokens += len(record.tokens)
             if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
                 _write_stacked(applier, pending, writer)
                 pending, pending_tokens = [], 0
             continue
         _write_stacked(applier, pending, writer)
         pending, pending_tokens = [], 0
-        edited = applier.apply(record.value)
+        edited = applier.apply(record.document())
         if edited is not None:
             writer.write(edited)
         else:
-            _pass_through(record, writer)
+            writer.write_record(record)
     _write_stacked(applier, pending, writer)
     streams.stdout.flush()
     tally = applier.tally
@@ -126,26 +125,16 @@ def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
 
     if not records:
         return
-    results = applier.apply_frames([(record.value, record.columns) for record in records])
+    results = applier.apply_frames([(record.value, record.tokens.frame()) for record in records])
     for record, result in zip(records, results):
         if result is None:
-            _pass_through(record, writer)
+            writer.write_record(record)
             continue
         tokens, changes = result
         if "edit" in record.value:  # an earlier edit block: extend it as maps
             writer.write_frame(edited_envelope(record.value, changes), tokens)
         else:
-            envelope = {name: value for name, value in record.value.items() if name != "tokens"}
-            writer.write_edited_frame(envelope, tokens, *block_parts(changes))
-
-
-def _pass_through(record, writer: RecordWriter) -> None:
-    """An unchanged record: its own bytes when it came as CBOR and goes out as CBOR (a JSON
-    line is written again, so its text is the record's one JSON text whatever wrote it)."""
-    if record.raw is not None and record.framing == writer.format == "cbor":
-        writer.write_encoded(record.raw)
-    else:
-        writer.write(record.value)
+            writer.write_edited_frame(record.value, tokens, *block_parts(changes))
 
 
 main = base.entry_point(NAME, build_parser, run)

@@ -64,7 +64,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         return base.EXIT_OK
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     for record in selected:
-        writer.write(record.value)
+        writer.write(record.document())
     return base.EXIT_OK
 
 

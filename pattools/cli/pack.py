@@ -131,7 +131,7 @@ def _packed(frames, prompts: list, window, mode: str, index, baseline, options: 
     from pattools.score.sequences import read_sequences
 
     for seq in read_sequences(frames, keep_records=True):
-        token_maps = [record["tokens"] for record, _, _ in seq.records]
+        token_maps = [tokens.maps() for _, _, _, tokens in seq.records]
         yield from pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
                                  targets=mode, edits=index, baseline=baseline, split=options.split,
                                  split_by=options.split_by, tally=tally, used=used)

@@ -113,7 +113,7 @@ def _edit_packages(options: argparse.Namespace, streams: base.Streams) -> list:
     if not options.edit:
         return []
     records = read_records(options.edit, validate=options.validate, max_record_bytes=options.max_record_bytes,
-                           stdin=streams.stdin)
+                           stdin=streams.stdin, columns=True)
     return list(edit_packages(records, validate=False))
 
 
@@ -170,7 +170,7 @@ def _frames(options: argparse.Namespace, streams: base.Streams, out, emit) -> in
     bounds = read_bounds(options.bounds) if options.bounds else Bounds.default()
     edits = load_edits(_edit_packages(options, streams), EditOptions(bounds=bounds, clip=options.clip))
     records = read_records(options.inputs, validate=False, max_record_bytes=options.max_record_bytes,
-                           stdin=streams.stdin, lazy_tokens=True)
+                           stdin=streams.stdin)
     written = render_frames(records, edits, out, settings, emit)
     if options.verbose:
         base.warn(streams, NAME, f"wrote {written} files into {options.out}", options)

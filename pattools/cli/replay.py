@@ -183,10 +183,10 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     packages = _read_edits(options) if options.edit else []
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
-    # Token arrays stay encoded until a frame's replay reads them (pattools.io.lazy_tokens).
-    records = ((r.value, r.input, r.index, r.encoded_tokens) for r in require_records(read_records(
+    # Tokens are read only where a frame's replay reads them (Record.tokens).
+    records = ((r.value, r.input, r.index, r.tokens) for r in require_records(read_records(
         options.inputs, validate=False, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        lazy_tokens=True, shards=base.shard_reading(options, streams, NAME)), options.inputs, "PAT_FRAME records"))
+        shards=base.shard_reading(options, streams, NAME), columns=True), options.inputs, "PAT_FRAME records"))
     if not options.verify:
         written = 0
         for out in replay_frames(records, settings, load_edits(packages, edit_settings), lenient=options.lenient):

@@ -14,7 +14,7 @@ def summarize_and_print(records: Iterable[Record], options: argparse.Namespace, 
                         *, with_sequences: bool) -> None:
     summarizer = Summarizer(with_sequences=with_sequences)
     for record in records:
-        summarizer.add(record.value)
+        summarizer.add(record.document())
     summary = summarizer.record()
     fmt = options.format
     isatty = getattr(streams.stdout, "isatty", None)

@@ -34,7 +34,7 @@ def compare_streams(records_a: Iterable[Record], records_b: Iterable[Record], ru
 
 def _compare_pair(values: ValueComparer, a: Keyed, b: Keyed) -> None:
     ra, rb = a.record, b.record
-    if ra.raw is not None and ra.raw == rb.raw and ra.framing == rb.framing:
+    if ra.same_bytes(rb):
         return
     where = Where(a.kind, a.key, a.order)
     if a.kind != "PAT_FRAME":
@@ -42,20 +42,18 @@ def _compare_pair(values: ValueComparer, a: Keyed, b: Keyed) -> None:
         return
     columns_a, columns_b = _columns(ra), _columns(rb)
     if columns_a is None or columns_b is None:  # tokens the columns cannot hold: walk them
-        values.compare(where, ra.value, rb.value)
+        values.compare(where, ra.document(), rb.document())
         return
-    values.compare(where, _envelope(ra.value), _envelope(rb.value))
+    values.compare(where, ra.value, rb.value)
     compare_token_frames(values, where, columns_a, columns_b)
 
 
 def _columns(record: Record) -> TokenFrame | None:
-    if record.columns is not None:
-        return record.columns
+    if record.tokens is None:
+        return None
+    if record.tokens.exact():
+        return record.tokens.frame()
     try:
-        return TokenFrame.from_tokens(record.value["tokens"])
+        return TokenFrame.from_tokens(record.tokens.maps())
     except ValueError:  # codes of different lengths in one frame
         return None
-
-
-def _envelope(value: dict) -> dict:
-    return {key: item for key, item in value.items() if key != "tokens"}

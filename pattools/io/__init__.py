@@ -23,7 +23,6 @@ _LAZY = {
     "shard_verifies": "pattools.io.shards",
     "write_shard": "pattools.io.shards",
     "prepare_export_directory": "pattools.io.shard_target",
-    "checked_columns": "pattools.io.token_columns",
     "read_file_bytes": "pattools.io.paths",
 }
 

@@ -1,11 +1,12 @@
-"""Reading CBOR frame records with their token arrays left encoded until asked for.
+"""Reading large CBOR streams with each frame's token array left encoded until asked for.
 
 Why: a replay needs every frame's envelope but reads tokens only of edited frames (or
 with the tokens decoder); decoding all token maps of a fine-scale stream costs more than
 the replay's other input work together. Here each item's end and the span of its
 top-level "tokens" value are found by a head-only scan (pattools.kernels.cbor_scan); the
 envelope, with an empty array in place of the tokens, is decoded strictly as usual, and
-the token bytes travel as ``EncodedTokens`` that ``decode()`` strictly on demand.
+the token bytes travel in the record's FrameTokens (pattools.io.frame_tokens), which
+``decode_tokens`` them strictly on demand (or reads them as columns without maps).
 
 Anything the scan does not accept (a tag, malformed or truncated data, nesting too deep,
 a duplicate "tokens") hands the rest of the stream to the strict reader, so errors read
@@ -16,17 +17,13 @@ by the scan; their text encoding, map keys and numbers only when decoded.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 import cbor2
 import numpy as np
 
 from pattools.errors import DataError
 from pattools.io import cbor
-
-if TYPE_CHECKING:
-    from pattools.tokens.frame import TokenFrame
 
 TOKENS_KEY = b"\x66tokens"  # the canonical encoding of the text "tokens"
 _EMPTY_ARRAY = b"\x80"
@@ -36,37 +33,29 @@ _STRICT = dict(tag_hook=cbor._reject_unknown_tag, semantic_decoders=cbor._SEMANT
                allow_indefinite=True)
 
 
-@dataclass(frozen=True)
-class EncodedTokens:
-    """A frame's "tokens" value as it was encoded in the input."""
+def decode_tokens(data: bytes) -> list:
+    """A frame's token array from its bytes, decoded strictly; a DataError's path starts at ``tokens``."""
+    value = _decode(data, None, None)
+    if cbor.may_hold_nonfinite(data):
+        check_finite_tokens(value)
+    return value
 
-    data: bytes
 
-    def columns(self) -> TokenFrame | None:
-        """The tokens as checked columns when they are in a layout pattools writes and
-        schema-valid (pattools.io.token_columns.columns_from_bytes); else None: decode()."""
-        from pattools.io.token_columns import columns_from_bytes
+def check_finite_tokens(value: object) -> None:
+    """A DataError naming the first NaN or ±Inf in a token array (its path under ``tokens``)."""
+    from pattools import schema
 
-        return columns_from_bytes(self.data)
-
-    def decode(self) -> list:
-        """The token array, decoded strictly; a DataError's path starts at ``tokens``."""
-        from pattools import schema
-
-        value = _decode(self.data, None, None)
-        if cbor.may_hold_nonfinite(self.data):
-            bad = schema.find_nonfinite(value)
-            if bad is not None:
-                path = "tokens" + (bad[0] if bad[0].startswith("[") else f".{bad[0]}" if bad[0] else "")
-                raise DataError(f"expected a finite number, got {bad[1]}", path=path)
-        return value
+    bad = schema.find_nonfinite(value)
+    if bad is not None:
+        path = "tokens" + (bad[0] if bad[0].startswith("[") else f".{bad[0]}" if bad[0] else "")
+        raise DataError(f"expected a finite number, got {bad[1]}", path=path)
 
 
 def iter_items_lazy(stream: BinaryIO, name: str, *, max_record_bytes: int,
-                    prefix: bytes = b"") -> Iterator[tuple[object, bytes, bytes, EncodedTokens | None]]:
+                    prefix: bytes = b"") -> Iterator[tuple[object, bytes, bytes, bytes | None]]:
     """``(value, raw, screen, tokens)`` per item of a CBOR sequence: ``value`` decoded with
     "tokens" (when the item is a map that has it) as an empty array, the item's bytes,
-    the bytes to screen for NaN/Inf (the item without its tokens), and the token bytes."""
+    the bytes to screen for NaN/Inf (the item without its tokens), and the token array's bytes."""
     from pattools.kernels.cbor_scan import SCAN_OK, SCAN_MORE, scan_item
 
     key = np.frombuffer(TOKENS_KEY, dtype=np.uint8)
@@ -106,7 +95,7 @@ def iter_items_lazy(stream: BinaryIO, name: str, *, max_record_bytes: int,
         raw = buffer[pos:end]
         if value_start >= 0 and value_end >= 0:
             screen = buffer[pos:value_start] + _EMPTY_ARRAY + buffer[value_end:end]
-            tokens = EncodedTokens(buffer[value_start:value_end])
+            tokens = buffer[value_start:value_end]
         else:
             screen = raw
             tokens = None
@@ -157,5 +146,7 @@ def warm_codec() -> None:
     tokens.patch_ids = ["0,0,8", "8,0,8"]
     tokens.scale[:] = 8
     data = encode_frame_record({"kind": "PAT_FRAME", "version": 1}, tokens)
+    from pattools.io.token_columns import columns_from_bytes
+
     for _value, _raw, _screen, encoded in iter_items_lazy(io.BytesIO(data), "warm-up", max_record_bytes=len(data)):
-        encoded.columns()
+        columns_from_bytes(encoded)

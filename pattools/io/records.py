@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -21,24 +21,41 @@ from pattools.io import cbor, jsonl
 from pattools.io.shard_reader import DirectoryPlan, ShardEntry, ShardReading, expand_items, lone_shard_sim
 
 if TYPE_CHECKING:
-    from pattools.io.lazy_tokens import EncodedTokens
+    from pattools.io.frame_tokens import FrameTokens
     from pattools.tokens.frame import TokenFrame
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
-SMALL_STREAM_BYTES = 256 * 1024  # validated streams up to this size are read without the token scanner
+SMALL_STREAM_BYTES = 256 * 1024  # CBOR streams up to this size are read without the token scanner
 
 
 @dataclass
 class Record:
-    """One decoded record with where it came from."""
+    """One decoded record with where it came from.
+
+    A PAT_FRAME's ``value`` is its envelope: every field but "tokens", which ``tokens``
+    holds (None for other kinds, and for a frame without tokens)."""
 
     value: dict
     input: str
     index: int
-    raw: bytes | None = None  # the record's own encoded bytes, when read from a stream
-    framing: str | None = None  # "cbor" or "jsonl" for raw
-    columns: TokenFrame | None = None  # a validated PAT_FRAME's tokens as columns (when the fast check took them)
-    encoded_tokens: EncodedTokens | None = None  # with lazy_tokens: the tokens, still encoded ("tokens" is [])
+    tokens: FrameTokens | None = None
+    _raw: bytes | None = field(default=None, repr=False)  # the record's own bytes, when read from a stream
+    _framing: str | None = None  # "cbor" or "jsonl" for _raw
+
+    @property
+    def framing(self) -> str | None:
+        """The framing the record was read in (None for frames expanded from a shard)."""
+        return self._framing
+
+    def document(self) -> dict:
+        """The whole record, its tokens as the maps written."""
+        if self.tokens is None:
+            return self.value
+        return {**self.value, "tokens": self.tokens.maps()}
+
+    def same_bytes(self, other: Record) -> bool:
+        """Whether both records were read as the same bytes in the same framing."""
+        return self._raw is not None and self._raw == other._raw and self._framing == other._framing
 
 
 def sniff(first: bytes, name: str) -> str:
@@ -61,26 +78,25 @@ def read_records(
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
     stdin: BinaryIO | None = None,
     expand_shards: bool = True,
-    lazy_tokens: bool = False,
     shards: ShardReading | None = None,
+    columns: bool = False,
 ) -> Iterator[Record]:
     """Records of every input in order; ``-`` is stdin. Validates each unless told not to.
 
     ``shards``: how shard data is read (checksums, --assume values, notices); by default
     checksums are verified and notices dropped.
 
-    ``lazy_tokens``: a CBOR record's top-level "tokens" value is not decoded: the record
-    holds an empty token array and ``encoded_tokens`` (pattools.io.lazy_tokens). With
-    validation, a PAT_FRAME's tokens are then read as checked ``columns`` straight from
-    their bytes, and only where that is not possible decoded into the record (and
-    ``encoded_tokens`` is None) and validated as usual.
+    A PAT_FRAME's tokens are held by ``Record.tokens``, read when asked for (validated
+    here when the reader validates). ``columns``: the caller reads tokens as columns, or
+    not at all, rather than as maps; large CBOR streams are then read with the token
+    scanner, which leaves the maps undecoded (records and errors are the same either way).
     """
     reading = shards if shards is not None else ShardReading()
     for name in inputs:
         if name == "-":
             stream = stdin if stdin is not None else sys.stdin.buffer
             expand = _lone_shards(None, reading) if expand_shards else None
-            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand, lazy_tokens)
+            yield from _read_stream(stream, "<stdin>", validate, max_record_bytes, expand, columns)
             continue
         path = Path(name)
         if path.is_dir():
@@ -96,25 +112,24 @@ def read_records(
             raise DataError("permission denied", input=name) from None
         with stream:
             expand = _lone_shards(path, reading) if expand_shards else None
-            yield from _read_stream(stream, name, validate, max_record_bytes, expand, lazy_tokens)
+            yield from _read_stream(stream, name, validate, max_record_bytes, expand, columns)
 
 
 Expander = Callable[[dict, str, int], Iterator[Record]]
 
 
 def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: int,
-                 expand: Expander | None, lazy_tokens: bool = False) -> Iterator[Record]:
+                 expand: Expander | None, columns: bool = False) -> Iterator[Record]:
     """Records of one stream; a PAT_SHARD becomes its frames through ``expand`` (if given)."""
     first = stream.read(1)
     if not first:
         return
     framing = sniff(first, name)
-    if framing == "cbor" and lazy_tokens and validate:
+    if framing == "cbor" and columns:
         # A small stream is read by the strict reader alone: the same records, checks and
         # errors, without importing the scanner's kernels (start-up of one-frame commands).
         first += stream.read(SMALL_STREAM_BYTES)
-        lazy_tokens = len(first) > SMALL_STREAM_BYTES
-    if framing == "cbor" and lazy_tokens:
+    if framing == "cbor" and columns and len(first) > SMALL_STREAM_BYTES:
         from pattools.io.lazy_tokens import iter_items_lazy
 
         items = iter_items_lazy(stream, name, max_record_bytes=max_record_bytes, prefix=first)
@@ -125,43 +140,52 @@ def _read_stream(stream: BinaryIO, name: str, validate: bool, max_record_bytes: 
         items = ((value, raw, None, None) for value, raw in
                  jsonl.iter_lines(stream, name, max_record_bytes=max_record_bytes, prefix=first))
     validator = _Validator()
-    for index, (value, raw, screen, encoded_tokens) in enumerate(items):
+    for index, (value, raw, screen, token_bytes) in enumerate(items):
         if not isinstance(value, dict):
             raise DataError("expected a record (map), got " + type(value).__name__,
                             input=name, record=index)
-        if screen is not None and cbor.may_hold_nonfinite(screen):
+        nonfinite = screen is not None and cbor.may_hold_nonfinite(screen)
+        tokens = _take_tokens(value, token_bytes, nonfinite, name, index)
+        if nonfinite:  # a frame's tokens are screened when read (FrameTokens)
             bad = schema.find_nonfinite(value)
             if bad is not None:
                 raise DataError(f"expected a finite number, got {bad[1]}", input=name,
                                 record=index, path=bad[0])
-        columns = None
-        if validate and encoded_tokens is not None and value.get("kind") == "PAT_FRAME":
-            columns = encoded_tokens.columns()
-            if columns is None:  # another layout, or invalid: decode the maps and check them
-                try:
-                    value["tokens"] = encoded_tokens.decode()
-                except DataError as error:
-                    raise error.located(input=name, record=index) from None
-                encoded_tokens = None
-                columns = validator.record(value, name, index)
-            else:
-                validator.frame_envelope(value, name, index)
-        elif validate:
-            columns = validator.record(value, name, index)
-        if validate and value.get("kind") == "PAT_FRAME":
-            _check_layout(value, columns, name, index)
+        if validate:
+            validator.record(value, tokens, name, index)
         if expand is not None and value.get("kind") == "PAT_SHARD":
             yield from expand(value, name, index)
         else:
-            yield Record(value, name, index, raw, framing, columns, encoded_tokens)
+            yield Record(value, name, index, tokens, raw, framing)
 
 
-def _check_layout(value: dict, columns: TokenFrame | None, name: str, index: int) -> None:
+def _take_tokens(value: dict, token_bytes: bytes | None, screen: bool, name: str, index: int) -> FrameTokens | None:
+    """A PAT_FRAME's tokens, taken out of ``value``; other kinds keep theirs, decoded."""
+    from pattools.io.frame_tokens import FrameTokens
+
+    if value.get("kind") != "PAT_FRAME":
+        if token_bytes is not None:
+            from pattools.io.lazy_tokens import decode_tokens
+
+            try:
+                value["tokens"] = decode_tokens(token_bytes)
+            except DataError as error:
+                raise error.located(input=name, record=index) from None
+        return None
+    if token_bytes is not None:
+        del value["tokens"]  # the scanner's placeholder
+        return FrameTokens(data=token_bytes, input=name, index=index)
+    if "tokens" not in value:
+        return None
+    return FrameTokens(maps=value.pop("tokens"), screen=screen, input=name, index=index)
+
+
+def _check_layout(value: dict, tokens: FrameTokens, name: str, index: int) -> None:
     """The tokens against the frame's grid and the codebook (pattools.tokens.layout)."""
     from pattools.tokens.layout import check_token_layout
 
     try:
-        check_token_layout(value.get("sim"), columns if columns is not None else value.get("tokens"))
+        check_token_layout(value.get("sim"), tokens.frame() if tokens.exact() else tokens.maps())
     except DataError as error:
         raise error.located(input=name, record=index) from None
 
@@ -174,20 +198,21 @@ class _Validator:
     def __init__(self) -> None:
         self.sim: dict | None = None
 
-    def record(self, value: dict, name: str, index: int) -> TokenFrame | None:
-        """Validate ``value``; a PAT_FRAME's token columns when the columnar check took them."""
+    def record(self, value: dict, tokens: FrameTokens | None, name: str, index: int) -> None:
+        """Validate ``value`` (a PAT_FRAME's envelope) and ``tokens``."""
         if value.get("kind") != "PAT_FRAME":
             schema.validate(value, input=name, index=index, check_finite=False)
-            return None
-        from pattools.io.token_columns import checked_columns  # numpy: only when frames are read
-
-        columns = checked_columns(value.get("tokens"))
-        if columns is None:
+            return
+        if tokens is None:  # the schema names the missing tokens
             schema.validate(value, input=name, index=index, check_finite=False)
-            self.sim = value.get("sim")
-        else:
+        elif tokens.exact():
             self.frame_envelope(value, name, index)
-        return columns
+        else:
+            schema.validate({**value, "tokens": tokens.maps()}, input=name, index=index, check_finite=False)
+            tokens.mark_valid()
+            self.sim = value.get("sim")
+        if tokens is not None:
+            _check_layout(value, tokens, name, index)
 
     def frame_envelope(self, value: dict, name: str, index: int) -> None:
         """Validate a PAT_FRAME without its tokens (checked elsewhere)."""
@@ -195,8 +220,7 @@ class _Validator:
 
         sim = value.get("sim")
         trusted = ("sim",) if self.sim is not None and same_value(sim, self.sim) else ()
-        envelope = value if value.get("tokens") == [] else {**value, "tokens": []}
-        schema.validate(envelope, input=name, index=index, check_finite=False, trusted=trusted)
+        schema.validate({**value, "tokens": []}, input=name, index=index, check_finite=False, trusted=trusted)
         self.sim = sim
 
 
@@ -206,8 +230,7 @@ def _lone_shards(path: Path | None, reading: ShardReading) -> Expander:
 
     def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
         sim = shard["sim"] if "sim" in shard else lone_shard_sim(shard, path, name, index, reading)
-        for item_name, frame, columns in expand_items(shard, name, index, sim):
-            yield Record(frame, item_name, index, columns=columns)
+        yield from _shard_frames(expand_items(shard, name, index, sim), index)
 
     return expand
 
@@ -233,7 +256,14 @@ def _read_shard_directory(path: Path, name: str, validate: bool, max_record_byte
 def _directory_shards(plan: DirectoryPlan, entry: ShardEntry) -> Expander:
     def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
         plan.check_shard(entry, shard, name, index)
-        for item_name, frame, columns in expand_items(shard, name, index, plan.sim):
-            yield Record(frame, item_name, index, columns=columns)
+        yield from _shard_frames(expand_items(shard, name, index, plan.sim), index)
 
     return expand
+
+
+def _shard_frames(items: Iterator[tuple[str, dict, TokenFrame | None]], index: int) -> Iterator[Record]:
+    from pattools.io.frame_tokens import FrameTokens
+
+    for item_name, frame, columns in items:
+        tokens = FrameTokens(maps=frame.pop("tokens"), frame=columns, input=item_name, index=index)
+        yield Record(frame, item_name, index, tokens)

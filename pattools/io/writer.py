@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pattools.io import cbor, jsonl
 
 if TYPE_CHECKING:
+    from pattools.io.records import Record
     from pattools.tokens.deltas import Deltas
     from pattools.tokens.frame import TokenFrame
 
@@ -35,6 +36,15 @@ class RecordWriter:
     def write_encoded(self, data: bytes) -> None:
         """Write bytes already encoded in this writer's framing (pass-through)."""
         self.stream.write(data)
+
+    def write_record(self, record: Record) -> None:
+        """An unchanged record as read: its own bytes when it came as CBOR and goes out as
+        CBOR (a JSON line is written again, so its text is the record's one JSON text
+        whatever wrote it)."""
+        if record._raw is not None and record._framing == self.format == "cbor":
+            self.stream.write(record._raw)
+        else:
+            self.write(record.document())
 
     def encode_frame(self, envelope: dict, tokens: TokenFrame, encoded: dict[str, bytes] | None = None) -> bytes:
         """A PAT_FRAME record given as its envelope (every entry but "tokens") and token

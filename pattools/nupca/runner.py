@@ -100,7 +100,7 @@ def run(records: Iterable[Record], state: NupcaState | None, writer: RecordWrite
     kind = "PAT_FRAME" if options.from_pat else "NUPCA_OBS"
     try:
         for record in records:
-            value = record.value
+            value = record.document()
             if value.get("kind") != kind:
                 hint = " (use --from-pat)" if value.get("kind") == "PAT_FRAME" else ""
                 raise DataError(f"expected kind {kind}, got {value.get('kind')!r}{hint}", input=record.input,

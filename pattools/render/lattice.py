@@ -119,7 +119,7 @@ class FieldReader:
             try:
                 if value.get("kind") == "PAT_FRAME":
                     _check_replay_block(value)
-                self.replayer.feed(value, record.encoded_tokens)
+                self.replayer.feed(value, record.tokens)
             except DataError as err:
                 raise err.located(input=record.input, record=record.index)
             if value["frame"] == 0:
@@ -150,20 +150,9 @@ class FieldReader:
 
     def _tokens(self, value: dict, record: Record) -> TokenFrame:
         """The frame's tokens as checked columns, with the edit packages applied (as pat-apply)."""
-        columns = record.columns
-        if columns is None and record.encoded_tokens is not None:
-            columns = record.encoded_tokens.columns()
-            if columns is None:
-                value = {**value, "tokens": record.encoded_tokens.decode()}
-        if columns is None:
-            if self.validate:
-                from pattools.schema import validate
-
-                validate(value, kind="PAT_FRAME")
-            try:
-                columns = TokenFrame.from_tokens(value["tokens"])
-            except (ValueError, TypeError, KeyError) as exc:
-                raise DataError(str(exc), path="tokens") from None
+        if record.tokens is None:
+            raise DataError("missing required field", path="tokens")
+        columns = record.tokens.frame()
         if self.applier is not None:
             done = self.applier.apply_frame(value, columns)
             if done is not None:

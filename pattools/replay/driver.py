@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -262,11 +263,33 @@ class SequenceReplay:
         return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
-def check_frame_record(record: dict) -> None:
+class FrameTokens(Protocol):
+    """A frame's tokens as read (pattools.io's ``Record.tokens``)."""
+
+    def exact(self) -> bool: ...
+
+    def frame(self) -> TokenFrame: ...
+
+    def maps(self) -> object: ...
+
+
+def frame_parts(record: dict, tokens: FrameTokens | None, read: bool) -> tuple[dict, TokenFrame | None]:
+    """The frame as the replay reads it: the record, with its tokens as the maps written
+    where they are read and not of the common shape (else an empty placeholder), and the
+    tokens as columns where they are read and of the common shape."""
+    if tokens is None:
+        return record, None
+    if read and tokens.exact():
+        return {**record, "tokens": []}, tokens.frame()
+    return {**record, "tokens": tokens.maps() if read else []}, None
+
+
+def check_frame_record(record: dict, tokens: object = None) -> None:
+    """A PAT_FRAME with the fields a replay reads (its tokens in ``record`` or ``tokens``)."""
     if record.get("kind") != "PAT_FRAME":
         raise DataError(expected_found('"PAT_FRAME"', record.get("kind")), path="kind")
     for name in ("seed", "frame", "sim", "tokens"):
-        if name not in record:
+        if name not in record and (name != "tokens" or tokens is None):
             raise DataError("missing required field", path=name)
 
 
@@ -317,19 +340,12 @@ class Replayer:
         """Whether replaying this frame reads its tokens (see the class docstring)."""
         return self.options.decoder == "tokens" or "edit" in record
 
-    def feed(self, record: dict, tokens: object | None = None) -> ReplayedFrame | None:
-        """Replay one input frame; ``tokens``, when given, are its token array still encoded
-        (record["tokens"] is then a placeholder; ``columns()`` reads them as checked
-        columns or answers None, ``decode()`` gives the maps), read only if this replay
-        reads them."""
-        columns = None  # the tokens as checked columns, read straight from their bytes
-        if tokens is not None and self.reads_tokens(record):
-            columns = tokens.columns() if record.get("kind") == "PAT_FRAME" else None
-            if columns is None:
-                record = dict(record)
-                record["tokens"] = tokens.decode()
+    def feed(self, record: dict, tokens: FrameTokens | None = None) -> ReplayedFrame | None:
+        """Replay one input frame: its envelope and its tokens (``Record.tokens``), read
+        only if this replay reads them."""
+        record, columns = frame_parts(record, tokens, self.reads_tokens(record))
         if self.options.validate and record.get("kind") == "PAT_FRAME":
-            self.validate(record if columns is None else {**record, "tokens": []})
+            self.validate(record)
         check_frame_record(record)
         return self.feed_checked(record, None, columns)
 

@@ -69,7 +69,7 @@ def read_sequences(records: Iterable[Record], keep=None, keep_records: bool = Fa
         if keep is not None and not keep(frame):
             continue
         try:
-            tokens = TokenFrame.from_tokens(value["tokens"])
+            tokens = TokenFrame.from_tokens(record.document()["tokens"])
         except ValueError as exc:
             raise DataError(str(exc), input=record.input, record=record.index, path="tokens") from None
         current.frames.append(frame)
@@ -79,6 +79,6 @@ def read_sequences(records: Iterable[Record], keep=None, keep_records: bool = Fa
         current.edits.append(value.get("edit"))
         current.replays.append(value.get("replay"))
         if keep_records:
-            current.records.append((value, record.input, record.index))
+            current.records.append((value, record.input, record.index, record.tokens))
     if current is not None:
         yield current
