@@ -126,7 +126,7 @@ SMALL = ("--W", "32", "--H", "32", "--scale", "16", "--frames", "4", "--spf", "3
 
 
 def _records(data: bytes) -> list[dict]:
-    return [r.value for r in read_records(["-"], stdin=io.BytesIO(data))]
+    return [r.document() for r in read_records(["-"], stdin=io.BytesIO(data))]
 
 
 @pytest.fixture(scope="module")
