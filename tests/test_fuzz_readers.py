@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from bench import fuzz_readers
 from pattools.errors import DataError
+from pattools.kernels.compile_events import on_compile_start
 from pattools.io import read_records
 
 
@@ -29,9 +30,16 @@ def seeds() -> list[bytes]:
 @given(rng=st.randoms(use_true_random=False))
 def test_mutated_inputs_read_or_fail_with_a_data_error(seeds, rng):
     data = fuzz_readers.mutate(rng, seeds)
+    compiled = len(_COMPILES)
     began = time.perf_counter()
     fuzz_readers.read_all(data)  # raises anything but a DataError: the test fails with it
-    assert time.perf_counter() - began < 1.0
+    took = time.perf_counter() - began
+    if len(_COMPILES) == compiled:  # numba compiling a kernel for the first time (a fresh checkout) is not the reader's time
+        assert took < 1.0
+
+
+_COMPILES: list[None] = []
+on_compile_start(lambda: _COMPILES.append(None))
 
 
 @settings(max_examples=150, deadline=None)
