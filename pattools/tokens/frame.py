@@ -42,6 +42,20 @@ def _require_finite(columns: np.ndarray, names: tuple[str, ...], group: str) -> 
                         path=f"tokens[{row}].{prefix}.{name}")
 
 
+def _code_columns(rows: list[list[int] | None]) -> tuple[np.ndarray, np.ndarray | None]:
+    """code.rvq rows (None: no code) as a zero-padded int64[T, D] and the per-token
+    lengths (-1: no code), None when every row has the one length."""
+    dims = max(len(r) for r in rows if r is not None)
+    lengths = np.array([-1 if r is None else len(r) for r in rows], dtype=np.int64)
+    if (lengths == dims).all():
+        return np.array(rows, dtype=np.int64).reshape(len(rows), dims), None
+    codes = np.zeros((len(rows), dims), dtype=np.int64)
+    for i, r in enumerate(rows):
+        if r:
+            codes[i, :len(r)] = r
+    return codes, lengths
+
+
 def patch_id(x0: int, y0: int, scale: int) -> str:
     """The canonical ``"x0,y0,scale"`` patch id."""
     return f"{x0},{y0},{scale}"
@@ -61,6 +75,10 @@ class TokenFrame:
     recon_mse: np.ndarray | None = None  # float64[T] stats.reconMSE, NaN where absent
     heads: list[list[float] | None] | None = None  # per-token head phases
     code_stage: list[object] | None = None  # per-token code.stage, carried opaque
+    # per-token length of code.rvq, -1 where a token has no code; None when every token
+    # carries a code of the one length rvq.shape[1] (or none does). Rows of rvq past a
+    # token's length are 0.
+    rvq_len: np.ndarray | None = None
     _index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
@@ -88,6 +106,7 @@ class TokenFrame:
             recon_mse=None if self.recon_mse is None else self.recon_mse.copy(),
             heads=None if self.heads is None else [None if h is None else list(h) for h in self.heads],
             code_stage=None if self.code_stage is None else list(self.code_stage),
+            rvq_len=None if self.rvq_len is None else self.rvq_len.copy(),
             _index=None,
         )
 
@@ -138,10 +157,7 @@ class TokenFrame:
         _require_finite(stats, STATS_FIELDS, "stats")
         frame = cls(pids, t, scale, geom, stats, topo)
         if any(r is not None for r in rvq_rows):
-            dims = max(len(r) for r in rvq_rows if r is not None)
-            if any(r is None or len(r) != dims for r in rvq_rows):
-                raise ValueError("tokens of one frame must all carry code.rvq of one length")
-            frame.rvq = np.array(rvq_rows, dtype=np.int64).reshape(count, dims)
+            frame.rvq, frame.rvq_len = _code_columns(rvq_rows)
         if any(not np.isnan(v) for v in recon):
             frame.recon_mse = np.array(recon, dtype=np.float64)
         if any(h is not None for h in heads):
@@ -158,6 +174,7 @@ class TokenFrame:
         t = self.t.tolist()
         scale = self.scale.tolist()
         rvq = None if self.rvq is None else self.rvq.tolist()
+        lengths = None if self.rvq_len is None else self.rvq_len.tolist()
         recon = None if self.recon_mse is None else self.recon_mse.tolist()
         out = []
         for i, pid in enumerate(self.patch_ids):
@@ -172,8 +189,8 @@ class TokenFrame:
             if self.heads is not None and self.heads[i] is not None:
                 token["heads"] = list(self.heads[i])
             token["topo"] = dict(zip(TOPO_FIELDS, topo[i]))
-            if rvq is not None:
-                code: dict = {"rvq": rvq[i]}
+            if rvq is not None and (lengths is None or lengths[i] >= 0):
+                code: dict = {"rvq": rvq[i] if lengths is None else rvq[i][:lengths[i]]}
                 if self.code_stage is not None and self.code_stage[i] is not None:
                     code["stage"] = self.code_stage[i]
                 token["code"] = code
