@@ -171,3 +171,23 @@ def test_wind_is_off_by_default_and_draws_energy_in(energy_case):
 
     assert calm[0] == {**windy[0], "replay": calm[0]["replay"]}  # before the edit: the same frame
     assert energy(windy, 2) > energy(calm, 2)
+
+
+# sha256 of θ, E and the layers after each of 3 frames × 2 steps of a windy run on the
+# 32×24 grid above (wrap and not, noise 0.05): pins the wind's bytes, which no golden covers
+WINDY_RUN_SHA256 = "079e723c683de7c62653d8845a0e61b75829ecea994f0656e69fd7d2d47dfcb4"
+
+
+def test_windy_run_bytes_are_pinned():
+    import hashlib
+
+    digest = hashlib.sha256()
+    for wrap in (True, False):
+        st = _state(wrap)
+        for _ in range(3):
+            mods = _mods(frame_wind(st, _bump(), 1.5))
+            for _ in range(2):
+                step(st, PARAMS, 0.03, mods=mods, noise_amp=0.05)
+            for values in (st.phases, st.energy, st.surf_phi, st.hyp_phi):
+                digest.update(values.tobytes())
+    assert digest.hexdigest() == WINDY_RUN_SHA256

@@ -18,6 +18,7 @@ import numpy as np
 
 from pattools.kernels._jit import kernel, prange
 from pattools.kernels.lattice_rng import U32, xs32
+from pattools.kernels.lattice_wind import energy_advection
 
 TAU = 2.0 * math.pi
 TWO_TAU = 2.0 * TAU
@@ -73,12 +74,15 @@ def layer_value(phi, omega_l, theta, pull, dt):
 
 
 @kernel
+def energy_drive(phi_s, phi_h, theta, coef):
+    """S5's drive: base + diff·(sin(φS−θ) + 0.5·sin(φH−θ))."""
+    return coef[COEF_E_BASE] + coef[COEF_E_DIFF] * (math.sin(phi_s - theta) + 0.5 * math.sin(phi_h - theta))
+
+
+@kernel
 def energy_value(e, phi_s, phi_h, theta, coef):
-    """S5 headless: E + dt·(base + diff·(sin(φS−θ) + 0.5·sin(φH−θ)) − sink·E), before clamp."""
-    drive = coef[COEF_E_BASE] + coef[COEF_E_DIFF] * (
-        math.sin(phi_s - theta) + 0.5 * math.sin(phi_h - theta)
-    )
-    return e + coef[COEF_DT] * (drive - coef[COEF_E_SINK] * e)
+    """S5 headless: E + dt·(drive − sink·E), before clamp."""
+    return e + coef[COEF_DT] * (energy_drive(phi_s, phi_h, theta, coef) - coef[COEF_E_SINK] * e)
 
 
 @kernel
@@ -179,12 +183,16 @@ def noise_theta(t, u, amp, dt):
 @kernel(parallel=True)
 def step_reference(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out,
                    W, H, wrap, sw_ptr, sw_src, sw_sign, sw_dst, coef, has_mods, aact, uact, lapa, divu,
-                   gains, noise_state):
+                   gains, noise_state, wind_a, lap_raw, advect, eta, e_old):
     """One whole step, sub-step by sub-step as §4.1 lists them. Returns the noise state.
 
-    Takes the fast kernel's arguments; ``sw_dst`` is not needed here.
+    Takes the fast kernel's arguments (``sw_dst`` is not needed here), then the wind
+    (pattools.kernels.lattice_wind): with ``eta`` ≠ 0, S3 adds ``eta·advect_i`` to the
+    rate and S5 the energy advection, reading the energy before the step from ``e_old``
+    (scratch, float32[W·H]); with ``eta`` 0 the wind arrays are not read.
     """
     dt = coef[COEF_DT]
+    windy = eta != 0.0
     # S1, S2 and S3 share one parallel loop over rows: the layers read θ before the update
     # and never feed θ (no masks), and S3 writes theta_out, so the order is kept per cell
     for y in prange(H):
@@ -195,8 +203,13 @@ def step_reference(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_o
             phi_h[i] = wrapstore(layer_value(np.float64(phi_h[i]), np.float64(omega_h[i]), t, coef[COEF_HYP_PULL], dt))
         for x in range(W):  # S3, Jacobi into theta_out
             i = y * W + x
-            theta_out[i] = wrapstore(theta_value(i, x, y, W, H, wrap, theta, omega, sw_ptr, sw_src, sw_sign,
-                                                 coef, has_mods, aact, uact, lapa, divu, gains))
+            alpha = alpha_of(i, has_mods, lapa, divu, gains)
+            c = coupling_exact(i, x, y, W, H, wrap, theta, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact,
+                               gains, alpha)
+            rate = np.float64(omega[i]) + coef[COEF_KBASE] * c
+            if windy:
+                rate = rate + eta * np.float64(advect[i])
+            theta_out[i] = wrapstore(np.float64(theta[i]) + dt * rate)
     s = noise_state & 0xFFFFFFFF
     noise_amp = coef[COEF_NOISE]
     if noise_amp > 0.0:  # S4, cell by cell in order
@@ -206,12 +219,20 @@ def step_reference(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_o
             s = xs32(s)
             amp = noise_amp_at(i, noise_amp, has_mods, aact, uact, gains)
             theta_out[i] = noise_theta(theta_out[i], s / U32, amp, dt)
+    if windy:  # the advection reads the neighbours' energy before the step
+        for i in range(W * H):
+            e_old[i] = energy[i]
     for y in prange(H):  # S5 (θ after S3/S4, new layers, old E)
         for x in range(W):
             i = y * W + x
             theta[i] = theta_out[i]
-            energy[i] = clamp_store(
-                energy_value(np.float64(energy[i]), np.float64(phi_s[i]), np.float64(phi_h[i]),
-                             np.float64(theta_out[i]), coef),
-                0.0, coef[COEF_E_MAX])
+            t = np.float64(theta_out[i])
+            if windy:
+                e = np.float64(e_old[i])
+                drift = energy_advection(i, x, y, W, H, wrap, e_old, wind_a, lap_raw, eta)
+                value = e + dt * ((energy_drive(np.float64(phi_s[i]), np.float64(phi_h[i]), t, coef)
+                                   - coef[COEF_E_SINK] * e) + drift)
+            else:
+                value = energy_value(np.float64(energy[i]), np.float64(phi_s[i]), np.float64(phi_h[i]), t, coef)
+            energy[i] = clamp_store(value, 0.0, coef[COEF_E_MAX])
     return s

@@ -10,8 +10,8 @@ With a wind gain etaV ≠ 0 and a field A, held constant over a frame's steps wi
 Derivatives are central differences ``0.5·(f[+1] − f[−1])`` through idx; a phase
 difference is wrapped to (−π, π] first. Without wrap an edge cell uses itself for the
 missing neighbour (as the original's gradient of θ and A does; its energy advection
-reads index −1 there, which gives NaN). ``step_wind`` is ``step_reference`` with these two
-terms, in canonical order; a zero A gives ``step_reference``'s bytes.
+reads index −1 there, which gives NaN). ``lattice_exact.step_reference`` adds the two
+terms, in canonical order, when etaV ≠ 0; a zero A gives the bytes of its step without.
 """
 
 from __future__ import annotations
@@ -21,12 +21,6 @@ import math
 import numpy as np
 
 from pattools.kernels._jit import kernel, prange
-from pattools.kernels.lattice_exact import (
-    COEF_DT, COEF_E_BASE, COEF_E_DIFF, COEF_E_MAX, COEF_E_SINK, COEF_HYP_PULL, COEF_KBASE,
-    COEF_NOISE, COEF_SURF_PULL, alpha_of, clamp_store, coupling_exact, layer_value, noise_amp_at,
-    noise_theta, wrapstore,
-)
-from pattools.kernels.lattice_rng import U32, xs32
 
 
 @kernel
@@ -98,53 +92,8 @@ def laplacian5(a, W, H, wrap):
 
 
 @kernel
-def _energy_wind_value(i, x, y, W, H, wrap, e_old, phi_s, phi_h, theta, coef, wind_a, lap_raw, eta):
-    """S5 with the energy advection, before the clamp."""
-    e = np.float64(e_old[i])
-    drive = coef[COEF_E_BASE] + coef[COEF_E_DIFF] * (math.sin(phi_s - theta) + 0.5 * math.sin(phi_h - theta))
+def energy_advection(i, x, y, W, H, wrap, e_old, wind_a, lap_raw, eta):
+    """advE_i = −etaV·((∂xE·∂xA + ∂yE·∂yA) + E_i·lapAraw_i) from the energy before the step."""
     ex, ey = _grad(e_old, x, y, W, H, wrap)
     ax, ay = _grad(wind_a, x, y, W, H, wrap)
-    adv = -eta * ((ex * ax + ey * ay) + e * np.float64(lap_raw[i]))
-    return e + coef[COEF_DT] * ((drive - coef[COEF_E_SINK] * e) + adv)
-
-
-@kernel(parallel=True)
-def step_wind(theta, omega, phi_s, omega_s, phi_h, omega_h, energy, theta_out, e_old,
-              W, H, wrap, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact, lapa, divu,
-              gains, noise_state, wind_a, lap_raw, advect, eta):
-    """One whole step with the wind (``step_reference`` plus S3's and S5's wind terms).
-    ``e_old`` is scratch for the energy before the step. Returns the noise state."""
-    dt = coef[COEF_DT]
-    for y in prange(H):
-        for x in range(W):  # S1, S2
-            i = y * W + x
-            t = np.float64(theta[i])
-            phi_s[i] = wrapstore(layer_value(np.float64(phi_s[i]), np.float64(omega_s[i]), t, coef[COEF_SURF_PULL], dt))
-            phi_h[i] = wrapstore(layer_value(np.float64(phi_h[i]), np.float64(omega_h[i]), t, coef[COEF_HYP_PULL], dt))
-        for x in range(W):  # S3 with the wind, Jacobi into theta_out
-            i = y * W + x
-            alpha = alpha_of(i, has_mods, lapa, divu, gains)
-            c = coupling_exact(i, x, y, W, H, wrap, theta, sw_ptr, sw_src, sw_sign, coef, has_mods, aact, uact,
-                               gains, alpha)
-            rate = (np.float64(omega[i]) + coef[COEF_KBASE] * c) + eta * np.float64(advect[i])
-            theta_out[i] = wrapstore(np.float64(theta[i]) + dt * rate)
-    s = noise_state & 0xFFFFFFFF
-    noise_amp = coef[COEF_NOISE]
-    if noise_amp > 0.0:  # S4, cell by cell in order
-        if s == 0:
-            s = 123456789
-        for i in range(W * H):
-            s = xs32(s)
-            amp = noise_amp_at(i, noise_amp, has_mods, aact, uact, gains)
-            theta_out[i] = noise_theta(theta_out[i], s / U32, amp, dt)
-    for i in range(W * H):
-        e_old[i] = energy[i]
-    for y in prange(H):  # S5 (θ after S3/S4, new layers, old E and its neighbours)
-        for x in range(W):
-            i = y * W + x
-            theta[i] = theta_out[i]
-            energy[i] = clamp_store(
-                _energy_wind_value(i, x, y, W, H, wrap, e_old, np.float64(phi_s[i]), np.float64(phi_h[i]),
-                                   np.float64(theta_out[i]), coef, wind_a, lap_raw, eta),
-                0.0, coef[COEF_E_MAX])
-    return s
+    return -eta * ((ex * ax + ey * ay) + np.float64(e_old[i]) * np.float64(lap_raw[i]))

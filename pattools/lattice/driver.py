@@ -154,10 +154,9 @@ def _step(state: LatticeState, coef: np.ndarray, mods: Modulators | None, kernel
         state.hyp_omega, state.energy, state.scratch, state.W, state.H, state.wrap,
         state.sw_ptr, state.sw_src, state.sw_sign, state.sw_dst, coef, has_mods, aact, uact, lapa, divu, gains,
     )
-    if mods is not None and mods.windy:
-        _step_wind(state, args, mods.wind)
-    elif kernel == "reference":
-        final = K.step_reference(*args, state.noise_state)
+    if kernel == "reference" or (mods is not None and mods.windy):  # the fast kernel has no wind
+        wind = mods.wind if mods is not None and mods.windy else None
+        final = K.step_reference(*args, state.noise_state, *_wind_arrays(wind, n))
         state.noise_state = to_int32(int(final))
     else:
         noise_rows = _NO_ROWS
@@ -175,13 +174,9 @@ def _step(state: LatticeState, coef: np.ndarray, mods: Modulators | None, kernel
     state.steps += 1
 
 
-def _step_wind(state: LatticeState, args: tuple, wind: Wind) -> None:
-    from pattools.kernels import lattice_wind as KW
-
-    n = state.W * state.H
+def _wind_arrays(wind: Wind | None, n: int) -> tuple:
+    """step_reference's wind arguments: A, lapAraw, advect, etaV and energy scratch."""
+    if wind is None:
+        return _EMPTY, _EMPTY, _EMPTY, 0.0, _EMPTY
     a, lap_raw, advect = wind.arrays(n)
-    e_old = np.empty(n, dtype=np.float32)
-    head, tail = args[:8], args[8:]
-    tail = tail[:6] + tail[7:]  # step_wind does not take sw_dst
-    final = KW.step_wind(*head, e_old, *tail, state.noise_state, a, lap_raw, advect, float(wind.eta_v))
-    state.noise_state = to_int32(int(final))
+    return a, lap_raw, advect, float(wind.eta_v), np.empty(n, dtype=np.float32)
