@@ -143,3 +143,16 @@ def test_validators_are_kept_on_disk_and_a_damaged_file_is_recompiled(tmp_path, 
         again({})
     monkeypatch.setattr(schema, "_validator_cache", lambda: None)  # nowhere to keep it: compiled in memory
     schema._validator(definition)({"n": 3})
+
+
+def test_replay_block_names_every_gain_and_constant():
+    """The schema lists the gains and decoder constants a replay records (the wind's too)."""
+    from pattools.replay.settings import DecoderConstants, Gains
+
+    frame = make_frame()
+    frame["replay"] = {"decoder": "delta", "gains": Gains(etaV=1.0).to_record(),
+                       "constants": DecoderConstants().to_record(wind=True), "editId": None}
+    schema.validate(frame)
+    frame["replay"]["gains"]["etaW"] = 1.0
+    with pytest.raises(DataError, match=r"replay\.gains\.etaW: expected no such field"):
+        schema.validate(frame)
