@@ -7,7 +7,9 @@ result is exactly what the command would print, and there is no second implement
 drift from it. Keyword arguments are the command's flags (``gamma_k=0.5`` is
 ``--gamma-k 0.5``; ``True`` gives a bare flag, ``False``/``None`` leaves it out, a list or
 tuple of paths or values repeats it). Bad data raises ``pattools.DataError`` with the command's message;
-a bad flag raises ``pattools.UsageError``. Warnings go to ``sys.stderr``.
+a bad flag raises ``pattools.UsageError``. A command that would exit non-zero raises too, with
+its last message (``DataError`` for status 1, ``UsageError`` for 2), except ``pat-diff``'s 1,
+which only says the inputs differ. Warnings go to ``sys.stderr``.
 
 Inputs (``frames``, ``edit``, …) may be a list of records (dicts), one record, ``bytes``
 of a stream, or a path (``str`` or ``os.PathLike``) of a file or shard directory.
@@ -140,10 +142,29 @@ def run_bytes(command: str, *inputs: Source, **flags: Any) -> bytes:
         options = _parse(module.build_parser(), args)
         stdout, stderr = io.BytesIO(), io.StringIO()
         try:
-            module.run(options, base.Streams(stdin, stdout, stderr))
-        finally:
+            code = module.run(options, base.Streams(stdin, stdout, stderr))
+        except BaseException:
             sys.stderr.write(stderr.getvalue())
+            raise
+    _raise_on_failure(command, code, stderr.getvalue())
     return stdout.getvalue()
+
+
+def _raise_on_failure(command: str, code: int, messages: str) -> None:
+    """Pass the command's warnings on; a failing exit status raises its last message (as
+    the command at a shell would exit non-zero), except pat-diff's 1, which means the
+    inputs differ and the PAT_DIFF records are the result."""
+    from pattools.cli import base
+    from pattools.errors import DataError
+
+    lines = messages.splitlines(keepends=True)
+    failed = code not in (base.EXIT_OK, None) and not (command == "pat-diff" and code == base.EXIT_DATA)
+    if not failed:
+        sys.stderr.write(messages)
+        return
+    sys.stderr.write("".join(lines[:-1]))
+    last = lines[-1].rstrip("\n") if lines else f"{command} exited with status {code}"
+    raise (UsageError if code == base.EXIT_USAGE else DataError)(last)
 
 
 def _parse(parser, args: list[str]):

@@ -69,3 +69,18 @@ def test_errors_are_exceptions_with_the_commands_messages(frames, edits):
         pattools.read_records("no-such-file.cbor")
     with pytest.raises(AttributeError):
         pattools.no_such_function  # noqa: B018
+
+
+def test_a_command_that_fails_raises_instead_of_returning_what_it_printed(frames, edits, capsys):
+    """pat-apply exits 1 when an edit's frames are not in the input: the API raises too;
+    pat-diff's 1 means "the inputs differ" and its records are the result."""
+    stray = [{**edit, "seed": 999} for edit in edits]
+    with pytest.raises(pattools.DataError, match="seed 999"):
+        pattools.apply_edits(frames, stray)
+    assert pattools.apply_edits(frames, stray, lenient=True) == frames  # lenient: a warning, exit 0
+    assert "warning" in capsys.readouterr().err
+    other = pattools.export_frames(seeds=[3], W=32, H=32, frames=4, scale=16, steps_per_frame=3, metrics=True)
+    report = pattools.run_command("pat-diff", frames, other, format="cbor")
+    assert report and all(record["kind"] == "PAT_DIFF" for record in report)
+    with pytest.raises(pattools.UsageError, match="only one input can be stdin"):
+        pattools.run_command("pat-diff", "-", "-", format="cbor")
