@@ -98,6 +98,24 @@ def test_error_after_output_keeps_complete_records_and_exits_1():
     assert b"truncated final item" in result.stderr and b"Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("argv0, handled", [("/usr/local/bin/pat-export", True), ("/usr/bin/nupca-step", True),
+                                            ("/usr/bin/python-tool", False)])
+def test_installed_commands_handle_ctrl_c_from_their_first_import(argv0, handled):
+    """An installed command's script imports pattools.cli first: from then on a Ctrl-C,
+    even one that arrives while the command is still importing its modules, exits 130
+    with one line; a program that only imports pattools (the Python API) keeps Python's
+    own handling."""
+    code = (f"import sys; sys.argv[0] = {argv0!r}; import pattools.cli, os, signal, time; "
+            "os.kill(os.getpid(), signal.SIGINT); time.sleep(10)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, env=command_env(), timeout=60,
+                            preexec_fn=lambda: __import__("signal").signal(2, __import__("signal").SIG_DFL))
+    if handled:
+        name = os.path.basename(argv0)
+        assert (result.returncode, result.stderr.decode()) == (130, f"{name}: interrupted\n")
+    else:
+        assert result.returncode != 130 and b"KeyboardInterrupt" in result.stderr
+
+
 def test_interrupt_exits_130(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
