@@ -72,6 +72,35 @@ def _figures(codes: np.ndarray) -> dict:
     return atlas.figures()
 
 
+# ------------------------------------------------------------------ pat-cat --summary
+
+
+def test_summary_pools_only_the_tokens_that_carry_a_code():
+    frames = _some()
+    (summary,) = _jsonl(run_ok(cat, ["--summary", "--format", "jsonl"], _cbor(frames)))
+    assert summary["atlas"] == _figures(_codes(frames, 5))
+    assert summary["atlas"]["count"] == FRAMES * 2 and "otherLengths" not in summary["atlas"]
+    assert summary["sequences"][0]["tokensPerFrame"] == 4
+
+
+def test_summary_of_codes_of_several_lengths_pools_the_codebooks_and_counts_the_others():
+    frames = _mixed()
+    for data in (_cbor(frames), "".join(json.dumps(f) + "\n" for f in frames).encode()):
+        code, out, err = run_in_process(cat, ["--summary", "--no-validate", "--format", "jsonl"], data)
+        assert code == 0 and err == ""
+        (summary,) = _jsonl(out)
+        assert summary["atlas"] == _figures(_codes(frames, 5)) | {"otherLengths": {"3": FRAMES, "6": FRAMES}}
+
+
+def test_summary_without_any_code_of_the_codebooks_length_reports_the_commonest():
+    frames = _base()
+    for frame in frames:
+        for i, token in enumerate(frame["tokens"]):
+            token["code"]["rvq"] = token["code"]["rvq"][:3] if i else token["code"]["rvq"][:2]
+    (summary,) = _jsonl(run_ok(cat, ["--summary", "--no-validate", "--format", "jsonl"], _cbor(frames)))
+    assert summary["atlas"] == _figures(_codes(frames, 3)) | {"otherLengths": {"2": FRAMES}}
+
+
 # ------------------------------------------------------------------ pat-score
 
 
