@@ -143,3 +143,12 @@ def test_the_study_scores_the_exporters_columns_as_pat_export_writes_them():
         assert ours.to_tokens() == theirs.to_tokens()
     assert [(envelope["frame"], tokens.frame() is frame) for (envelope, _, _, tokens), frame
             in zip(seq.records, seq.tokens)] == [(0, True), (1, True), (2, True)]
+
+
+# ------------------------------------------------------------------ nupca-step --from-pat
+
+
+@pytest.mark.parametrize("variant", [_some, _mixed])
+def test_agent_observations_do_not_depend_on_codes(variant):
+    args = ["--from-pat", "--no-validate", "--format", "jsonl"]
+    assert run_ok(nupca_step, args, _cbor(variant())) == run_ok(nupca_step, args, _cbor(_base()))
