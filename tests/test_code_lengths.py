@@ -152,3 +152,59 @@ def test_the_study_scores_the_exporters_columns_as_pat_export_writes_them():
 def test_agent_observations_do_not_depend_on_codes(variant):
     args = ["--from-pat", "--no-validate", "--format", "jsonl"]
     assert run_ok(nupca_step, args, _cbor(variant())) == run_ok(nupca_step, args, _cbor(_base()))
+
+
+# ------------------------------------------------------------------ pat-pack
+
+
+@pytest.mark.parametrize("variant", [_some, _mixed])
+def test_pack_records_carry_each_tokens_code_as_written(variant):
+    frames = variant()
+    out = run_ok(pack, ["--prompt", "raise energy", "--context", "2", "--no-validate", "--format", "jsonl"],
+                 _cbor(frames))
+    records = _jsonl(out)
+    assert records and all(item["tokens"] == frames[item["frame"]]["tokens"]
+                           for record in records for item in record["inputs"])
+
+
+def _npz(data: bytes, *extra: str) -> tuple[int, dict | None, str]:
+    code, out, err = run_in_process(pack, ["--prompt", "raise energy", "--context", "2", "--format", "npz", *extra],
+                                    data)
+    return code, (dict(np.load(io.BytesIO(out), allow_pickle=False)) if code == 0 else None), err
+
+
+def test_npz_masks_the_tokens_without_a_code():
+    frames = _some()
+    code, arrays, err = _npz(_cbor(frames))
+    assert code == 0, err
+    mask, codes = arrays["input_code_mask"], arrays["input_codes"]
+    assert mask.shape == codes.shape[:3] and mask.dtype == bool
+    for r, inputs in enumerate(arrays["input_frames"].tolist()):
+        for k, f in enumerate(inputs):
+            for p, token in enumerate(frames[f]["tokens"]):
+                assert mask[r, k, p] == ("code" in token)
+                assert codes[r, k, p].tolist() == token.get("code", {"rvq": [0] * 5})["rvq"]
+
+
+def test_npz_of_codes_of_one_length_has_no_mask():
+    code, arrays, err = _npz(_cbor(_base()))
+    assert code == 0, err
+    assert "input_code_mask" not in arrays and arrays["input_codes"].shape[-1] == 5
+
+
+def test_npz_refuses_codes_of_several_lengths_naming_the_token():
+    code, arrays, err = _npz(_cbor(_mixed()), "--no-validate")
+    assert code == 1 and arrays is None
+    assert err == ("pat-pack: <stdin>: record 0: tokens[1].code.rvq: expected 3 codes "
+                   "(one code length per npz archive), got 6\n")
+
+
+def test_npz_refuses_a_code_length_that_changes_between_frames():
+    frames = _base()
+    for frame in frames[3:]:
+        for token in frame["tokens"]:
+            token["code"]["rvq"] = token["code"]["rvq"][:4]
+    code, _, err = _npz(_cbor(copy.deepcopy(frames)), "--no-validate")
+    assert code == 1
+    assert err == ("pat-pack: <stdin>: record 3: tokens[0].code.rvq: expected 5 codes "
+                   "(one code length per npz archive), got 4\n")
