@@ -145,7 +145,7 @@ def pat_figures(frames: int = 300) -> list[dict]:
             path = folder / f"{seed}.cbor"
             subprocess.run([str(BIN / "pat-export"), "--seeds", str(seed), "--frames", str(frames)],
                            stdout=open(path, "wb"), check=True, env=env())
-            features = [observation_from_frame(r.value).cue.values for r in read_records([str(path)])]
+            features = [observation_from_frame(r.value, r.tokens.frame()).cue.values for r in read_records([str(path)])]
             row = {"seed": seed}
             for name, extra in (("default", []), ("all", ["--config", str(config)])):
                 out = subprocess.run([str(BIN / "nupca-step"), "--from-pat", "--format", "jsonl", *extra],

@@ -25,10 +25,9 @@ import numpy as np
 import pytest
 
 from pattools.edit.editors import EditorSettings, heuristic_edit
-from pattools.exporting import ExportConfig, frame_records
-from pattools.io import Record
+from pattools.exporting import ExportConfig
 from pattools.score.runner import score_original
-from pattools.score.sequences import read_sequences
+from pattools.score.study import exported_sequence
 
 pytestmark = pytest.mark.slow
 
@@ -59,10 +58,7 @@ STEP_SCALES = (0.25, 0.5, 0.75, 1.0)
 @pytest.fixture(scope="module")
 def sequences():
     out = []
-    for seed in SEEDS:
-        records = [Record(r, f"export-{seed}", i) for i, (_, r) in enumerate(frame_records(CONFIG, seed))]
-        out.extend(read_sequences(records, keep_records=True))
-    return out
+    return [exported_sequence(CONFIG, seed) for seed in SEEDS]
 
 
 def _scores(seq, edits):

@@ -97,7 +97,7 @@ def pat_runs(tmp_path_factory):
         frames = folder / f"{seed}.cbor"
         result = shell(f"pat-export --seeds {seed} --frames 300 > {frames}")
         assert result.returncode == 0, result.stderr
-        features = [observation_from_frame(r.document()).cue.values for r in read_records([str(frames)])]
+        features = [observation_from_frame(r.value, r.tokens.frame()).cue.values for r in read_records([str(frames)])]
         traces = {}
         for name, extra in (("default", ""), ("all", f"--config {config}")):
             result = shell(f"nupca-step --from-pat {extra} --format jsonl < {frames}")

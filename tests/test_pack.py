@@ -80,12 +80,12 @@ def test_records_hold_inputs_targets_and_ids():
     prompts = [PackPrompt("raise coherence", id="p1"), PackPrompt("raise coherence", seed=6)]
     tally = PackTally()
     used: set[int] = set()
-    out = list(pack_sequence(5, sim, frames, tokens, maps, prompts, Window(2, 2), targets="file", edits=index,
+    out = list(pack_sequence(5, sim, frames, tokens, prompts, Window(2, 2), targets="file", edits=index,
                              split=[("val", 0.5)], tally=tally, used=used))
     assert [w.record["id"] for w in out] == ["p1-5-2", "p1-5-4"]
     first = out[0].record
     validate(first)
-    assert [i["frame"] for i in first["inputs"]] == [0, 1] and first["inputs"][0]["tokens"] is maps[0]
+    assert [i["frame"] for i in first["inputs"]] == [0, 1] and first["inputs"][0]["tokens"] == maps[0]
     assert first["targets"] == [{"frame": 3, "dpat": [{"patchId": "0,0,32", "stats": {"rho": 0.1}}]}]
     assert out[1].record["targets"] == [{"frame": 5, "dpat": []}]
     assert first["split"] == assign_split("5", [("val", 0.5)]) == out[1].record["split"]
@@ -102,7 +102,7 @@ def test_tensors_match_the_records():
                                {"patchId": "32,32,32", "stats": {"rho": 0.05}}, {"patchId": "0,0,32", "topo": {"vortex": -1}}]}],
         seed=2, sim=sim, prompt=None))  # an edit without a prompt gives targets to every prompt
     pack = TensorPack()
-    for w in pack_sequence(2, sim, frames, tokens, maps, [PackPrompt("raise energy on the rim")], Window(2, 2, 1),
+    for w in pack_sequence(2, sim, frames, tokens, [PackPrompt("raise energy on the rim")], Window(2, 2, 1),
                            targets="file", edits=EditIndex([(edit, None, None)])):
         pack.add(w)
     arrays = pack.arrays(sim_text)
@@ -141,7 +141,7 @@ def test_npz_bytes_are_reproducible_and_need_one_layout():
     for seed in (1, 2):
         part = [r for r in records if r["seed"] == seed]
         frames, tokens, maps = frames_of(part)
-        for w in pack_sequence(seed, part[0]["sim"], frames, tokens, maps, [PackPrompt("p")], Window(1, 1)):
+        for w in pack_sequence(seed, part[0]["sim"], frames, tokens, [PackPrompt("p")], Window(1, 1)):
             pack.add(w)
     with pytest.raises(DataError, match="one patch layout"):
         pack.arrays(sim_text)

@@ -29,8 +29,7 @@ def _pack(seeds: list[int], lengths: list[int], k: int, h: int, stride: int, fra
         records = sequence(rng, n, seed=seed, W=48, H=40, scale=16)
         frames = [r["frame"] for r in records]
         tokens = [TokenFrame.from_tokens(r["tokens"]) for r in records]
-        windows += list(pack_sequence(seed, records[0]["sim"], frames, tokens, [r["tokens"] for r in records],
-                                      PROMPTS, Window(k, h, stride), split=[("val", fraction)], split_by=by))
+        windows += list(pack_sequence(seed, records[0]["sim"], frames, tokens, PROMPTS, Window(k, h, stride), split=[("val", fraction)], split_by=by))
     return windows
 
 

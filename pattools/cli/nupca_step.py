@@ -141,7 +141,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     )
     records = require_records(read_records(options.inputs, validate=options.validate,
                                            max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-                                           shards=base.shard_reading(options, streams, NAME)),
+                                           shards=base.shard_reading(options, streams, NAME),
+                                           columns=options.from_pat),
                               options.inputs, "PAT_FRAME records" if options.from_pat else "NUPCA_OBS records")
     writer = RecordWriter(streams.stdout, fmt)
     _state, summary = runner.run(records, state, writer, run_options)

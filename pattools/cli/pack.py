@@ -39,7 +39,9 @@ prompt id (--split-by prompt); a group goes to the first name whose cumulative f
 exceeds the first 8 bytes of sha256("<seed>" or "<prompt id>") / 2^64, else train.
 --format npz writes one archive (numpy.load, no pickle; layout pat-pack-npz/2): inputs
 float32[R,K,P,F] in the order of features (angles as cos/sin pairs: phi_gf, and theta as
-cos 2theta/sin 2theta), input_codes int8[R,K,P,D]; feature_mean/feature_std float32[F]
+cos 2theta/sin 2theta), input_codes int8[R,K,P,D] (input_code_mask bool[R,K,P] when
+some token has no code: its codes are 0; every code of an archive has one length D, a
+code of another length is a data error); feature_mean/feature_std float32[F]
 from the train split only (constant features: std 1, feature_constant); patch_ids,
 patch_coords (x0,y0), patch_size (w,h), patch_partial, patch_mask bool[R,P];
 target_deltas float32[R,H,P,G] and target_mask bool[R,H,P,G] in the order of
@@ -130,11 +132,10 @@ def _packed(frames, prompts: list, window, mode: str, index, baseline, options: 
     from pattools.edit.pack import pack_sequence
     from pattools.score.sequences import read_sequences
 
-    for seq in read_sequences(frames, keep_records=True):
-        token_maps = [tokens.maps() for _, _, _, tokens in seq.records]
-        yield from pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, token_maps, prompts, window,
+    for seq in read_sequences(frames):
+        yield from pack_sequence(seq.seed, seq.sim, seq.frames, seq.tokens, prompts, window,
                                  targets=mode, edits=index, baseline=baseline, split=options.split,
-                                 split_by=options.split_by, tally=tally, used=used)
+                                 split_by=options.split_by, tally=tally, used=used, sources=seq.sources)
 
 
 def _write(items, stream, fmt: str) -> None:

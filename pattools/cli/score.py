@@ -114,7 +114,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
             return None
         return load_sequences(require_records(
             read_records([name], validate=options.validate, max_record_bytes=options.max_record_bytes,
-                         stdin=streams.stdin, shards=base.shard_reading(options, streams, NAME)),
+                         stdin=streams.stdin, shards=base.shard_reading(options, streams, NAME), columns=True),
             [name], "PAT_FRAME records"), keep_records)
 
     edits = load_edits(require_records(

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Iterable
 
 from pattools.cli import base
+from pattools.errors import DataError
 from pattools.io import Record, RecordWriter
 from pattools.summary import Summarizer
 
@@ -14,7 +15,10 @@ def summarize_and_print(records: Iterable[Record], options: argparse.Namespace, 
                         *, with_sequences: bool) -> None:
     summarizer = Summarizer(with_sequences=with_sequences)
     for record in records:
-        summarizer.add(record.document())
+        try:
+            summarizer.add(record.value, record.tokens)
+        except DataError as error:
+            raise error.located(input=record.input, record=record.index) from None
     summary = summarizer.record()
     fmt = options.format
     isatty = getattr(streams.stdout, "isatty", None)

@@ -145,6 +145,8 @@ class PackedWindow:
     horizon_tokens: list[TokenFrame]
     horizon_frames: list[int]
     targets: list[tuple[Target, str | None, int | None]] = field(default_factory=list)  # (target, input, index)
+    # (input, record index) of each input frame, then of each horizon frame, when known
+    sources: list[tuple[str, int] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -159,7 +161,6 @@ def pack_sequence(
     sim: dict,
     frames: list[int],
     tokens: list[TokenFrame],
-    token_maps: list[list[dict]],
     prompts: Sequence[PackPrompt],
     window: Window,
     *,
@@ -170,15 +171,23 @@ def pack_sequence(
     split_by: str = "seed",
     tally: PackTally | None = None,
     used: set[int] | None = None,
+    sources: Sequence[tuple[str, int]] | None = None,
 ) -> Iterator[PackedWindow]:
     """The records of one sequence: for each prompt (in order) its windows (in frame order).
 
-    ``token_maps`` are the frames' original token maps (written unchanged into ``inputs``);
-    ``baseline(horizon, sim, seed, prompt)`` returns the pseudo-label EditPackage for
-    ``targets="baseline"``. ``used`` collects the indices of prompts that made a record.
+    ``tokens`` are the frames' token columns (written into ``inputs`` as PAToken maps, made
+    once per frame); ``baseline(horizon, sim, seed, prompt)`` returns the pseudo-label
+    EditPackage for ``targets="baseline"``. ``used`` collects the indices of prompts that
+    made a record. ``sources``: each frame's (input, record index), for messages.
     """
     tally = tally if tally is not None else PackTally()
     position = {f: i for i, f in enumerate(frames)}
+    token_maps: list[list[dict] | None] = [None] * len(tokens)
+
+    def maps_of(i: int) -> list[dict]:
+        if token_maps[i] is None:
+            token_maps[i] = tokens[i].to_tokens()
+        return token_maps[i]
     for p, spec in enumerate(prompts):
         if spec.seed is not None and spec.seed != seed:
             continue
@@ -192,10 +201,11 @@ def pack_sequence(
             horizon_frames = [frames[i] for i in horizon]
             record: dict = {"kind": "PAT_PACK", "version": 1, "id": record_id, "prompt": spec.prompt,
                             "seed": seed, "sim": sim,
-                            "inputs": [{"frame": frames[i], "tokens": token_maps[i]} for i in inputs],
+                            "inputs": [{"frame": frames[i], "tokens": maps_of(i)} for i in inputs],
                             "targets": []}
             packed = PackedWindow(record, t, [tokens[i] for i in inputs], [tokens[i] for i in horizon],
-                                  horizon_frames)
+                                  horizon_frames,
+                                  sources=[] if sources is None else [sources[i] for i in inputs + horizon])
             intents = _attach_targets(packed, targets, edits, baseline, seed, sim, spec.prompt, window.horizon)
             record["targets"] = [target.to_record() for target, _, _ in packed.targets]
             if intents is not None:

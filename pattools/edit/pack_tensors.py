@@ -59,7 +59,20 @@ def input_rows(frame: TokenFrame) -> np.ndarray:
 
 
 def _codes(frame: TokenFrame, dims: int) -> np.ndarray:
-    return np.zeros((len(frame), 0), dtype=np.int8) if not dims else frame.rvq.astype(np.int8)
+    """int8[P, dims]: each token's code, 0 where it has none (every code of an archive is
+    ``dims`` long, see ``TensorPack._layout``)."""
+    if frame.rvq is None:
+        return np.zeros((len(frame), dims), dtype=np.int8)
+    return frame.rvq[:, :dims].astype(np.int8)
+
+
+def code_lengths(frame: TokenFrame) -> np.ndarray:
+    """int64[P]: each token's code length, -1 where it has no code."""
+    if frame.rvq is None:
+        return np.full(len(frame), -1, dtype=np.int64)
+    if frame.rvq_len is None:
+        return np.full(len(frame), frame.rvq.shape[1], dtype=np.int64)
+    return frame.rvq_len
 
 
 def normalisation(inputs: np.ndarray, train: np.ndarray) -> dict[str, np.ndarray]:
@@ -103,25 +116,39 @@ class TensorPack:
     def add(self, packed: PackedWindow) -> None:
         self.windows.append(packed)
 
-    def _layout(self) -> tuple[list[str], int]:
+    def _layout(self) -> tuple[list[str], int, bool]:
+        """(patch ids, code length, whether some input token has no code) of the archive."""
         if not self.windows:
             raise DataError("no records to write (no whole window in the input)")
         first = self.windows[0].input_tokens[0]
-        patch_ids, dims = first.patch_ids, 0 if first.rvq is None else first.rvq.shape[1]
+        patch_ids, dims, uncoded = first.patch_ids, None, False
         for w in self.windows:
-            for frame in w.input_tokens + w.horizon_tokens:
-                frame_dims = 0 if frame.rvq is None else frame.rvq.shape[1]
-                if frame.patch_ids != patch_ids or frame_dims != dims:
+            frames = w.input_tokens + w.horizon_tokens
+            for j, frame in enumerate(frames):
+                if frame.patch_ids != patch_ids:
+                    frame_dims = 0 if frame.rvq is None else frame.rvq.shape[1]
+                    first_dims = 0 if first.rvq is None else first.rvq.shape[1]
                     raise DataError(
                         f"npz needs one patch layout: record {w.record['id']} has {len(frame)} patches and "
-                        f"{frame_dims} code dims, the first record {len(patch_ids)} and {dims} "
+                        f"{frame_dims} code dims, the first record {len(patch_ids)} and {first_dims} "
                         "(pack one grid per archive)")
-        return patch_ids, dims
+                lengths = code_lengths(frame)
+                coded = lengths >= 0
+                uncoded = uncoded or (j < len(w.input_tokens) and not coded.all())
+                if dims is None and coded.any():
+                    dims = int(lengths[coded][0])
+                bad = np.flatnonzero(coded & (lengths != dims))
+                if bad.shape[0]:
+                    where, index = w.sources[j] if w.sources else (None, None)
+                    raise DataError(f"expected {dims} codes (one code length per npz archive), got "
+                                    f"{int(lengths[bad[0]])}", input=where, record=index,
+                                    path=f"tokens[{int(bad[0])}].code.rvq")
+        return patch_ids, dims or 0, uncoded and bool(dims)
 
     def arrays(self, sim_text: Callable[[dict], str]) -> dict[str, np.ndarray]:
         """The archive's arrays (see the module docstring); ``sim_text`` writes a sim block
         as its one JSON text (the caller's ``pattools.io`` makes the bytes)."""
-        patch_ids, dims = self._layout()
+        patch_ids, dims, uncoded = self._layout()
         ws = self.windows
         sim = ws[0].record["sim"]
         splits = np.array([w.record.get("split", DEFAULT_SPLIT) for w in ws])
@@ -133,6 +160,9 @@ class TensorPack:
             "inputs": inputs,
             "input_codes": np.stack([np.stack([_codes(f, dims) for f in w.input_tokens]) for w in ws]),
         }
+        if uncoded:
+            out["input_code_mask"] = np.stack([np.stack([code_lengths(f) >= 0 for f in w.input_tokens])
+                                               for w in ws])
         out.update(normalisation(inputs, splits == DEFAULT_SPLIT))
         out["patch_ids"] = np.array(patch_ids)
         out.update(_patch_geometry(patch_ids, sim))
@@ -190,7 +220,7 @@ def _target_tensor(w: PackedWindow, dims: int) -> tuple[np.ndarray, ...]:
             raise error.located(input=where, record=index)
         deltas[h] += np.concatenate([cols.geom, cols.stats, cols.topo.astype(np.float64)], axis=1)
         masks[h] |= np.concatenate([cols.geom_named, cols.stats_named, cols.topo_named], axis=1)
-        if dims:
+        if dims and w.horizon_tokens[h].rvq is not None:
             codes[h] += cols.rvq
             code_mask[h] |= cols.rvq_named
     return deltas, masks, codes.astype(np.int8), code_mask

@@ -19,6 +19,7 @@ _LAZY = {
     "warm_codec": "pattools.io.lazy_tokens",
     "typed_arrays_as_lists": "pattools.io.jsonl",
     "record_with_tokens": "pattools.io.token_cbor",
+    "FrameTokens": "pattools.io.frame_tokens",
     "shard_stem": "pattools.io.shards",
     "shard_verifies": "pattools.io.shards",
     "write_shard": "pattools.io.shards",

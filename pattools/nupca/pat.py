@@ -50,21 +50,21 @@ def frame_features(frame: TokenFrame) -> np.ndarray:
     return np.stack(columns, axis=1).reshape(-1)
 
 
-def observation_from_frame(record: dict, patches: int | None = None) -> Observation:
-    """The observation of one (schema-valid) PAT_FRAME record; ``patches`` checks the count."""
-    tokens = record.get("tokens")
-    if not isinstance(tokens, list) or not tokens:
+def observation_from_frame(envelope: dict, tokens: TokenFrame | None, patches: int | None = None) -> Observation:
+    """The observation of one PAT_FRAME: its envelope and its (checked) token columns;
+    ``patches`` checks the count."""
+    if tokens is None or not len(tokens):
         raise DataError("expected a non-empty token list", path="tokens")
     if patches is not None and len(tokens) != patches:
         raise DataError(f"expected {patches} tokens (the state's B), got {len(tokens)}", path="tokens")
-    values = frame_features(TokenFrame.from_tokens(tokens))
+    values = frame_features(tokens)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.shape[0]:
         token, feature = divmod(int(bad[0]), FEATURES_PER_TOKEN)
         raise DataError(f"expected finite features, got {values[bad[0]]!r} for {PAT_FEATURES[feature]}",
                         path=f"tokens[{token}]")
     dims = np.arange(values.shape[0], dtype=np.int64)
-    return Observation(cue=Cue(dims, values), t=record.get("frame"))
+    return Observation(cue=Cue(dims, values), t=envelope.get("frame"))
 
 
 def pat_config(patches: int, overrides: dict | None = None) -> NupcaConfig:

@@ -100,19 +100,20 @@ def run(records: Iterable[Record], state: NupcaState | None, writer: RecordWrite
     kind = "PAT_FRAME" if options.from_pat else "NUPCA_OBS"
     try:
         for record in records:
-            value = record.document()
+            value = record.value  # a PAT_FRAME's envelope; any other record whole
             if value.get("kind") != kind:
                 hint = " (use --from-pat)" if value.get("kind") == "PAT_FRAME" else ""
                 raise DataError(f"expected kind {kind}, got {value.get('kind')!r}{hint}", input=record.input,
                                 record=record.index, path="kind")
             try:
                 if options.from_pat:
+                    tokens = None if record.tokens is None else record.tokens.frame()
+                    patches = 0 if tokens is None else len(tokens)
                     if state is None:
-                        patches = len(value.get("tokens") or [])
                         state = init_state(pat.pat_config(patches, options.config_document))
                     else:
-                        pat.check_geometry(state.config, len(value.get("tokens") or []))
-                    obs = pat.observation_from_frame(value, state.config.B)
+                        pat.check_geometry(state.config, patches)
+                    obs = pat.observation_from_frame(value, tokens, state.config.B)
                 else:
                     obs, dropped = codec.observation_from_record(value, state.D, drop_nonfinite=options.drop_nonfinite)
                     summary.dropped_nonfinite += dropped

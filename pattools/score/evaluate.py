@@ -29,7 +29,7 @@ from pattools.replay.verify import squared_differences
 from pattools.score.features import feature_matrix
 from pattools.score.reward import FeatureCube, Reward, background_mask, edit_reward
 from pattools.score.sequences import Sequence
-from pattools.tokens.atlas import Atlas
+from pattools.tokens.atlas import Atlas, AtlasByLength
 
 HEALTHY_PERPLEXITY_BAND = 0.5
 
@@ -114,13 +114,14 @@ def applied_deltas(edit: EditPackage, reference: Sequence) -> Applied:
 
 
 def _atlas(seq: Sequence, frames: list[int]) -> dict | None:
-    atlas = Atlas()
+    atlases = AtlasByLength()
     for f in frames:
         tokens = seq.tokens[seq.frame(f)]
         if tokens.rvq is None:
             return None
-        atlas.add(tokens.rvq)
-    fig = atlas.figures()
+        atlases.add_frame(tokens)
+    atlas = atlases.main()
+    fig = (atlas or Atlas()).figures()
     return {"usage": fig["usage"], "perplexity": fig["perplexity"], "jointPerplexity": fig["jointPerplexity"]}
 
 

@@ -27,7 +27,8 @@ class Sequence:
     patch_defects: list[list | None] = field(default_factory=list)
     edits: list[dict | None] = field(default_factory=list)  # the frames' ``edit`` blocks
     replays: list[dict | None] = field(default_factory=list)  # the frames' ``replay`` blocks
-    records: list[tuple[dict, str, int]] = field(default_factory=list)  # (record, input, index) if kept
+    sources: list[tuple[str, int]] = field(default_factory=list)  # (input, record index) of each frame
+    records: list[tuple] = field(default_factory=list)  # (envelope, input, index, tokens) if kept
 
     def frame(self, index: int) -> int | None:
         """Position of frame ``index`` in this sequence, or None."""
@@ -68,16 +69,17 @@ def read_sequences(records: Iterable[Record], keep=None, keep_records: bool = Fa
         last = frame
         if keep is not None and not keep(frame):
             continue
-        try:
-            tokens = TokenFrame.from_tokens(record.document()["tokens"])
-        except ValueError as exc:
-            raise DataError(str(exc), input=record.input, record=record.index, path="tokens") from None
+        if record.tokens is None:
+            raise DataError("expected a token list, got nothing (required field missing)",
+                            input=record.input, record=record.index, path="tokens")
+        tokens = record.tokens.frame()
         current.frames.append(frame)
         current.tokens.append(tokens)
         metrics = value.get("metrics")
         current.patch_defects.append(None if metrics is None else metrics.get("patchDefects"))
         current.edits.append(value.get("edit"))
         current.replays.append(value.get("replay"))
+        current.sources.append((record.input, record.index))
         if keep_records:
             current.records.append((value, record.input, record.index, record.tokens))
     if current is not None:

@@ -77,12 +77,22 @@ class Row:
 
 def export_sequence(ps: PromptSet, seed: int) -> Sequence:
     """The exported frames of one seed, as the scorer reads them (records kept for replays)."""
-    from pattools.exporting import ExportConfig, frame_records
-    from pattools.io import Record
-    from pattools.score.sequences import read_sequences
+    from pattools.exporting import ExportConfig
 
     config = ExportConfig(W=ps.W, H=ps.H, frames=ps.frames, scale=ps.scale, steps_per_frame=ps.steps_per_frame)
-    records = [Record(r, f"export-{seed}", i) for i, (_, r) in enumerate(frame_records(config, seed))]
+    return exported_sequence(config, seed)
+
+
+def exported_sequence(config, seed: int) -> Sequence:
+    """The frames ``pat-export`` would write for one seed (an ``ExportConfig``), as the scorer
+    reads them, records kept for replays: the exporter's token columns, never made into maps."""
+    from pattools.exporting import frame_columns
+    from pattools.io import FrameTokens, Record
+    from pattools.score.sequences import read_sequences
+
+    name = f"export-{seed}"
+    records = (Record(envelope, name, i, FrameTokens(frame=tokens, input=name, index=i))
+               for i, (_, envelope, tokens) in enumerate(frame_columns(config, seed)))
     (seq,) = list(read_sequences(records, keep_records=True))
     return seq
 

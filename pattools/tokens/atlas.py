@@ -15,6 +15,7 @@ import numpy as np
 
 from pattools.errors import DataError, expected_found
 from pattools.tokens.codebook import BINS, DIMS, FEATURES
+from pattools.tokens.frame import TokenFrame
 
 
 def _perplexity(hist: np.ndarray, count: int) -> float:
@@ -108,6 +109,49 @@ class Atlas:
         if dims == DIMS and self.bins == BINS:
             figures["features"] = list(FEATURES)
         return figures
+
+
+def codes_by_length(frame: TokenFrame) -> dict[int, np.ndarray]:
+    """A frame's codes grouped by length: {length: int64[tokens with a code that long, length]}
+    (tokens without a code are in no group)."""
+    if frame.rvq is None:
+        return {}
+    if frame.rvq_len is None:
+        return {frame.rvq.shape[1]: frame.rvq}
+    lengths = frame.rvq_len
+    return {int(n): frame.rvq[lengths == n, :n] for n in np.unique(lengths[lengths >= 0])}
+
+
+class AtlasByLength:
+    """One Atlas per code length, for frames whose codes differ in length (the schema allows
+    it; the codebook has one length). ``main()`` is the atlas to report: the codebook's
+    length when any code has it, else the length most codes have (the shorter on a tie)."""
+
+    def __init__(self, bins: int = BINS) -> None:
+        self.bins = bins
+        self.atlases: dict[int, Atlas] = {}
+
+    def add_frame(self, frame: TokenFrame) -> None:
+        for length, codes in codes_by_length(frame).items():
+            if length not in self.atlases:
+                self.atlases[length] = Atlas(self.bins)
+            self.atlases[length].add(codes)
+
+    def main_length(self) -> int | None:
+        if not self.atlases:
+            return None
+        if DIMS in self.atlases:
+            return DIMS
+        return min(self.atlases, key=lambda n: (-self.atlases[n].count, n))
+
+    def main(self) -> Atlas | None:
+        length = self.main_length()
+        return None if length is None else self.atlases[length]
+
+    def others(self) -> dict[int, int]:
+        """How many codes of every other length the main atlas leaves out."""
+        main = self.main_length()
+        return {n: self.atlases[n].count for n in sorted(self.atlases) if n != main}
 
 
 def atlas_figures(rvq: np.ndarray, bins: int = BINS) -> dict:
