@@ -50,7 +50,7 @@ def _frame_with_everything() -> dict:
     frame["metrics"] = {"rhoMean": 0.5, "rhoStd": 0.1, "defectDensity": 0.0, "defectsPlus": 1, "defectsMinus": 0,
                         "entropyGrad": 0.2, "anisotropyHV": 0.0, "patchDefects": [[1, 0]] * 4}
     frame["edit"] = {"id": "e1", "applied": [{"patchId": "0,0,16", "stats": {"rho": 0.1}, "geom": {"theta": 0.2}}]}
-    frame["replay"] = {"decoder": "delta", "gains": {"kRho": 10.0, "kEnt": 10.0}, "editId": "e1"}
+    frame["replay"] = {"decoder": "delta", "gains": {"gammaK": 0.6, "betaK": 0.2}, "constants": {"kRho": 10.0, "kEnt": 20.0}, "editId": "e1"}
     return frame
 
 
@@ -70,7 +70,8 @@ def test_frame_keys_follow_the_schema_at_every_depth():
     assert keys[("tokens", "[]", "code", "stage")] == ["a", "z"]
     dpat_order = list(_root("PAT_FRAME").props["edit"].props["applied"].items.props)
     assert keys[("edit", "applied", "[]")] == [key for key in dpat_order if key in ("patchId", "stats", "geom")]
-    assert keys[("replay",)] == ["decoder", "gains", "editId"]
+    assert keys[("replay",)] == ["decoder", "gains", "constants", "editId"]
+    assert keys[("replay", "gains")] == ["betaK", "gammaK"]  # listed sorted: the order of JSON lines before the schema named them
     assert decoded == frame
 
 
