@@ -539,3 +539,74 @@ def test_delta_columns_of_results_equal_delta_columns_of_their_dpats(case):
         got = delta_columns_of(edited, [result for _, _, result in changes])
         for name in ("geom", "stats", "topo", "rvq", "geom_named", "stats_named", "topo_named", "rvq_named"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def _mixed_codes(frame: TokenFrame, lengths: np.ndarray) -> TokenFrame:
+    """``frame`` with token i's code cut to lengths[i] dimensions (-1: no code)."""
+    tokens = frame.to_tokens()
+    for token, length in zip(tokens, lengths.tolist()):
+        if length < 0:
+            del token["code"]
+        else:
+            token["code"]["rvq"] = token["code"]["rvq"][:length]
+    return TokenFrame.from_tokens(tokens)
+
+
+@st.composite
+def mixed_code_stream(draw):
+    """Frames of one grid whose tokens carry codes of 5 or 3 dimensions, or none, with
+    edits whose code deltas each fit their token's code."""
+    W, H, scale = draw(GRIDS)
+    sim = sim_block(W, H, scale)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    count = draw(st.integers(2, 5))
+    frames = []
+    for f in range(count):
+        full = random_frame(rng, W, H, scale, frame=f, sim=sim)
+        lengths = np.array(draw(st.lists(st.sampled_from([5, 5, 3, -1]), min_size=len(full), max_size=len(full))))
+        frames.append(_mixed_codes(full, lengths))
+    edits = []
+    for e in range(draw(st.integers(1, 2))):
+        targets = []
+        for f in draw(st.lists(st.integers(0, count - 1), max_size=count)):
+            dpats = []
+            for row in draw(st.lists(st.integers(0, len(frames[f]) - 1), max_size=6)):
+                frame = frames[f]
+                if frame.rvq is None:
+                    dims = None
+                elif frame.rvq_len is None:
+                    dims = frame.rvq.shape[1]
+                else:
+                    dims = None if frame.rvq_len[row] < 0 else int(frame.rvq_len[row])
+                dpat = draw(dpat_strategy([frames[f].patch_ids[row]], dims))
+                dpats.append(dpat)
+            targets.append({"frame": f, "dpat": dpats})
+        edits.append(edit_record(targets, seed=7, sim=sim, ident=f"e{e}"))
+    return [frame_record(f, seed=7, frame=i, sim=sim) for i, f in enumerate(frames)], frames, edits
+
+
+@PROPS
+@given(mixed_code_stream(), st.booleans())
+def test_frames_with_codes_of_different_lengths_stack_and_keep_each_code_length(case, recode):
+    records, columns, edits = case
+    one_by_one = _applier(edits, recode=recode)
+    expected = [one_by_one.apply_frame(r, c) for r, c in zip(records, columns)]
+    together = _applier(edits, recode=recode)
+    got = together.apply_frames(list(zip(records, columns)))
+    assert together.tally == one_by_one.tally
+    for record, before, a, b in zip(records, columns, got, expected):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        assert same_columns(a[0], b[0])
+        assert edited_envelope(record, a[1]) == edited_envelope(record, b[1])
+        edited = record_with_tokens(edited_envelope(record, a[1]), a[0].to_tokens())
+        validate(edited)  # codes of 3 dimensions are schema-valid (the layout check wants 5)
+        for token, old in zip(edited["tokens"], record["tokens"]):
+            assert ("code" in token) == ("code" in old)
+            if "code" in token:
+                assert len(token["code"]["rvq"]) == len(old["code"]["rvq"])
+        for dp in edited["edit"]["applied"]:
+            old = record["tokens"][before.index_of(dp["patchId"])]
+            if "code" in dp:
+                assert len(dp["code"]["rvqDelta"]) == len(old["code"]["rvq"])

@@ -5,6 +5,8 @@ Rules per named field: codes saturate in [0, bins−1]; stats and ``A`` clamp to
 and ``kappa`` stay ≥ 0; topo clamps to [−1, 1]. Fields a DPat does not name keep their
 exact values. Several DPats for one patch apply one after another: DPats are grouped in
 "layers" (the k-th DPat of each patch in layer k), and each layer is one vectorised update.
+A code delta must be as long as its token's code; tokens may carry codes of different
+lengths, or none (``TokenFrame.rvq_len``), and ``--recode`` recomputes only codes a token has.
 
 The effective delta of a field is what a reader must add (with the same rules) to the
 base value to get the edited one: the requested delta (or sum of deltas) when no rule
@@ -205,7 +207,7 @@ def located(tokens: TokenFrame, batch: Deltas, *, lenient: bool) -> tuple[np.nda
     frame's code width) and how many were skipped; errors as ``apply_target`` raises them."""
     rows, skipped = locate(tokens, batch, lenient=lenient)
     keep = rows >= 0
-    dims = code_width(tokens, batch, keep)
+    dims = code_width(tokens, batch, rows, keep)
     if skipped == 0 and batch.rvq.shape[1] == dims:
         return rows, batch, 0
     return rows[keep], batch.take(np.flatnonzero(keep), dims), skipped
@@ -218,7 +220,6 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
     out = tokens.copy()
     if len(rows) == 0:
         return ApplyResult(out, None, np.zeros(0, dtype=np.int64), 0, 0)
-    dims = batch.rvq.shape[1]
     touched, req = _apply_in_order(out, rows, batch)
     geom_eff = _effective(tokens.geom[touched], out.geom[touched], req.geom, geom_rule, _geom_difference,
                           GEOM_PERIODIC)
@@ -226,8 +227,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
     topo_eff = out.topo[touched] - tokens.topo[touched]
     rvq_named = req.rvq_named
     if recode and out.rvq is not None:
-        out.rvq[touched] = lfq_codes(lfq_features(out.geom[touched], out.stats[touched]))[:, :dims]
-        rvq_named = np.ones(len(touched), dtype=bool)
+        rvq_named = _recode(out, touched)
     rvq_eff = None if out.rvq is None else out.rvq[touched] - tokens.rvq[touched]
 
     if heads is not None:
@@ -237,21 +237,39 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named)
+    lengths = None if out.rvq is None else (out.rvq.shape[1] if out.rvq_len is None else out.rvq_len[touched])
+    effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named, lengths)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
+def _recode(out: TokenFrame, touched: np.ndarray) -> np.ndarray:
+    """Codes of the touched tokens that carry one, recomputed from their edited fields (as
+    many dimensions as each code has, up to the codebook's); which touched tokens those are."""
+    coded = np.ones(len(touched), dtype=bool) if out.rvq_len is None else out.rvq_len[touched] >= 0
+    rows = touched[coded]
+    if len(rows) == 0:
+        return coded
+    fresh = lfq_codes(lfq_features(out.geom[rows], out.stats[rows]))
+    width = min(fresh.shape[1], out.rvq.shape[1])
+    codes = out.rvq[rows]
+    codes[:, :width] = fresh[:, :width]
+    if out.rvq_len is not None:  # rows stay zero past a token's length
+        codes[np.arange(codes.shape[1])[None, :] >= out.rvq_len[rows][:, None]] = 0
+    out.rvq[rows] = codes
+    return coded
+
+
 def _effective_deltas(req: Deltas, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray, rvq: np.ndarray | None,
-                      rvq_named: np.ndarray) -> Deltas:
+                      rvq_named: np.ndarray, lengths: np.ndarray | int | None) -> Deltas:
     """The effective deltas of the touched tokens (the rows of ``req``, the requested ones)
-    as Deltas (values 0 where not named)."""
+    as Deltas (values 0 where not named); ``lengths``: the touched tokens' code lengths."""
     n = len(req)
     dims = 0 if rvq is None else rvq.shape[1]
     codes = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
     rvq_len = np.full(n, -1, dtype=np.int64)
     if rvq is not None:
         codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
-        rvq_len[rvq_named] = dims
+        rvq_len[rvq_named] = lengths if np.isscalar(lengths) else lengths[rvq_named]
     return Deltas(req.patch_ids, np.where(req.geom_named, geom, 0.0), req.geom_named,
                   np.where(req.stats_named, stats, 0.0), req.stats_named,
                   np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len, req.paths)
