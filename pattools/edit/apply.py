@@ -24,10 +24,9 @@ import numpy as np
 
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import bounded
-from pattools.errors import DataError
 from pattools.tokens.codebook import BINS, lfq_codes, lfq_features
 from pattools.tokens.deltas import Deltas, code_width, locate, row_paths, summed, wrap_angle
-from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, TokenFrame
 
 PI = math.pi
 G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(n) for n in ("A", "phi_gf", "theta", "gradPhi", "kappa"))
@@ -282,55 +281,6 @@ def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> Deltas:
     return summed(tokens, dims, [(result.rows, result.effective) for result in results])
 
 
-def frame_index(tokens: list[dict]) -> dict[str, int]:
-    """patchId → row of its first token, for a frame's token maps."""
-    pids = [token["hdr"]["patchId"] for token in tokens]
-    return dict(zip(reversed(pids), range(len(pids) - 1, -1, -1)))
-
-
-def apply_to_record(
-    record: dict,
-    batch: Deltas,
-    edit_id: str,
-    bounds: Bounds | None,
-    *,
-    clip: bool = False,
-    lenient: bool = False,
-    heads: list | None = None,
-    recode: bool = False,
-) -> tuple[dict | None, ApplyResult]:
-    """Apply one edit's DPats to a (validated) PAT_FRAME record.
-
-    Returns the edited record, or None when no token was touched (the input stays as it
-    is). Only touched tokens are converted to columns and re-written, and only the fields
-    their DPats name (plus ``heads`` with a hint); the frame gets (or extends) its
-    ``edit: {id, applied}`` block.
-    """
-    tokens = record["tokens"]
-    index = frame_index(tokens)
-    rows = sorted({index[pid] for pid in batch.patch_ids if pid in index})
-    try:
-        sub = TokenFrame.from_tokens([tokens[r] for r in rows])
-    except ValueError as exc:
-        raise DataError(str(exc), path="tokens") from None
-    result = apply_target(sub, batch, bounds, clip=clip, lenient=lenient, heads=heads, recode=recode)
-    if len(result.rows) == 0:
-        return None, result
-    new_tokens = list(tokens)
-    edited = result.tokens
-    columns = {"geom": (GEOM_FIELDS, edited.geom.tolist()), "stats": (STATS_FIELDS, edited.stats.tolist()),
-               "topo": (TOPO_FIELDS, edited.topo.tolist())}
-    codes = None if edited.rvq is None else edited.rvq.tolist()
-    for k, dp in zip(result.rows.tolist(), result.applied):
-        row = rows[k]
-        hint = None if heads is None else edited.heads[k]
-        new_tokens[row] = _patch_token(tokens[row], k, dp, columns, codes, hint)
-    out = dict(record)
-    out["tokens"] = new_tokens
-    out["edit"] = edit_block(record.get("edit"), edit_id, result.applied, heads)
-    return out, result
-
-
 def edit_block(previous: dict | None, edit_id: str, applied: list[dict], heads: list | None) -> dict:
     """The frame's ``edit`` block after one more edit (ids joined with "+", applied appended)."""
     if previous is None:
@@ -342,25 +292,3 @@ def edit_block(previous: dict | None, edit_id: str, applied: list[dict], heads: 
     if heads is not None:
         block["dA"] = {"heads": heads}
     return block
-
-
-def _patch_token(token: dict, k: int, dp: dict, columns: dict, codes: list | None, heads: list | None) -> dict:
-    """A copy of ``token`` with the fields ``dp`` names taken from row ``k`` of the edited columns."""
-    new = dict(token)
-    for group, part in dp.items():
-        if group == "patchId":
-            continue
-        if group == "code":
-            code = dict(token["code"])
-            code["rvq"] = codes[k]
-            new["code"] = code
-            continue
-        names, values = columns[group]
-        fields = dict(token[group])
-        row = values[k]
-        for name in part:
-            fields[name] = row[names.index(name)]
-        new[group] = fields
-    if heads is not None:
-        new["heads"] = list(heads)
-    return new
