@@ -185,7 +185,7 @@ def _check_layout(value: dict, tokens: FrameTokens, name: str, index: int) -> No
     from pattools.tokens.layout import check_token_layout
 
     try:
-        check_token_layout(value.get("sim"), tokens.frame() if tokens.exact() else tokens.maps())
+        check_token_layout(value.get("sim"), tokens.frame() if tokens._exact() else tokens.maps())
     except DataError as error:
         raise error.located(input=name, record=index) from None
 
@@ -205,7 +205,7 @@ class _Validator:
             return
         if tokens is None:  # the schema names the missing tokens
             schema.validate(value, input=name, index=index, check_finite=False)
-        elif tokens.exact():
+        elif tokens._exact():
             self.frame_envelope(value, name, index)
         else:
             schema.validate({**value, "tokens": tokens.maps()}, input=name, index=index, check_finite=False)
