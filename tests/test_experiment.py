@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from pattools.edit.editors import EditorSettings, heuristic_edit
-from pattools.exporting import ExportConfig, frame_records
+from pattools.exporting import ExportConfig, frame_columns
 from pattools.io import Record
 from pattools.score.runner import score_original
 from pattools.score.sequences import read_sequences
@@ -60,7 +60,8 @@ STEP_SCALES = (0.25, 0.5, 0.75, 1.0)
 def sequences():
     out = []
     for seed in SEEDS:
-        records = [Record(r, f"export-{seed}", i) for i, (_, r) in enumerate(frame_records(CONFIG, seed))]
+        records = [Record.from_frame(envelope, tokens, f"export-{seed}", i)
+                   for i, (_, envelope, tokens) in enumerate(frame_columns(CONFIG, seed))]
         out.extend(read_sequences(records, keep_records=True))
     return out
 

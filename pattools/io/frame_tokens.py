@@ -58,6 +58,8 @@ class FrameTokens:
         """The token array as written (validated when the reader validates)."""
         if self._maps is None and self._data is not None:
             self._maps = self._located(self._decode)
+        elif self._maps is None and self._frame is not None:  # made in memory from columns
+            self._maps = self._frame.to_tokens()
         elif self._screen:
             from pattools.io.lazy_tokens import check_finite_tokens
 

@@ -42,6 +42,14 @@ class Record:
     _raw: bytes | None = field(default=None, repr=False)  # the record's own bytes, when read from a stream
     _framing: str | None = None  # "cbor" or "jsonl" for _raw
 
+    @classmethod
+    def from_frame(cls, envelope: dict, tokens: TokenFrame, input: str, index: int) -> Record:
+        """A PAT_FRAME made in memory (its envelope and valid token columns, such as an
+        export's) as the readers give one."""
+        from pattools.io.frame_tokens import FrameTokens
+
+        return cls(envelope, input, index, FrameTokens(frame=tokens, input=input, index=index))
+
     @property
     def framing(self) -> str | None:
         """The framing the record was read in (None for frames expanded from a shard)."""

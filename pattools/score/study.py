@@ -77,12 +77,13 @@ class Row:
 
 def export_sequence(ps: PromptSet, seed: int) -> Sequence:
     """The exported frames of one seed, as the scorer reads them (records kept for replays)."""
-    from pattools.exporting import ExportConfig, frame_records
+    from pattools.exporting import ExportConfig, frame_columns
     from pattools.io import Record
     from pattools.score.sequences import read_sequences
 
     config = ExportConfig(W=ps.W, H=ps.H, frames=ps.frames, scale=ps.scale, steps_per_frame=ps.steps_per_frame)
-    records = [Record(r, f"export-{seed}", i) for i, (_, r) in enumerate(frame_records(config, seed))]
+    records = [Record.from_frame(envelope, tokens, f"export-{seed}", i)
+               for i, (_, envelope, tokens) in enumerate(frame_columns(config, seed))]
     (seq,) = list(read_sequences(records, keep_records=True))
     return seq
 
