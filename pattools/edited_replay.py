@@ -14,18 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.apply import apply_target, delta_columns_of
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage
 from pattools.errors import DataError
-from pattools.replay.driver import FrameTokens, ReplayedFrame, Replayer, ReplayOptions, check_frame_record
+from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions
 from pattools.replay.steering import FrameEdit, frame_edit
 from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
 WINDOW = 64  # input frames whose edits apply together (read ahead)
+
+
+class FrameTokens(Protocol):
+    """A frame's tokens as read (pattools.io's ``Record.tokens``): checked columns on demand."""
+
+    def frame(self) -> TokenFrame: ...
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,16 @@ class EditedReplay:
         return {position: (columns, done) for (position, _, _), (_, columns), done in zip(targeted, items, results)}
 
     def feed(self, record: dict, tokens: FrameTokens | None = None, prepared: tuple | None = None) -> ReplayedFrame | None:
-        """Replay one input frame (see Replayer.feed); ``prepared``: its (columns, edit
+        """Replay one input frame: its envelope and its tokens (``Record.tokens``), read
+        only where the replay or an edit reads them; ``prepared``: its (columns, edit
         result) from ``prepare``."""
         replayer = self.replayer
         if prepared is not None:
             columns, done = prepared
         elif self.applier is None or tokens is None or not self.applier.may_target(record):
-            out = replayer.feed(record, tokens)
+            replayer.check(record, tokens is not None)
+            columns = tokens.frame() if replayer.reads_tokens(record) else None
+            out = replayer.feed_checked(record, None, columns)
             if self.applier is not None:
                 self.applier.observe(record)  # seeds and sims seen, for unmatched()
             return out
@@ -99,9 +109,7 @@ class EditedReplay:
     def _checked_columns(self, record: dict, tokens: FrameTokens) -> TokenFrame:
         """A targeted frame checked as the replay checks frames (its envelope when
         validating; the fields it reads), and its tokens as columns."""
-        if self.replayer.options.validate:
-            self.replayer.validate(record, tokens)
-        check_frame_record(record, tokens)
+        self.replayer.check(record, True)
         return tokens.frame()
 
     def finish(self) -> None:

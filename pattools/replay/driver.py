@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -263,20 +262,14 @@ class SequenceReplay:
         return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
-class FrameTokens(Protocol):
-    """A frame's tokens as read (pattools.io's ``Record.tokens``): checked columns on demand."""
-
-    def frame(self) -> TokenFrame: ...
-
-
-def check_frame_record(record: dict, tokens: FrameTokens | None) -> None:
-    """A PAT_FRAME with the fields a replay reads (its tokens given apart, as ``tokens``)."""
+def check_frame_record(record: dict, has_tokens: bool) -> None:
+    """A PAT_FRAME with the fields a replay reads (its tokens given apart: ``has_tokens``)."""
     if record.get("kind") != "PAT_FRAME":
         raise DataError(expected_found('"PAT_FRAME"', record.get("kind")), path="kind")
     for name in ("seed", "frame", "sim"):
         if name not in record:
             raise DataError("missing required field", path=name)
-    if tokens is None:
+    if not has_tokens:
         raise DataError("missing required field", path="tokens")
 
 
@@ -284,11 +277,12 @@ class Replayer:
     """Splits a frame stream into sequences and replays each (one frame in, ≤ one out).
 
     With ``options.validate`` every frame's envelope (kind, seed, frame, sim, edit,
-    metrics) is schema-checked. A frame's tokens are read, as checked columns
-    (``FrameTokens.frame()``) and then against the frame's grid, only where the replay
-    needs them: every frame for the tokens decoder, frames with an edit block for the delta
-    and live decoders; reading every token of every frame would cost about as much as the
-    replay itself at fine scales (bench/bench_replay.py).
+    metrics) is schema-checked. A frame's tokens come apart from it, as checked columns
+    (read by whoever composes the replay) and are checked against the frame's grid; they
+    are read only where the replay needs them (``reads_tokens``): every frame for the
+    tokens decoder, frames with an edit block for the delta and live decoders. Reading
+    every token of every frame would cost about as much as the replay itself at fine
+    scales (bench/bench_replay.py).
 
     ``apply_deltas(tokens, deltas)`` applies a frame's effective deltas to the live
     decoder's tokens (the one apply function, given by whoever composes the replay).
@@ -300,34 +294,33 @@ class Replayer:
         self.current: SequenceReplay | None = None
         self._validated_sim: dict | None = None
 
-    def validate(self, record: dict, tokens: FrameTokens | None) -> None:
+    def validate(self, record: dict, has_tokens: bool) -> None:
         """Schema-check the envelope (``record``; its tokens, given apart, are checked where
-        they are read: ``FrameTokens.frame()``, and against the grid in ``feed_checked``)."""
+        they are read, and against the grid in ``feed_checked``)."""
         from pattools.schema import same_value, validate
 
         sim = record.get("sim")
         # a sim block equal (types included) to the last one validated is not walked again
         trusted = ("sim",) if self._validated_sim is not None and same_value(sim, self._validated_sim) else ()
-        envelope = record if tokens is None else {**record, "tokens": []}  # without: the schema names them
+        envelope = {**record, "tokens": []} if has_tokens else record  # without: the schema names them
         validate(envelope, kind="PAT_FRAME", check_finite=False, trusted=trusted)
         self._validated_sim = sim
+
+    def check(self, record: dict, has_tokens: bool) -> None:
+        """Check an input frame's envelope (schema-checked with ``options.validate``) before
+        its tokens are read; ``has_tokens``: whether it has tokens (given apart)."""
+        if self.options.validate and record.get("kind") == "PAT_FRAME":
+            self.validate(record, has_tokens)
+        check_frame_record(record, has_tokens)
 
     def reads_tokens(self, record: dict) -> bool:
         """Whether replaying this frame reads its tokens (see the class docstring)."""
         return self.options.decoder == "tokens" or "edit" in record
 
-    def feed(self, record: dict, tokens: FrameTokens | None = None) -> ReplayedFrame | None:
-        """Replay one input frame: its envelope and its tokens (``Record.tokens``), read
-        only if this replay reads them."""
-        if self.options.validate and record.get("kind") == "PAT_FRAME":
-            self.validate(record, tokens)
-        check_frame_record(record, tokens)
-        columns = tokens.frame() if self.reads_tokens(record) else None
-        return self.feed_checked(record, None, columns)
-
     def feed_checked(self, record: dict, edited: FrameEdit | None, columns: TokenFrame | None) -> ReplayedFrame | None:
-        """``feed`` for a frame already checked (``check_frame_record``, and validated when
-        asked), with what edits applied to it did (``edited``) and its tokens as columns."""
+        """Replay one input frame already checked (``check``): its envelope, what edits
+        applied to it did (``edited``; else its edit block says) and its tokens as columns
+        where the replay reads them (``reads_tokens``; else None)."""
         if self.options.validate and columns is not None:
             from pattools.tokens.layout import check_token_layout
 
