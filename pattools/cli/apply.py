@@ -85,10 +85,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         shards=base.shard_reading(options, streams, NAME), columns=True), options.inputs, "PAT_FRAME records")
     pending: list = []  # (record, columns or None), edited together (pattools.edit.stacked)
     pending_tokens = 0
+    may_target = applier.may_target
     for record in frames:
-        columns = _targeted_columns(applier, record)
+        columns = _columns(record) if may_target(record.value) else None  # None: written as read
         pending.append((record, columns))
-        pending_tokens += 0 if columns is None else len(columns)
+        pending_tokens += len(columns) if columns is not None else 0 if record.tokens is None else len(record.tokens)
         if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
             _write_stacked(applier, pending, writer)
             pending, pending_tokens = [], 0
@@ -110,14 +111,11 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
 
 
-def _targeted_columns(applier, record):
-    """A frame's tokens as columns when an edit may change it; None for every other record
-    (written as read)."""
-    from pattools.errors import DataError
-
-    if not applier.may_target(record.value):
-        return None
+def _columns(record):
+    """The tokens of a frame an edit may change, as columns."""
     if record.tokens is None:
+        from pattools.errors import DataError
+
         raise DataError("missing required field", input=record.input, record=record.index, path="tokens")
     return record.tokens.frame()
 

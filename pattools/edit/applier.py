@@ -10,7 +10,7 @@ in the input.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -22,6 +22,11 @@ from pattools.tokens.deltas import Deltas
 from pattools.collector import collector_paused
 from pattools.errors import DataError, expected_found
 from pattools.tokens.frame import TokenFrame
+
+
+# The types a seed or frame number can have (JSON may give an integral float); unvalidated
+# input may hold anything there, which no edit names.
+_KEYS = frozenset((int, float))
 
 
 @dataclass
@@ -102,22 +107,26 @@ class EditApplier:
         self.recode = recode
         self.tally = ApplyTally()
         self._by_seed: dict[int, list[LoadedEdit]] = {}
+        self._frames_by_seed: dict[int, set[int]] = {}  # seed → every frame an edit names
         for edit in edits:
             self._by_seed.setdefault(edit.package.seed, []).append(edit)
+            self._frames_by_seed.setdefault(edit.package.seed, set()).update(edit.frames)
         self._seen_sims: dict[int, list[dict]] = {}  # seed → the distinct sim blocks of its frames
 
     def may_target(self, envelope: dict) -> bool:
         """Whether an edit may change this record: a PAT_FRAME whose seed and frame an edit
         names (its sim is checked when the edits apply). Other records need no tokens read."""
-        seed, frame = envelope.get("seed"), envelope.get("frame")
-        if envelope.get("kind") != "PAT_FRAME" or not _is_key(seed) or not _is_key(frame):
+        seed = envelope.get("seed")
+        frames = self._frames_by_seed.get(seed) if type(seed) in _KEYS else None
+        if frames is None:
             return False
-        return any(frame in edit.frames for edit in self._by_seed.get(seed, ()))
+        frame = envelope.get("frame")
+        return type(frame) in _KEYS and frame in frames and envelope.get("kind") == "PAT_FRAME"
 
     def _targets(self, record: dict) -> Iterator[tuple[LoadedEdit, FrameEdit]]:
         """The edits (in edit-file order) with a target on this PAT_FRAME record, noting what was seen."""
         seed, sim, frame = record.get("seed"), record.get("sim"), record.get("frame")
-        if record.get("kind") != "PAT_FRAME" or not _is_key(seed):
+        if record.get("kind") != "PAT_FRAME" or type(seed) not in _KEYS:
             return
         sims = self._seen_sims.setdefault(seed, [])
         if sim not in sims:  # dict equality: same as comparing frozen forms
@@ -126,7 +135,7 @@ class EditApplier:
             if edit.package.sim != sim:
                 continue
             edit.matched = True
-            target = edit.frames.get(frame) if _is_key(frame) else None
+            target = edit.frames.get(frame) if type(frame) in _KEYS else None
             if target is None:
                 continue
             edit.seen_frames.add(frame)
@@ -236,12 +245,6 @@ class EditApplier:
                     f"frame {missing[0]} of seed {package.seed} is not in the input{more}",
                     path=f"targets[{first}].frame", **where))
         return problems
-
-
-def _is_key(value: object) -> bool:
-    """Whether a seed or frame can be looked up among the edits' (unvalidated input may
-    hold any value there)."""
-    return isinstance(value, Hashable)
 
 
 def _sim_difference(edit_sim: dict, frame_sim: dict) -> tuple[str, str]:

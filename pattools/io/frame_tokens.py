@@ -51,6 +51,12 @@ class FrameTokens:
     def __len__(self) -> int:
         if self._frame is not None:
             return len(self._frame)
+        if self._maps is None and self._data is not None:  # the array's head says, without decoding
+            from pattools.io.token_columns import _array_head
+
+            count, _ = _array_head(self._data)
+            if count >= 0:
+                return count
         maps = self.maps()
         return len(maps) if isinstance(maps, list) else 0
 
