@@ -92,8 +92,8 @@ def read_route(data: bytes, validate: bool, lazy: bool) -> None:
         records = list(read_records(["-"], validate=validate, max_record_bytes=MAX_RECORD_BYTES,
                                     stdin=io.BytesIO(data), columns=lazy))
     for record in records:
-        if record.tokens is not None and not record.tokens.exact():
-            record.tokens.maps()
+        if record.tokens is not None:
+            record.tokens.frame()
         if validate and record.value.get("kind") == "NUPCA_STATE":
             codec.state_from_record(record.value)
         elif validate and record.value.get("kind") == "NUPCA_OBS":

@@ -3,8 +3,8 @@
 Composes the one apply (pattools.edit.applier, exactly what pat-apply runs) with the
 replay (pattools.replay.driver), so ``pat-apply --edit e | pat-replay`` and
 ``pat-replay --edit e`` see the same frames; the replay itself holds no edit machinery.
-A frame an edit package targets is validated (its envelope and the tokens the edits
-name), edited, and handed to the replay with what the edits did (``FrameEdit``: the
+A frame an edit package may target is checked (its envelope, and its tokens read as
+columns), edited, and handed to the replay with what the edits did (``FrameEdit``: the
 edited tokens and every effective delta), which steers exactly as the edit block
 pat-apply would have written. Frames of a window are edited together
 (pattools.edit.stacked), as pat-apply does.
@@ -14,18 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
 from pattools.edit.apply import apply_target, delta_columns_of
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage
 from pattools.errors import DataError
-from pattools.replay.driver import FrameTokens, ReplayedFrame, Replayer, ReplayOptions, check_frame_record, frame_parts
+from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions
 from pattools.replay.steering import FrameEdit, frame_edit
 from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
 WINDOW = 64  # input frames whose edits apply together (read ahead)
+
+
+class FrameTokens(Protocol):
+    """A frame's tokens as read (pattools.io's ``Record.tokens``): checked columns on demand."""
+
+    def frame(self) -> TokenFrame: ...
 
 
 @dataclass(frozen=True)
@@ -64,89 +71,46 @@ class EditedReplay:
     def prepare(self, window: list[tuple]) -> dict[int, tuple]:
         """Apply the edit packages to the targeted frames of a window of input tuples
         (record, name, index, tokens) many frames at once (pattools.edit.stacked);
-        {position in window: (columns, result)} for ``feed(..., prepared=...)``. Anything
-        unusual (tokens of another shape, a data error) is left to ``feed``, which then
-        meets every error in input order."""
+        {position in window: (columns, result)} for ``feed(..., prepared=...)``. A data
+        error met here (a frame's envelope or tokens, or an edit) is left to ``feed``,
+        which meets every error in input order: nothing is prepared then."""
         if self.applier is None:
             return {}
-        positions, items = [], []
-        for position, (record, _name, _index, *encoded) in enumerate(window):
-            tokens = encoded[0] if encoded else None
-            if (tokens is None or record.get("kind") != "PAT_FRAME" or not isinstance(record.get("sim"), dict)
-                    or not self._targeted(record)):
-                continue
-            if tokens.exact():
-                positions.append(position)
-                items.append((record, tokens.frame()))
-        if len(items) < 2:
+        targeted = [(position, record, encoded[0]) for position, (record, _name, _index, *encoded) in enumerate(window)
+                    if encoded and encoded[0] is not None and self.applier.may_target(record)]
+        if len(targeted) < 2:
             return {}
         try:
+            items = [(record, self._checked_columns(record, tokens)) for _, record, tokens in targeted]
             results = self.applier.apply_frames(items)
-        except (DataError, KeyError, TypeError, ValueError):
+        except DataError:
             return {}
-        return {position: (columns, done) for position, (_, columns), done in zip(positions, items, results)}
+        return {position: (columns, done) for (position, _, _), (_, columns), done in zip(targeted, items, results)}
 
     def feed(self, record: dict, tokens: FrameTokens | None = None, prepared: tuple | None = None) -> ReplayedFrame | None:
-        """Replay one input frame (see Replayer.feed); ``prepared``: its (columns, edit
+        """Replay one input frame: its envelope and its tokens (``Record.tokens``), read
+        only where the replay or an edit reads them; ``prepared``: its (columns, edit
         result) from ``prepare``."""
         replayer = self.replayer
         if prepared is not None:
             columns, done = prepared
-            if replayer.options.validate:
-                replayer.validate({**record, "tokens": []})
-            check_frame_record(record, tokens)
-            return replayer.feed_checked(record, None if done is None else _frame_edit_of(record, done), columns)
-        if self.applier is None or not self._targeted(record):
-            out = replayer.feed(record, tokens)
+        elif self.applier is None or tokens is None or not self.applier.may_target(record):
+            replayer.check(record, tokens is not None)
+            columns = tokens.frame() if replayer.reads_tokens(record) else None
+            out = replayer.feed_checked(record, None, columns)
             if self.applier is not None:
                 self.applier.observe(record)  # seeds and sims seen, for unmatched()
             return out
-        record, columns = frame_parts(record, tokens, True)
-        if record.get("kind") != "PAT_FRAME" or not isinstance(record.get("tokens"), list):
-            return replayer.feed(record)
-        edited, record = self._apply_edits(record, columns)
-        return replayer.feed_checked(record, edited, columns)
+        else:
+            columns = self._checked_columns(record, tokens)
+            done = self.applier.apply_frame(record, columns)
+        return replayer.feed_checked(record, None if done is None else _frame_edit_of(record, done), columns)
 
-    def _targeted(self, record: dict) -> bool:
-        """Whether an edit package may target this frame (its seed and frame; sims checked later)."""
-        seed, frame = record.get("seed"), record.get("frame")
-        return any(edit.package.seed == seed and frame in edit.frames for edit in self.applier.edits)
-
-    def _targeted_tokens(self, record: dict, tokens: list) -> list:
-        """The tokens an edit package applied here will read (those it names), in order."""
-        named: set = set()
-        for edit in self.applier.edits:
-            target = edit.frames.get(record.get("frame")) if edit.package.seed == record.get("seed") else None
-            if target is not None:
-                named.update(target.batch.patch_ids)
-        if not named:
-            return []
-
-        def read(token: object) -> bool:
-            hdr = token.get("hdr") if isinstance(token, dict) else None
-            pid = hdr.get("patchId") if isinstance(hdr, dict) else None
-            return not isinstance(pid, str) or pid in named  # malformed tokens are checked too
-
-        return [t for t in tokens if read(t)]
-
-    def _apply_edits(self, record: dict, columns: TokenFrame | None) -> tuple[FrameEdit | None, dict]:
-        """Validate a targeted frame and apply the edit packages to it, as pat-apply would.
-
-        Tokens of the common shape (``columns``) are checked and edited as columns, giving
-        the FrameEdit directly; other frames take the record path (only the tokens an edit
-        names are read and checked), giving the edited record. Returns (FrameEdit or None,
-        record)."""
-        replayer = self.replayer
-        if columns is None:
-            if replayer.options.validate:
-                replayer.validate(record, self._targeted_tokens(record, record["tokens"]))
-            check_frame_record(record)
-            return None, self.applier.apply(record) or record
-        if replayer.options.validate:
-            replayer.validate({**record, "tokens": []})
-        check_frame_record(record)
-        done = self.applier.apply_frame(record, columns)
-        return (None if done is None else _frame_edit_of(record, done)), record
+    def _checked_columns(self, record: dict, tokens: FrameTokens) -> TokenFrame:
+        """A targeted frame checked as the replay checks frames (its envelope when
+        validating; the fields it reads), and its tokens as columns."""
+        self.replayer.check(record, True)
+        return tokens.frame()
 
     def finish(self) -> None:
         """Raise the first problem with an edit that matched no input frame."""

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pattools.edit.applier import EditApplier, block_parts, edited_envelope, load_edit
 from pattools.io.edit_block import EditBlockEncoder
 from pattools.io.cbor import encode
-from pattools.edit.apply import apply_target, apply_to_record
+from pattools.edit.apply import apply_target
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage
 from pattools.tokens.deltas import Deltas, wrap_angle
@@ -344,25 +344,37 @@ def test_application_is_deterministic(case):
 # --- record level -----------------------------------------------------------------------
 
 
+def _apply_record(applier: EditApplier, record: dict) -> dict | None:
+    """A whole frame record through the applier as pat-apply takes it (envelope and
+    columns): the edited record with its tokens as maps, or None when no edit changed it."""
+    done = applier.apply_frame(record, TokenFrame.from_tokens(record["tokens"]))
+    if done is None:
+        return None
+    return record_with_tokens(edited_envelope(record, done[1]), done[0].to_tokens())
+
+
 @PROPS
 @given(frame_and_dpats(max_dpats=10))
 def test_edited_records_validate_and_keep_untouched_tokens(case):
     frame, dps = case
     record = frame_record(frame, sim=sim_block())
-    edited, result = apply_to_record(record, Deltas.from_dpats(dps), "e1", Bounds.default())
+    edit = edit_record([{"frame": 0, "dpat": dps}], ident="e1")
+    edited = _apply_record(_applier([edit]), record)
+    result = apply_target(frame, dps, Bounds.default())
     if edited is None:
-        assert not dps
+        assert len(result.rows) == 0
         return
     validate(edited)
     assert edited["edit"] == {"id": "e1", "applied": result.applied}
     touched = {dp["patchId"] for dp in dps}
     for before, after in zip(record["tokens"], edited["tokens"]):
         if before["hdr"]["patchId"] not in touched:
-            assert after is before
+            assert after == before
         else:
             assert after["hdr"] == before["hdr"]
     # a second edit appends and joins the ids
-    again, second = apply_to_record(edited, Deltas.from_dpats(dps), "e2", Bounds.default())
+    again = _apply_record(_applier([dict(edit, id="e2")]), edited)
+    second = apply_target(TokenFrame.from_tokens(edited["tokens"]), dps, Bounds.default())
     assert again["edit"]["id"] == "e1+e2"
     assert again["edit"]["applied"] == result.applied + second.applied
 
@@ -390,11 +402,11 @@ def test_application_is_independent_of_chunking(rng_seed, chunk):
     edit = edit_record([{"frame": f, "dpat": [{"patchId": "32,0,32", "stats": {"rho": 0.1 * f - 0.15}}]}
                         for f in (0, 2, 3)], seed=7, sim=sim)
     whole = _applier([edit])
-    expected = [whole.apply(r) for r in records]
+    expected = [_apply_record(whole, r) for r in records]
     got = []
     for start in range(0, len(records), chunk):
         part = _applier([edit], lenient=True)
-        got.extend(part.apply(r) for r in records[start:start + chunk])
+        got.extend(_apply_record(part, r) for r in records[start:start + chunk])
     assert got == expected
     assert expected[1] is None and expected[0]["edit"]["id"] == "test-edit"
 
@@ -407,7 +419,7 @@ def test_applier_matches_seed_and_sim_and_reports_the_rest():
     other_grid = edit_record([], seed=7, sim=dict(sim, W=96), ident="g96")
     missing = edit_record([{"frame": 9, "dpat": []}], seed=7, sim=sim, ident="f9")
     applier = _applier([ok, other_seed, other_grid, missing])
-    out = [applier.apply(r) for r in records]
+    out = [_apply_record(applier, r) for r in records]
     assert [o is not None for o in out] == [False, True, False, False]
     problems = [(p.record, p.path) for p in applier.unmatched()]
     assert problems == [(1, "seed"), (2, "sim.W"), (3, "targets[0].frame")]
@@ -420,7 +432,7 @@ def test_two_edits_on_one_frame_apply_in_file_order():
     e1 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "stats": {"rho": 0.25}}]}], seed=7, sim=sim, ident="a")
     e2 = edit_record([{"frame": 0, "dpat": [{"patchId": "0,0,32", "stats": {"rho": -0.25}}],
                        "dA": {"heads": [{"weight": 0.5, "phase": 1.0}]}}], seed=7, sim=sim, ident="b")
-    out = _applier([e1, e2]).apply(records[0])
+    out = _apply_record(_applier([e1, e2]), records[0])
     assert out["edit"]["id"] == "a+b" and len(out["edit"]["applied"]) == 2
     assert out["edit"]["dA"] == {"heads": [{"weight": 0.5, "phase": 1.0}]}
     assert out["tokens"][0]["heads"] == [1.0]
@@ -472,13 +484,10 @@ def test_stacked_application_equals_frame_by_frame(case, recode):
         for record, done in zip(records, again):
             if done is not None:
                 assert blocks.block(*block_parts(done[1])) == encode(edited_envelope(record, done[1])["edit"])
-    # and the record path (dict tokens) agrees with the column path
-    by_record = _applier(edits, recode=recode)
-    for record, result in zip(records, expected):
-        edited = by_record.apply(record)
-        assert (edited is None) == (result is None)
-        if edited is not None:
-            assert edited == record_with_tokens(result[0], result[1].to_tokens())
+    # and every edited record is schema-valid
+    for result in expected:
+        if result is not None:
+            validate(record_with_tokens(result[0], result[1].to_tokens()))
 
 
 def _with_envelope(record: dict, done: tuple | None) -> tuple | None:
@@ -539,3 +548,74 @@ def test_delta_columns_of_results_equal_delta_columns_of_their_dpats(case):
         got = delta_columns_of(edited, [result for _, _, result in changes])
         for name in ("geom", "stats", "topo", "rvq", "geom_named", "stats_named", "topo_named", "rvq_named"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def _mixed_codes(frame: TokenFrame, lengths: np.ndarray) -> TokenFrame:
+    """``frame`` with token i's code cut to lengths[i] dimensions (-1: no code)."""
+    tokens = frame.to_tokens()
+    for token, length in zip(tokens, lengths.tolist()):
+        if length < 0:
+            del token["code"]
+        else:
+            token["code"]["rvq"] = token["code"]["rvq"][:length]
+    return TokenFrame.from_tokens(tokens)
+
+
+@st.composite
+def mixed_code_stream(draw):
+    """Frames of one grid whose tokens carry codes of 5 or 3 dimensions, or none, with
+    edits whose code deltas each fit their token's code."""
+    W, H, scale = draw(GRIDS)
+    sim = sim_block(W, H, scale)
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    count = draw(st.integers(2, 5))
+    frames = []
+    for f in range(count):
+        full = random_frame(rng, W, H, scale, frame=f, sim=sim)
+        lengths = np.array(draw(st.lists(st.sampled_from([5, 5, 3, -1]), min_size=len(full), max_size=len(full))))
+        frames.append(_mixed_codes(full, lengths))
+    edits = []
+    for e in range(draw(st.integers(1, 2))):
+        targets = []
+        for f in draw(st.lists(st.integers(0, count - 1), max_size=count)):
+            dpats = []
+            for row in draw(st.lists(st.integers(0, len(frames[f]) - 1), max_size=6)):
+                frame = frames[f]
+                if frame.rvq is None:
+                    dims = None
+                elif frame.rvq_len is None:
+                    dims = frame.rvq.shape[1]
+                else:
+                    dims = None if frame.rvq_len[row] < 0 else int(frame.rvq_len[row])
+                dpat = draw(dpat_strategy([frames[f].patch_ids[row]], dims))
+                dpats.append(dpat)
+            targets.append({"frame": f, "dpat": dpats})
+        edits.append(edit_record(targets, seed=7, sim=sim, ident=f"e{e}"))
+    return [frame_record(f, seed=7, frame=i, sim=sim) for i, f in enumerate(frames)], frames, edits
+
+
+@PROPS
+@given(mixed_code_stream(), st.booleans())
+def test_frames_with_codes_of_different_lengths_stack_and_keep_each_code_length(case, recode):
+    records, columns, edits = case
+    one_by_one = _applier(edits, recode=recode)
+    expected = [one_by_one.apply_frame(r, c) for r, c in zip(records, columns)]
+    together = _applier(edits, recode=recode)
+    got = together.apply_frames(list(zip(records, columns)))
+    assert together.tally == one_by_one.tally
+    for record, before, a, b in zip(records, columns, got, expected):
+        assert (a is None) == (b is None)
+        if a is None:
+            continue
+        assert same_columns(a[0], b[0])
+        assert edited_envelope(record, a[1]) == edited_envelope(record, b[1])
+        edited = record_with_tokens(edited_envelope(record, a[1]), a[0].to_tokens())
+        validate(edited)  # codes of 3 dimensions are schema-valid (the layout check wants 5)
+        for token, old in zip(edited["tokens"], record["tokens"]):
+            assert ("code" in token) == ("code" in old)
+            if "code" in token:
+                assert len(token["code"]["rvq"]) == len(old["code"]["rvq"])
+        for dp in edited["edit"]["applied"]:
+            old = record["tokens"][before.index_of(dp["patchId"])]
+            if "code" in dp:
+                assert len(dp["code"]["rvqDelta"]) == len(old["code"]["rvq"])

@@ -57,7 +57,6 @@ STEP_SCALES = (0.25, 0.5, 0.75, 1.0)
 
 @pytest.fixture(scope="module")
 def sequences():
-    out = []
     return [exported_sequence(CONFIG, seed) for seed in SEEDS]
 
 

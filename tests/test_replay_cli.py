@@ -272,11 +272,17 @@ def test_validation_checks_tokens_an_edit_reads(edited_case, tmp_path):
     bad[1]["tokens"][1] = dict(bad[1]["tokens"][1], geom={"A": 2})  # 8,0,8: named by e1's frame-1 target
     code, _, err = run_cli(replay_cli, ["--edit", edit], _stream(bad))
     assert code == 1 and "record 1: tokens[1].geom" in err, err
-    # an edit that does not name that token leaves it unread
+    # an edit that does not name that token reads the frame's tokens all the same (as
+    # columns, the one form of a frame's tokens past io): the same error
     sim = frames[0]["sim"]
     package = edit_package(sim, 4, heads=False)
     package["targets"] = [{"frame": 1, "dpat": [{"patchId": "0,0,8", "stats": {"rho": 0.1}}]}]
     path = tmp_path / "other.cbor"
+    path.write_bytes(encode(package))
+    code, _, err = run_cli(replay_cli, ["--edit", str(path)], _stream(bad))
+    assert code == 1 and "record 1: tokens[1].geom" in err, err
+    # a frame no edit targets is not read (the delta decoder, no edit block)
+    package["targets"] = [{"frame": 2, "dpat": [{"patchId": "0,0,8", "stats": {"rho": 0.1}}]}]
     path.write_bytes(encode(package))
     assert run_cli(replay_cli, ["--edit", str(path)], _stream(bad))[0] == 0
 

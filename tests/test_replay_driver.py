@@ -3,11 +3,15 @@ edit) and the direction of the delta decoder's effect for the baseline editor's 
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
 from pattools.edit.editors import heuristic_edit
 from pattools.exporting import ExportConfig, frame_records
+from pattools.io import read_records
+from pattools.io.cbor import encode
 from pattools.edited_replay import load_edits, replay_frames
 from pattools.replay.driver import ReplayOptions, SequenceReplay
 from pattools.tokens.frame import TokenFrame
@@ -56,9 +60,14 @@ def sequences():
     return {seed: [record for _, record in frame_records(config, seed)] for seed in (11, 12)}
 
 
+def _read(frames: list[dict]) -> list[tuple]:
+    """The frames as pat-replay reads them: (envelope, input, index, tokens) of each record."""
+    data = b"".join(encode(record) for record in frames)
+    return [(r.value, r.input, r.index, r.tokens) for r in read_records(["-"], stdin=io.BytesIO(data))]
+
+
 def _rho(frames, edits=None) -> np.ndarray:
-    triples = ((record, "frames", i) for i, record in enumerate(frames))
-    return np.array([out.tokens.stats[:, 0] for out in replay_frames(triples, ReplayOptions(), edits)])
+    return np.array([out.tokens.stats[:, 0] for out in replay_frames(_read(frames), ReplayOptions(), edits)])
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -85,7 +94,7 @@ def test_delta_decoder_moves_rho_the_way_the_edit_asks(sequences, seed):
 def test_delta_decoder_moves_phase_the_way_the_edit_asks(sequences, seed):
     frames = sequences[seed]
     tokens = [(i, TokenFrame.from_tokens(r["tokens"])) for i, r in enumerate(frames)]
-    triples = lambda: ((record, "frames", i) for i, record in enumerate(frames))  # noqa: E731
+    triples = lambda: _read(frames)  # noqa: E731
     base = np.array([out.tokens.geom[:, 1] for out in replay_frames(triples(), ReplayOptions())])
     nx = GRID // SCALE
     left = np.arange(nx * nx) % nx < nx // 2

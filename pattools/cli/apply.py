@@ -80,27 +80,19 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     base.settle_long_lived(streams)  # the loaded edits live all run: keep the collector off them
     fmt = base.output_format(options, streams)
     writer = RecordWriter(streams.stdout, fmt)
-    frames = require_records(read_records(  # frames are edited as columns when written as CBOR
+    frames = require_records(read_records(
         options.inputs, validate=options.validate, max_record_bytes=options.max_record_bytes, stdin=streams.stdin,
-        shards=base.shard_reading(options, streams, NAME), columns=fmt == "cbor"),
-        options.inputs, "PAT_FRAME records")
-    pending: list = []  # frames of the common token shape, edited together as columns (pattools.edit.stacked)
+        shards=base.shard_reading(options, streams, NAME), columns=True), options.inputs, "PAT_FRAME records")
+    pending: list = []  # (record, columns or None), edited together (pattools.edit.stacked)
     pending_tokens = 0
+    may_target = applier.may_target
     for record in frames:
-        if fmt == "cbor" and record.tokens is not None and record.tokens.exact():
-            pending.append(record)
-            pending_tokens += len(record.tokens)
-            if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
-                _write_stacked(applier, pending, writer)
-                pending, pending_tokens = [], 0
-            continue
-        _write_stacked(applier, pending, writer)
-        pending, pending_tokens = [], 0
-        edited = applier.apply(record.document())
-        if edited is not None:
-            writer.write(edited)
-        else:
-            writer.write_record(record)
+        columns = _columns(record) if may_target(record.value) else None  # None: written as read
+        pending.append((record, columns))
+        pending_tokens += len(columns) if columns is not None else 0 if record.tokens is None else len(record.tokens)
+        if len(pending) >= STACK_FRAMES or pending_tokens >= STACK_TOKENS:
+            _write_stacked(applier, pending, writer)
+            pending, pending_tokens = [], 0
     _write_stacked(applier, pending, writer)
     streams.stdout.flush()
     tally = applier.tally
@@ -119,14 +111,24 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     return base.EXIT_DATA if problems and not options.lenient else base.EXIT_OK
 
 
-def _write_stacked(applier, records: list, writer: RecordWriter) -> None:
-    """Edit frames held as columns together and write them (edited ones from columns)."""
+def _columns(record):
+    """The tokens of a frame an edit may change, as columns."""
+    if record.tokens is None:
+        from pattools.errors import DataError
+
+        raise DataError("missing required field", input=record.input, record=record.index, path="tokens")
+    return record.tokens.frame()
+
+
+def _write_stacked(applier, pending: list, writer: RecordWriter) -> None:
+    """Edit the frames of ``pending`` together and write every record in order: unchanged
+    ones as read, edited ones from their columns."""
     from pattools.edit.applier import block_parts, edited_envelope
 
-    if not records:
+    if not pending:
         return
-    results = applier.apply_frames([(record.value, record.tokens.frame()) for record in records])
-    for record, result in zip(records, results):
+    results = applier.apply_frames([(record.value, columns) for record, columns in pending])
+    for (record, _), result in zip(pending, results):
         if result is None:
             writer.write_record(record)
             continue

@@ -47,11 +47,11 @@ here exactly as pat-apply would; head-hint weights (dA.heads) scale the drive of
 they were attached to. Every output frame carries a replay block: decoder, gains, constants
 and the id of the edit that changed its input frame (null when none). Frames carry metrics
 when their input frame did, or with --metrics. Validation (on by default) checks every
-frame's envelope (kind, seed, frame, sim, edit block, metrics) and its tokens whenever their
-values are read (the tokens decoder, an --edit target frame); the delta and live decoders
-read only the token layout (patch ids) of frames with an edit block, and leave other
-frames' token arrays undecoded (their CBOR is only checked to be well-formed and free of
-tags). Memory: streams, one lattice state at a time."""
+frame's envelope (kind, seed, frame, sim, edit block, metrics) and its tokens whenever they
+are read (all of them, as columns: the tokens decoder, a frame with an edit block, an
+--edit target frame); the delta and live decoders leave other frames' token arrays
+undecoded (their CBOR is only checked to be well-formed and free of tags). Memory:
+streams, one lattice state at a time."""
 
 GAIN_FLAGS = (
     ("--gamma-k", "gammaK", "coupling gain of Aact_i*Aact_j"),

@@ -1,7 +1,9 @@
 """Comparing two record streams: pair the records, then compare each pair.
 
-A frame's envelope goes to the value walker and its tokens to the column comparison; a
-pair whose encoded bytes are equal (same framing, same record) is equal without either.
+A frame's envelope goes to the value walker and its tokens, as columns (the one form of
+a frame's tokens past io, whatever shape they were written in), to the column
+comparison; a pair whose encoded bytes are equal (same framing, same record) is equal
+without either.
 """
 
 from __future__ import annotations
@@ -10,11 +12,10 @@ from collections.abc import Iterable
 
 from pattools.diff.fields import Rules
 from pattools.diff.match import Keyed, paired
-from pattools.diff.tally import Tally
+from pattools.diff.tally import MISSING, Tally
 from pattools.diff.tokens import compare_token_frames
 from pattools.diff.values import ValueComparer, Where
 from pattools.io import Record
-from pattools.tokens.frame import TokenFrame
 
 
 def compare_streams(records_a: Iterable[Record], records_b: Iterable[Record], rules: Rules) -> Tally:
@@ -37,23 +38,12 @@ def _compare_pair(values: ValueComparer, a: Keyed, b: Keyed) -> None:
     if ra.same_bytes(rb):
         return
     where = Where(a.kind, a.key, a.order)
-    if a.kind != "PAT_FRAME":
-        values.compare(where, ra.value, rb.value)
-        return
-    columns_a, columns_b = _columns(ra), _columns(rb)
-    if columns_a is None or columns_b is None:  # tokens the columns cannot hold: walk them
-        values.compare(where, ra.document(), rb.document())
-        return
     values.compare(where, ra.value, rb.value)
-    compare_token_frames(values, where, columns_a, columns_b)
-
-
-def _columns(record: Record) -> TokenFrame | None:
-    if record.tokens is None:
-        return None
-    if record.tokens.exact():
-        return record.tokens.frame()
-    try:
-        return TokenFrame.from_tokens(record.tokens.maps())
-    except ValueError:  # codes of different lengths in one frame
-        return None
+    if a.kind != "PAT_FRAME":
+        return
+    if ra.tokens is not None and rb.tokens is not None:
+        compare_token_frames(values, where, ra.tokens.frame(), rb.tokens.frame())
+    elif ra.tokens is not None or rb.tokens is not None:  # a frame without tokens (read unvalidated)
+        ids_a = MISSING if ra.tokens is None else ra.tokens.frame().patch_ids
+        ids_b = MISSING if rb.tokens is None else rb.tokens.frame().patch_ids
+        values.one_sided(where, ids_a, ids_b, ("tokens",), "tokens")

@@ -118,24 +118,49 @@ def _recon(values: ValueComparer, where: Where, pick_a: Pick, pick_b: Pick, a: T
 
 def _codes(values: ValueComparer, where: Where, pick_a: Pick, pick_b: Pick, a: TokenFrame, b: TokenFrame,
            ids: list[str], rows_a: list[int] | None) -> None:
-    """code.rvq: a matrix when both frames have codes of one length, else per token."""
+    """code.rvq: a matrix when both frames have codes of one length on every token, else
+    token by token (a code on one side only, codes of different lengths)."""
     if a.rvq is None and b.rvq is None:
         return
-    if a.rvq is not None and b.rvq is not None and a.rvq.shape[1] == b.rvq.shape[1]:
+    if (a.rvq is not None and b.rvq is not None and a.rvq.shape[1] == b.rvq.shape[1]
+            and a.rvq_len is None and b.rvq_len is None):
         ca, cb = pick_a(a.rvq), pick_b(b.rvq)
         if not np.array_equal(ca, cb):
             _numbers(values, where, ("tokens", "code", "rvq"), ca.ravel(), cb.ravel(),
                      [pid for pid in ids for _ in range(ca.shape[1])],
                      [(row if rows_a is None else rows_a[row]) for row in range(len(ids)) for _ in range(ca.shape[1])])
         return
+    codes_a, codes_b = _code_lists(a, pick_a), _code_lists(b, pick_b)
+    flat_a: list[int] = []  # the codes of one length on both sides, compared as the matrix is
+    flat_b: list[int] = []
+    flat_ids: list[str] = []
+    flat_rows: list[int] = []
     for row, pid in enumerate(ids):
-        code_a = MISSING if a.rvq is None else pick_a(a.rvq)[row].tolist()
-        code_b = MISSING if b.rvq is None else pick_b(b.rvq)[row].tolist()
+        code_a, code_b = codes_a[row], codes_b[row]
         index = row if rows_a is None else rows_a[row]
+        if code_a is MISSING and code_b is MISSING:
+            continue
         if code_a is MISSING or code_b is MISSING:
             values.one_sided(where, code_a, code_b, ("tokens", "code"), f"tokens[{index}].code", (pid, index))
-        else:
+        elif len(code_a) != len(code_b):
             values.compare(where, code_a, code_b, ("tokens", "code", "rvq"), f"tokens[{index}].code.rvq", (pid, index))
+        else:
+            flat_a += code_a
+            flat_b += code_b
+            flat_ids += [pid] * len(code_a)
+            flat_rows += [index] * len(code_a)
+    if flat_a != flat_b:
+        _numbers(values, where, ("tokens", "code", "rvq"), np.array(flat_a), np.array(flat_b), flat_ids, flat_rows)
+
+
+def _code_lists(frame: TokenFrame, pick: Pick) -> list:
+    """Each paired token's code.rvq as a list (MISSING where it has none)."""
+    if frame.rvq is None:
+        return [MISSING] * len(pick(frame.t))
+    codes = pick(frame.rvq).tolist()
+    if frame.rvq_len is None:
+        return codes
+    return [MISSING if length < 0 else code[:length] for code, length in zip(codes, pick(frame.rvq_len).tolist())]
 
 
 def _listed(values: ValueComparer, where: Where, list_a: list | None, list_b: list | None, field: tuple[str, ...],

@@ -2,8 +2,10 @@
 
 Each `PAT_EDIT` applies to the frames of its seed and sim (grid, scale, physics); the
 frames it targets are edited in edit-file order, every other frame passes through. The
-edits are held in memory, the frames stream. At the end, `unmatched()` lists the edits
-whose seed, sim or target frames never appeared in the input.
+edits are held in memory, the frames stream, each as its envelope and token columns (the
+one form of a frame past io; ``may_target`` tells a caller whose tokens it need not read).
+At the end, `unmatched()` lists the edits whose seed, sim or target frames never appeared
+in the input.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from pattools.edit.apply import apply_located, apply_to_record, edit_block, located
+from pattools.edit.apply import apply_located, edit_block, located
 from pattools.edit.stacked import Located, apply_stacked, layout_key
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import EditPackage, validated_package
@@ -20,6 +22,11 @@ from pattools.tokens.deltas import Deltas
 from pattools.collector import collector_paused
 from pattools.errors import DataError, expected_found
 from pattools.tokens.frame import TokenFrame
+
+
+# The types a seed or frame number can have (JSON may give an integral float); unvalidated
+# input may hold anything there, which no edit names.
+_KEYS = frozenset((int, float))
 
 
 @dataclass
@@ -91,7 +98,8 @@ class ApplyTally:
 
 
 class EditApplier:
-    """Applies loaded edits to PAT_FRAME records one at a time (bounds act in `load_edit`)."""
+    """Applies loaded edits to PAT_FRAME records given as their envelope and token columns
+    (bounds act in `load_edit`)."""
 
     def __init__(self, edits: list[LoadedEdit], *, lenient: bool = False, recode: bool = False) -> None:
         self.edits = edits
@@ -99,24 +107,35 @@ class EditApplier:
         self.recode = recode
         self.tally = ApplyTally()
         self._by_seed: dict[int, list[LoadedEdit]] = {}
+        self._frames_by_seed: dict[int, set[int]] = {}  # seed → every frame an edit names
         for edit in edits:
             self._by_seed.setdefault(edit.package.seed, []).append(edit)
+            self._frames_by_seed.setdefault(edit.package.seed, set()).update(edit.frames)
         self._seen_sims: dict[int, list[dict]] = {}  # seed → the distinct sim blocks of its frames
+
+    def may_target(self, envelope: dict) -> bool:
+        """Whether an edit may change this record: a PAT_FRAME whose seed and frame an edit
+        names (its sim is checked when the edits apply). Other records need no tokens read."""
+        seed = envelope.get("seed")
+        frames = self._frames_by_seed.get(seed) if type(seed) in _KEYS else None
+        if frames is None:
+            return False
+        frame = envelope.get("frame")
+        return type(frame) in _KEYS and frame in frames and envelope.get("kind") == "PAT_FRAME"
 
     def _targets(self, record: dict) -> Iterator[tuple[LoadedEdit, FrameEdit]]:
         """The edits (in edit-file order) with a target on this PAT_FRAME record, noting what was seen."""
-        if record.get("kind") != "PAT_FRAME":
+        seed, sim, frame = record.get("seed"), record.get("sim"), record.get("frame")
+        if record.get("kind") != "PAT_FRAME" or type(seed) not in _KEYS:
             return
-        seed, sim = record["seed"], record["sim"]
         sims = self._seen_sims.setdefault(seed, [])
         if sim not in sims:  # dict equality: same as comparing frozen forms
             sims.append(sim)
-        frame = record["frame"]
         for edit in self._by_seed.get(seed, ()):
             if edit.package.sim != sim:
                 continue
             edit.matched = True
-            target = edit.frames.get(frame)
+            target = edit.frames.get(frame) if type(frame) in _KEYS else None
             if target is None:
                 continue
             edit.seen_frames.add(frame)
@@ -131,25 +150,10 @@ class EditApplier:
         self.tally.clips += target.clips
         self.tally.skipped += skipped
 
-    def apply(self, record: dict) -> dict | None:
-        """The edited record, or None when no edit changed this record (pass it through)."""
-        current = None
-        for edit, target in self._targets(record):
-            with _located(edit, record):
-                edited, result = apply_to_record(
-                    current or record, target.batch, edit.package.id, None,
-                    lenient=self.lenient, heads=target.heads, recode=self.recode,
-                )
-            self._count(target, result.skipped)
-            if edited is not None:
-                current = edited
-        if current is not None:
-            self.tally.frames_changed += 1
-        return current
-
-    def apply_frame(self, record: dict, tokens: TokenFrame) -> tuple[TokenFrame, list] | None:
-        """``apply`` for a frame whose tokens are given as columns (exactly its values): the
-        edited columns and, for each edit that changed the frame (in order), the (edit,
+    def apply_frame(self, record: dict, tokens: TokenFrame | None) -> tuple[TokenFrame, list] | None:
+        """The edits applied to one frame, ``record`` its envelope and ``tokens`` its
+        columns (None only for a record ``may_target`` turns down: then it is only noted):
+        the edited columns and, for each edit that changed the frame (in order), the (edit,
         target, ApplyResult); None when no edit changed it. No edit block is built (see
         ``edited_envelope`` and ``block_parts``)."""
         current = tokens
@@ -167,12 +171,14 @@ class EditApplier:
         self.tally.frames_changed += 1
         return current, changes
 
-    def apply_frames(self, items: list[tuple[dict, TokenFrame]]) -> list[tuple[TokenFrame, list] | None]:
+    def apply_frames(self, items: list[tuple[dict, TokenFrame | None]]) -> list[tuple[TokenFrame, list] | None]:
         """``apply_frame`` for each (record, columns) in order, the frames of
         each round of edits applied together (pattools.edit.stacked). Results, tallies and
         the first error are those of going frame after frame."""
         pairs = [list(self._targets(record)) for record, _ in items]
         tokens = [columns for _, columns in items]
+        if any(frame_pairs and columns is None for frame_pairs, columns in zip(pairs, tokens)):
+            raise RuntimeError("apply_frames() was given no columns for a frame an edit targets")
         changes: list[list] = [[] for _ in items]
         try:
             for k in range(max(map(len, pairs), default=0)):

@@ -5,6 +5,8 @@ Rules per named field: codes saturate in [0, bins−1]; stats and ``A`` clamp to
 and ``kappa`` stay ≥ 0; topo clamps to [−1, 1]. Fields a DPat does not name keep their
 exact values. Several DPats for one patch apply one after another: DPats are grouped in
 "layers" (the k-th DPat of each patch in layer k), and each layer is one vectorised update.
+A code delta must be as long as its token's code; tokens may carry codes of different
+lengths, or none (``TokenFrame.rvq_len``), and ``--recode`` recomputes only codes a token has.
 
 The effective delta of a field is what a reader must add (with the same rules) to the
 base value to get the edited one: the requested delta (or sum of deltas) when no rule
@@ -22,10 +24,9 @@ import numpy as np
 
 from pattools.edit.bounds import Bounds
 from pattools.edit.dpat import bounded
-from pattools.errors import DataError
 from pattools.tokens.codebook import BINS, lfq_codes, lfq_features
 from pattools.tokens.deltas import Deltas, code_width, locate, row_paths, summed, wrap_angle
-from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, STATS_FIELDS, TOPO_FIELDS, TokenFrame
+from pattools.tokens.frame import CODE_DIMS, GEOM_FIELDS, TokenFrame
 
 PI = math.pi
 G_A, G_PHI, G_THETA, G_GRAD, G_KAPPA = (GEOM_FIELDS.index(n) for n in ("A", "phi_gf", "theta", "gradPhi", "kappa"))
@@ -205,7 +206,7 @@ def located(tokens: TokenFrame, batch: Deltas, *, lenient: bool) -> tuple[np.nda
     frame's code width) and how many were skipped; errors as ``apply_target`` raises them."""
     rows, skipped = locate(tokens, batch, lenient=lenient)
     keep = rows >= 0
-    dims = code_width(tokens, batch, keep)
+    dims = code_width(tokens, batch, rows, keep)
     if skipped == 0 and batch.rvq.shape[1] == dims:
         return rows, batch, 0
     return rows[keep], batch.take(np.flatnonzero(keep), dims), skipped
@@ -218,7 +219,6 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
     out = tokens.copy()
     if len(rows) == 0:
         return ApplyResult(out, None, np.zeros(0, dtype=np.int64), 0, 0)
-    dims = batch.rvq.shape[1]
     touched, req = _apply_in_order(out, rows, batch)
     geom_eff = _effective(tokens.geom[touched], out.geom[touched], req.geom, geom_rule, _geom_difference,
                           GEOM_PERIODIC)
@@ -226,8 +226,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
     topo_eff = out.topo[touched] - tokens.topo[touched]
     rvq_named = req.rvq_named
     if recode and out.rvq is not None:
-        out.rvq[touched] = lfq_codes(lfq_features(out.geom[touched], out.stats[touched]))[:, :dims]
-        rvq_named = np.ones(len(touched), dtype=bool)
+        rvq_named = _recode(out, touched)
     rvq_eff = None if out.rvq is None else out.rvq[touched] - tokens.rvq[touched]
 
     if heads is not None:
@@ -237,21 +236,39 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named)
+    lengths = None if out.rvq is None else (out.rvq.shape[1] if out.rvq_len is None else out.rvq_len[touched])
+    effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named, lengths)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
 
+def _recode(out: TokenFrame, touched: np.ndarray) -> np.ndarray:
+    """Codes of the touched tokens that carry one, recomputed from their edited fields (as
+    many dimensions as each code has, up to the codebook's); which touched tokens those are."""
+    coded = np.ones(len(touched), dtype=bool) if out.rvq_len is None else out.rvq_len[touched] >= 0
+    rows = touched[coded]
+    if len(rows) == 0:
+        return coded
+    fresh = lfq_codes(lfq_features(out.geom[rows], out.stats[rows]))
+    width = min(fresh.shape[1], out.rvq.shape[1])
+    codes = out.rvq[rows]
+    codes[:, :width] = fresh[:, :width]
+    if out.rvq_len is not None:  # rows stay zero past a token's length
+        codes[np.arange(codes.shape[1])[None, :] >= out.rvq_len[rows][:, None]] = 0
+    out.rvq[rows] = codes
+    return coded
+
+
 def _effective_deltas(req: Deltas, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray, rvq: np.ndarray | None,
-                      rvq_named: np.ndarray) -> Deltas:
+                      rvq_named: np.ndarray, lengths: np.ndarray | int | None) -> Deltas:
     """The effective deltas of the touched tokens (the rows of ``req``, the requested ones)
-    as Deltas (values 0 where not named)."""
+    as Deltas (values 0 where not named); ``lengths``: the touched tokens' code lengths."""
     n = len(req)
     dims = 0 if rvq is None else rvq.shape[1]
     codes = np.zeros((n, max(CODE_DIMS, dims)), dtype=np.int64)
     rvq_len = np.full(n, -1, dtype=np.int64)
     if rvq is not None:
         codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
-        rvq_len[rvq_named] = dims
+        rvq_len[rvq_named] = lengths if np.isscalar(lengths) else lengths[rvq_named]
     return Deltas(req.patch_ids, np.where(req.geom_named, geom, 0.0), req.geom_named,
                   np.where(req.stats_named, stats, 0.0), req.stats_named,
                   np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len, req.paths)
@@ -262,55 +279,6 @@ def delta_columns_of(tokens: TokenFrame, results: list[ApplyResult]) -> Deltas:
     to ``tokens``' frame, in order): the same sums, without going through DPat lists."""
     dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
     return summed(tokens, dims, [(result.rows, result.effective) for result in results])
-
-
-def frame_index(tokens: list[dict]) -> dict[str, int]:
-    """patchId → row of its first token, for a frame's token maps."""
-    pids = [token["hdr"]["patchId"] for token in tokens]
-    return dict(zip(reversed(pids), range(len(pids) - 1, -1, -1)))
-
-
-def apply_to_record(
-    record: dict,
-    batch: Deltas,
-    edit_id: str,
-    bounds: Bounds | None,
-    *,
-    clip: bool = False,
-    lenient: bool = False,
-    heads: list | None = None,
-    recode: bool = False,
-) -> tuple[dict | None, ApplyResult]:
-    """Apply one edit's DPats to a (validated) PAT_FRAME record.
-
-    Returns the edited record, or None when no token was touched (the input stays as it
-    is). Only touched tokens are converted to columns and re-written, and only the fields
-    their DPats name (plus ``heads`` with a hint); the frame gets (or extends) its
-    ``edit: {id, applied}`` block.
-    """
-    tokens = record["tokens"]
-    index = frame_index(tokens)
-    rows = sorted({index[pid] for pid in batch.patch_ids if pid in index})
-    try:
-        sub = TokenFrame.from_tokens([tokens[r] for r in rows])
-    except ValueError as exc:
-        raise DataError(str(exc), path="tokens") from None
-    result = apply_target(sub, batch, bounds, clip=clip, lenient=lenient, heads=heads, recode=recode)
-    if len(result.rows) == 0:
-        return None, result
-    new_tokens = list(tokens)
-    edited = result.tokens
-    columns = {"geom": (GEOM_FIELDS, edited.geom.tolist()), "stats": (STATS_FIELDS, edited.stats.tolist()),
-               "topo": (TOPO_FIELDS, edited.topo.tolist())}
-    codes = None if edited.rvq is None else edited.rvq.tolist()
-    for k, dp in zip(result.rows.tolist(), result.applied):
-        row = rows[k]
-        hint = None if heads is None else edited.heads[k]
-        new_tokens[row] = _patch_token(tokens[row], k, dp, columns, codes, hint)
-    out = dict(record)
-    out["tokens"] = new_tokens
-    out["edit"] = edit_block(record.get("edit"), edit_id, result.applied, heads)
-    return out, result
 
 
 def edit_block(previous: dict | None, edit_id: str, applied: list[dict], heads: list | None) -> dict:
@@ -324,25 +292,3 @@ def edit_block(previous: dict | None, edit_id: str, applied: list[dict], heads: 
     if heads is not None:
         block["dA"] = {"heads": heads}
     return block
-
-
-def _patch_token(token: dict, k: int, dp: dict, columns: dict, codes: list | None, heads: list | None) -> dict:
-    """A copy of ``token`` with the fields ``dp`` names taken from row ``k`` of the edited columns."""
-    new = dict(token)
-    for group, part in dp.items():
-        if group == "patchId":
-            continue
-        if group == "code":
-            code = dict(token["code"])
-            code["rvq"] = codes[k]
-            new["code"] = code
-            continue
-        names, values = columns[group]
-        fields = dict(token[group])
-        row = values[k]
-        for name in part:
-            fields[name] = row[names.index(name)]
-        new[group] = fields
-    if heads is not None:
-        new["heads"] = list(heads)
-    return new

@@ -28,7 +28,8 @@ class Located:
 
 
 def layout_key(tokens: TokenFrame) -> tuple | None:
-    """Frames with equal keys stack; None: this frame does not (heads or code stages)."""
+    """Frames with equal keys stack (code width, reconMSE or not; per-token code lengths
+    are stacked); None: this frame does not (heads or code stages)."""
     if tokens.heads is not None or tokens.code_stage is not None:
         return None
     return (None if tokens.rvq is None else tokens.rvq.shape[1], tokens.recon_mse is not None)
@@ -51,7 +52,7 @@ def apply_stacked(items: list[Located], *, recode: bool = False) -> list[ApplyRe
         a, b = int(offsets[i]), int(offsets[i + 1])
         lo, hi = starts[i], ends[i]
         effective = None if result.effective is None or hi == lo else result.effective.slice(lo, hi)
-        out.append(ApplyResult(_slice_frame(result.tokens, a, b, item.tokens.patch_ids), effective,
+        out.append(ApplyResult(_slice_frame(result.tokens, a, b, item.tokens), effective,
                                result.rows[lo:hi] - a, 0, 0))
     return out
 
@@ -67,12 +68,21 @@ def _stack_frames(frames: list[TokenFrame]) -> TokenFrame:
         topo=np.concatenate([f.topo for f in frames]),
         rvq=None if first.rvq is None else np.concatenate([f.rvq for f in frames]),
         recon_mse=None if first.recon_mse is None else np.concatenate([f.recon_mse for f in frames]),
+        rvq_len=_stacked_lengths(frames),
     )
 
 
-def _slice_frame(stacked: TokenFrame, a: int, b: int, patch_ids: list[str]) -> TokenFrame:
+def _stacked_lengths(frames: list[TokenFrame]) -> np.ndarray | None:
+    """The frames' per-token code lengths one after another (None when no frame has any)."""
+    if all(f.rvq_len is None for f in frames):
+        return None
+    return np.concatenate([np.full(len(f), f.rvq.shape[1]) if f.rvq_len is None else f.rvq_len for f in frames])
+
+
+def _slice_frame(stacked: TokenFrame, a: int, b: int, frame: TokenFrame) -> TokenFrame:
+    """The rows of ``frame`` (as edited) from the stacked result."""
     return TokenFrame(
-        patch_ids=patch_ids,
+        patch_ids=frame.patch_ids,
         t=stacked.t[a:b],
         scale=stacked.scale[a:b],
         geom=stacked.geom[a:b],
@@ -80,4 +90,5 @@ def _slice_frame(stacked: TokenFrame, a: int, b: int, patch_ids: list[str]) -> T
         topo=stacked.topo[a:b],
         rvq=None if stacked.rvq is None else stacked.rvq[a:b],
         recon_mse=None if stacked.recon_mse is None else stacked.recon_mse[a:b],
+        rvq_len=None if frame.rvq_len is None else stacked.rvq_len[a:b],
     )

@@ -42,6 +42,14 @@ class Record:
     _raw: bytes | None = field(default=None, repr=False)  # the record's own bytes, when read from a stream
     _framing: str | None = None  # "cbor" or "jsonl" for _raw
 
+    @classmethod
+    def from_frame(cls, envelope: dict, tokens: TokenFrame, input: str, index: int) -> Record:
+        """A PAT_FRAME made in memory (its envelope and valid token columns, such as an
+        export's) as the readers give one."""
+        from pattools.io.frame_tokens import FrameTokens
+
+        return cls(envelope, input, index, FrameTokens(frame=tokens, input=input, index=index))
+
     @property
     def framing(self) -> str | None:
         """The framing the record was read in (None for frames expanded from a shard)."""
@@ -185,7 +193,7 @@ def _check_layout(value: dict, tokens: FrameTokens, name: str, index: int) -> No
     from pattools.tokens.layout import check_token_layout
 
     try:
-        check_token_layout(value.get("sim"), tokens.frame() if tokens.exact() else tokens.maps())
+        check_token_layout(value.get("sim"), tokens.frame() if tokens._exact() else tokens.maps())
     except DataError as error:
         raise error.located(input=name, record=index) from None
 
@@ -205,7 +213,7 @@ class _Validator:
             return
         if tokens is None:  # the schema names the missing tokens
             schema.validate(value, input=name, index=index, check_finite=False)
-        elif tokens.exact():
+        elif tokens._exact():
             self.frame_envelope(value, name, index)
         else:
             schema.validate({**value, "tokens": tokens.maps()}, input=name, index=index, check_finite=False)

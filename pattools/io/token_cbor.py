@@ -11,10 +11,11 @@ Canonical rules reproduced (cbor2's ``canonical=True``): map keys ordered by the
 their encoding, then bytewise (derived here from the encoded keys, never hand-sorted);
 shortest integer heads; a float as half if it is exactly a half, else single if exactly a
 single, else double. Frames whose optional per-token fields differ between tokens (heads,
-code.stage, a reconMSE on some tokens only), hold NaN, or have columns of other types take
-the plain path (``cbor.encode`` of ``to_tokens()``). Importing this module never imports
-numba; the kernel is imported on the first fast encode, and a command that has not loaded
-numba encodes its first PLAIN_TOKENS tokens the plain way (one-frame start-up).
+code.stage, a reconMSE or a code on some tokens only, codes of different lengths), hold
+NaN, or have columns of other types take the plain path (``cbor.encode`` of
+``to_tokens()``). Importing this module never imports numba; the kernel is imported on
+the first fast encode, and a command that has not loaded numba encodes its first
+PLAIN_TOKENS tokens the plain way (one-frame start-up).
 """
 
 from __future__ import annotations
@@ -238,6 +239,8 @@ def _layout(tokens: TokenFrame) -> tuple[bool, int | None] | None:
         if not has_recon and present.any():
             return None
     dims = None
+    if tokens.rvq_len is not None:  # codes of different lengths, or on some tokens only
+        return None
     if tokens.rvq is not None:
         if not _is_int_column(tokens.rvq) or tokens.rvq.ndim != 2 or tokens.rvq.shape[0] != count:
             return None

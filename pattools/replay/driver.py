@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
@@ -227,7 +226,7 @@ class SequenceReplay:
         self.next_frame += 1
         if self.options.past_selection(frame):
             return None
-        edit = edited if edited is not None else read_frame_edit(record, self.options.decoder, columns)
+        edit = edited if edited is not None else read_frame_edit(record, columns)
         if self.options.decoder == "live":
             fields = None
             for _ in range(self.steps):
@@ -263,44 +262,27 @@ class SequenceReplay:
         return ReplayedFrame(out, built.tokens, fields, self.seed, frame, self.W, self.H)
 
 
-class FrameTokens(Protocol):
-    """A frame's tokens as read (pattools.io's ``Record.tokens``)."""
-
-    def exact(self) -> bool: ...
-
-    def frame(self) -> TokenFrame: ...
-
-    def maps(self) -> object: ...
-
-
-def frame_parts(record: dict, tokens: FrameTokens | None, read: bool) -> tuple[dict, TokenFrame | None]:
-    """The frame as the replay reads it: the record, with its tokens as the maps written
-    where they are read and not of the common shape (else an empty placeholder), and the
-    tokens as columns where they are read and of the common shape."""
-    if tokens is None:
-        return record, None
-    if read and tokens.exact():
-        return {**record, "tokens": []}, tokens.frame()
-    return {**record, "tokens": tokens.maps() if read else []}, None
-
-
-def check_frame_record(record: dict, tokens: object = None) -> None:
-    """A PAT_FRAME with the fields a replay reads (its tokens in ``record`` or ``tokens``)."""
+def check_frame_record(record: dict, has_tokens: bool) -> None:
+    """A PAT_FRAME with the fields a replay reads (its tokens given apart: ``has_tokens``)."""
     if record.get("kind") != "PAT_FRAME":
         raise DataError(expected_found('"PAT_FRAME"', record.get("kind")), path="kind")
-    for name in ("seed", "frame", "sim", "tokens"):
-        if name not in record and (name != "tokens" or tokens is None):
+    for name in ("seed", "frame", "sim"):
+        if name not in record:
             raise DataError("missing required field", path=name)
+    if not has_tokens:
+        raise DataError("missing required field", path="tokens")
 
 
 class Replayer:
     """Splits a frame stream into sequences and replays each (one frame in, ≤ one out).
 
     With ``options.validate`` every frame's envelope (kind, seed, frame, sim, edit,
-    metrics) is schema-checked, and its tokens too whenever their values are read (by the
-    tokens decoder). The delta and live decoders read only the token layout (patch ids)
-    of frames with an edit block, so checking every token of every frame would cost about
-    as much as the replay itself at fine scales (bench/bench_replay.py).
+    metrics) is schema-checked. A frame's tokens come apart from it, as checked columns
+    (read by whoever composes the replay) and are checked against the frame's grid; they
+    are read only where the replay needs them (``reads_tokens``): every frame for the
+    tokens decoder, frames with an edit block for the delta and live decoders. Reading
+    every token of every frame would cost about as much as the replay itself at fine
+    scales (bench/bench_replay.py).
 
     ``apply_deltas(tokens, deltas)`` applies a frame's effective deltas to the live
     decoder's tokens (the one apply function, given by whoever composes the replay).
@@ -312,46 +294,33 @@ class Replayer:
         self.current: SequenceReplay | None = None
         self._validated_sim: dict | None = None
 
-    def validate(self, record: dict, read_tokens: list | None = None) -> None:
-        """Schema-check the envelope, plus the tokens whose values this replay reads (all
-        with the tokens decoder, else ``read_tokens``, those edits applied here name)."""
+    def validate(self, record: dict, has_tokens: bool) -> None:
+        """Schema-check the envelope (``record``; its tokens, given apart, are checked where
+        they are read, and against the grid in ``feed_checked``)."""
         from pattools.schema import same_value, validate
-        from pattools.tokens.layout import check_token_layout
 
         sim = record.get("sim")
         # a sim block equal (types included) to the last one validated is not walked again
         trusted = ("sim",) if self._validated_sim is not None and same_value(sim, self._validated_sim) else ()
-        tokens = record.get("tokens")
-        if not isinstance(tokens, list) or self.options.decoder == "tokens":
-            validate(record, kind="PAT_FRAME", check_finite=False, trusted=trusted)
-        else:
-            envelope = dict(record)
-            envelope["tokens"] = read_tokens or []
-            try:
-                validate(envelope, kind="PAT_FRAME", check_finite=False, trusted=trusted)
-            except DataError:
-                validate(record, kind="PAT_FRAME", check_finite=False)  # the path of the first bad field
-                raise
-        if isinstance(tokens, list) and tokens:
-            check_token_layout(sim, tokens)
+        envelope = {**record, "tokens": []} if has_tokens else record  # without: the schema names them
+        validate(envelope, kind="PAT_FRAME", check_finite=False, trusted=trusted)
         self._validated_sim = sim
+
+    def check(self, record: dict, has_tokens: bool) -> None:
+        """Check an input frame's envelope (schema-checked with ``options.validate``) before
+        its tokens are read; ``has_tokens``: whether it has tokens (given apart)."""
+        if self.options.validate and record.get("kind") == "PAT_FRAME":
+            self.validate(record, has_tokens)
+        check_frame_record(record, has_tokens)
 
     def reads_tokens(self, record: dict) -> bool:
         """Whether replaying this frame reads its tokens (see the class docstring)."""
         return self.options.decoder == "tokens" or "edit" in record
 
-    def feed(self, record: dict, tokens: FrameTokens | None = None) -> ReplayedFrame | None:
-        """Replay one input frame: its envelope and its tokens (``Record.tokens``), read
-        only if this replay reads them."""
-        record, columns = frame_parts(record, tokens, self.reads_tokens(record))
-        if self.options.validate and record.get("kind") == "PAT_FRAME":
-            self.validate(record)
-        check_frame_record(record)
-        return self.feed_checked(record, None, columns)
-
     def feed_checked(self, record: dict, edited: FrameEdit | None, columns: TokenFrame | None) -> ReplayedFrame | None:
-        """``feed`` for a frame already checked (``check_frame_record``, and validated when
-        asked), with what edits applied to it did (``edited``) and its tokens as columns."""
+        """Replay one input frame already checked (``check``): its envelope, what edits
+        applied to it did (``edited``; else its edit block says) and its tokens as columns
+        where the replay reads them (``reads_tokens``; else None)."""
         if self.options.validate and columns is not None:
             from pattools.tokens.layout import check_token_layout
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pattools.errors import DataError, expected_found
 from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
@@ -20,7 +19,7 @@ from pattools.tokens.frame import TokenFrame
 class FrameEdit:
     """What edits did to one input frame: edited tokens, every effective delta, ids, weights."""
 
-    tokens: TokenFrame | None  # None: not read (no decoder needs it); the layout only for delta/live
+    tokens: TokenFrame | None  # the input frame's (edited) tokens; None: not read (no decoder needs them)
     applied: Deltas | None  # None: no delta at all
     edit_id: str | None
     weights: dict[str, float] | None  # head-hint weight by patchId (None: all 1)
@@ -37,45 +36,14 @@ def frame_edit(tokens: TokenFrame | None, applied: Deltas, edit_id: str, heads: 
     return FrameEdit(tokens, applied if len(applied) else None, edit_id, weights)
 
 
-def read_frame_edit(record: dict, decoder: str, columns: TokenFrame | None = None) -> FrameEdit:
-    """Tokens, effective deltas, edit id and head-hint weights of one (edited) input frame."""
+def read_frame_edit(record: dict, tokens: TokenFrame | None) -> FrameEdit:
+    """Tokens, effective deltas, edit id and head-hint weights of one (edited) input frame;
+    ``tokens``: its columns where the replay reads them (None: not read)."""
     block = record.get("edit")
-    if block is None and decoder != "tokens":
-        return FrameEdit(None, None, None, None)
-    if columns is not None:
-        tokens = columns
-    elif decoder == "tokens":
-        try:
-            tokens = TokenFrame.from_tokens(record["tokens"])
-        except ValueError as exc:
-            raise DataError(str(exc), path="tokens") from None
-    else:
-        tokens = token_layout(record["tokens"])
     if block is None:
         return FrameEdit(tokens, None, None, None)
     applied = Deltas.from_dpats(block["applied"], prefix="edit.applied")
     return frame_edit(tokens, applied, block["id"], block.get("dA", {}).get("heads"))
-
-
-def token_layout(tokens: list) -> TokenFrame:
-    """The token layout only (patch ids, code width): all the delta decoder reads of the tokens."""
-    pids: list[str] = []
-    dims = None
-    for i, token in enumerate(tokens):
-        try:
-            pid = token["hdr"]["patchId"]
-        except (TypeError, KeyError):
-            raise DataError("expected a token with hdr.patchId", path=f"tokens[{i}].hdr.patchId") from None
-        if not isinstance(pid, str):
-            raise DataError(expected_found("string", pid), path=f"tokens[{i}].hdr.patchId")
-        pids.append(pid)
-        if dims is None and isinstance(token.get("code"), dict) and isinstance(token["code"].get("rvq"), list):
-            dims = len(token["code"]["rvq"])
-    frame = TokenFrame.empty(len(pids), code_dims=dims or 0)
-    frame.patch_ids = pids
-    if dims is None:
-        frame.rvq = None
-    return frame
 
 
 def weight_column(patch_ids: list[str], weights: dict[str, float] | None) -> np.ndarray | None:

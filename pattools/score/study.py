@@ -87,11 +87,10 @@ def exported_sequence(config, seed: int) -> Sequence:
     """The frames ``pat-export`` would write for one seed (an ``ExportConfig``), as the scorer
     reads them, records kept for replays: the exporter's token columns, never made into maps."""
     from pattools.exporting import frame_columns
-    from pattools.io import FrameTokens, Record
+    from pattools.io import Record
     from pattools.score.sequences import read_sequences
 
-    name = f"export-{seed}"
-    records = (Record(envelope, name, i, FrameTokens(frame=tokens, input=name, index=i))
+    records = (Record.from_frame(envelope, tokens, f"export-{seed}", i)
                for i, (_, envelope, tokens) in enumerate(frame_columns(config, seed)))
     (seq,) = list(read_sequences(records, keep_records=True))
     return seq

@@ -241,7 +241,7 @@ class Deltas:
         order; angle sums wrapped: the net angular change); a patchId the frame lacks is a
         data error."""
         rows, _ = locate(tokens, self, lenient=False)
-        dims = code_width(tokens, self, np.ones(len(rows), dtype=bool))
+        dims = code_width(tokens, self, rows, np.ones(len(rows), dtype=bool))
         return summed(tokens, dims, [(rows, self.take(np.arange(len(self)), dims))])
 
 
@@ -261,8 +261,10 @@ def locate(tokens: TokenFrame, deltas: Deltas, *, lenient: bool) -> tuple[np.nda
     return rows, len(missing)
 
 
-def code_width(tokens: TokenFrame, deltas: Deltas, keep: np.ndarray) -> int:
-    """Code dimensions of the frame; a kept DPat whose rvqDelta has another length is a data error."""
+def code_width(tokens: TokenFrame, deltas: Deltas, rows: np.ndarray, keep: np.ndarray) -> int:
+    """Code dimensions of the frame (its widest code); a kept DPat (at token ``rows[j]``)
+    whose rvqDelta is not as long as its token's code, or names a token without one, is a
+    data error."""
     dims = CODE_DIMS if tokens.rvq is None else tokens.rvq.shape[1]
     named = keep & deltas.rvq_named
     if not named.any():
@@ -271,11 +273,16 @@ def code_width(tokens: TokenFrame, deltas: Deltas, keep: np.ndarray) -> int:
         j = int(np.nonzero(named)[0][0])
         raise DataError("expected no code delta (the frame's tokens carry no code.rvq)",
                         path=deltas.path(j, "code.rvqDelta"))
-    wrong = np.nonzero(named & (deltas.rvq_len != dims))[0]
+    lengths = dims if tokens.rvq_len is None else tokens.rvq_len[np.where(named, rows, 0)]
+    wrong = np.nonzero(named & (deltas.rvq_len != lengths))[0]
     if len(wrong):
         j = int(wrong[0])
+        length = dims if tokens.rvq_len is None else int(lengths[j])
+        if length < 0:  # the message of a frame without codes (the maps path gave it for such a token too)
+            raise DataError("expected no code delta (the frame's tokens carry no code.rvq)",
+                            path=deltas.path(j, "code.rvqDelta"))
         raise DataError(
-            expected_found(f"array of length {dims} (one per code dimension)", [0] * int(deltas.rvq_len[j])),
+            expected_found(f"array of length {length} (one per code dimension)", [0] * int(deltas.rvq_len[j])),
             path=deltas.path(j, "code.rvqDelta"),
         )
     return dims
@@ -283,7 +290,8 @@ def code_width(tokens: TokenFrame, deltas: Deltas, keep: np.ndarray) -> int:
 
 def summed(tokens: TokenFrame, dims: int, parts: list[tuple[np.ndarray, Deltas]]) -> Deltas:
     """Per-row sums over ``tokens`` of the named deltas of each (rows, deltas) part, in
-    order, angles wrapped at the end; code deltas ``dims`` wide (named ones must be)."""
+    order, angles wrapped at the end; code deltas ``dims`` wide (named ones as long as
+    their token's code, zero-padded)."""
     count = len(tokens)
     out = Deltas.zeros(count, row_paths("tokens", count), dims)
     out.patch_ids = list(tokens.patch_ids)
@@ -295,7 +303,8 @@ def summed(tokens: TokenFrame, dims: int, parts: list[tuple[np.ndarray, Deltas]]
         np.logical_or.at(out.geom_named, rows, d.geom_named)
         np.logical_or.at(out.stats_named, rows, d.stats_named)
         np.logical_or.at(out.topo_named, rows, d.topo_named)
-        out.rvq_len[rows[d.rvq_named]] = dims
+        coded = rows[d.rvq_named]
+        out.rvq_len[coded] = dims if tokens.rvq_len is None else tokens.rvq_len[coded]
     out.geom[:, G_PHI] = wrap_angle(out.geom[:, G_PHI], 2 * PI)
     out.geom[:, G_THETA] = wrap_angle(out.geom[:, G_THETA], PI)
     return out

@@ -40,7 +40,12 @@ def check_token_layout(sim: object, tokens: TokenFrame | list | None) -> None:
     expected = _expected_ids(W, H, scale)
     if isinstance(tokens, TokenFrame):
         ids, scales = tokens.patch_ids, tokens.scale.tolist()
-        dims = None if tokens.rvq is None else [tokens.rvq.shape[1]] * len(tokens)
+        if tokens.rvq is None:
+            dims = None
+        elif tokens.rvq_len is None:
+            dims = [tokens.rvq.shape[1]] * len(tokens)
+        else:  # codes of different lengths, or on some tokens only
+            dims = [None if length < 0 else length for length in tokens.rvq_len.tolist()]
     else:
         ids = [_get(token, "hdr", "patchId") for token in tokens]
         scales = [_get(token, "hdr", "scale") for token in tokens]
