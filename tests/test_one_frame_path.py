@@ -243,6 +243,27 @@ def test_apply_then_replay_is_replay_edit_on_mixed_code_frames(case, short, flag
     assert _replayed(case, stream, *flags) == _replayed(case, _cbor(records), *flags)
 
 
+def test_short_codes_with_code_deltas_replay_without_the_missing_dimensions(case, tmp_path):
+    """Codes shorter than the codebook's (unvalidated input) with code deltas of their
+    length: the dimensions they lack carry no delta (a traceback before), and apply |
+    replay is replay --edit."""
+    _, records, _, _ = case
+    short = copy.deepcopy(records)
+    for record in short:
+        for token in record["tokens"]:
+            token["code"]["rvq"] = token["code"]["rvq"][:3]
+    edit = tmp_path / "short-edit.cbor"
+    edit.write_bytes(encode(edit_record([{"frame": f, "dpat": [{"patchId": CODED, "code": {"rvqDelta": [1, -1, 1]}}]}
+                                         for f in (1, 2)], seed=SEED, sim=records[0]["sim"], ident="e3")))
+    stream = _cbor(short)
+    for decoder in ("delta", "tokens", "live"):
+        direct = run_ok(replay_cli, ["--no-validate", "--decoder", decoder, "--edit", str(edit)], stream)
+        applied = run_ok(apply_cli, ["--no-validate", "--edit", str(edit)], stream)
+        assert run_ok(replay_cli, ["--no-validate", "--decoder", decoder], applied) == direct
+    # a code delta on the phase dimension steers the delta decoder as its bin width would
+    assert direct != run_ok(replay_cli, ["--no-validate"], stream)
+
+
 # ---------------------------------------------------------------- pat-diff
 
 

@@ -54,6 +54,12 @@ class ModFields:
     wind_a: np.ndarray | None = None  # the wind's field A (None: no wind)
 
 
+def _code_dim(drvq: np.ndarray | None, dim: int) -> np.ndarray | None:
+    """The code deltas of one codebook dimension, None where the codes are too short to
+    have it (unvalidated input: codes of other lengths carry no delta there)."""
+    return None if drvq is None or dim >= drvq.shape[1] else drvq[:, dim]
+
+
 def _code_fallback(field_delta: np.ndarray, code_delta: np.ndarray | None, unit: float) -> np.ndarray:
     """A code delta without the matching field delta counts as its bin width."""
     if code_delta is None:
@@ -69,18 +75,15 @@ def drives(
     dtopo: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Coupling drive a[T] and phase drive q[T] from per-token deltas (float64)."""
-    code_a = None if drvq is None else drvq[:, C_A]
-    code_ent = None if drvq is None else drvq[:, C_ENT]
-    code_phi = None if drvq is None else drvq[:, C_PHI]
-    d_a = _code_fallback(dgeom[:, G_A], code_a, CODE_STEP_UNIT)
-    d_ent = _code_fallback(dstats[:, S_ENT], code_ent, CODE_STEP_UNIT)
-    d_phi = _code_fallback(dgeom[:, G_PHI], code_phi, CODE_STEP_PHASE)
+    d_a = _code_fallback(dgeom[:, G_A], _code_dim(drvq, C_A), CODE_STEP_UNIT)
+    d_ent = _code_fallback(dstats[:, S_ENT], _code_dim(drvq, C_ENT), CODE_STEP_UNIT)
+    d_phi = _code_fallback(dgeom[:, G_PHI], _code_dim(drvq, C_PHI), CODE_STEP_PHASE)
     a = constants.kRho * dstats[:, S_RHO]
     a = a - constants.kEnt * d_ent
     a = a - constants.kGrad * dgeom[:, G_GRAD] / math.pi
     a = a + constants.kA * d_a
     a = a + constants.kAttn * dstats[:, S_ATTN]
-    d_kappa = _code_fallback(dgeom[:, G_KAPPA], None if drvq is None else drvq[:, C_KAPPA], CODE_STEP_KAPPA)
+    d_kappa = _code_fallback(dgeom[:, G_KAPPA], _code_dim(drvq, C_KAPPA), CODE_STEP_KAPPA)
     a = a - constants.kKappa * np.minimum(d_kappa, 0.0)
     a = a + constants.kAffect * (dstats[:, S_VALENCE] - dstats[:, S_AROUSAL])
     if dtopo is not None:
@@ -96,7 +99,7 @@ def pattern_drives(
     constants: DecoderConstants,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Roughening drive r[T] (curvature up) and winding drive w[T] (chirality) per token."""
-    d_kappa = _code_fallback(dgeom[:, G_KAPPA], None if drvq is None else drvq[:, C_KAPPA], CODE_STEP_KAPPA)
+    d_kappa = _code_fallback(dgeom[:, G_KAPPA], _code_dim(drvq, C_KAPPA), CODE_STEP_KAPPA)
     rough = constants.kRough * np.maximum(d_kappa, 0.0)
     wind = constants.kChir * dtopo[:, T_CHIR].astype(np.float64)
     return np.ascontiguousarray(rough, dtype=np.float64), np.ascontiguousarray(wind, dtype=np.float64)

@@ -189,7 +189,8 @@ class SequenceReplay:
         if edit.applied is not None:
             if self.apply_deltas is None:
                 raise RuntimeError("the live decoder needs apply_deltas to replay an edited frame")
-            tokens = self.apply_deltas(tokens, edit.applied)
+            # the decoder reads stats only; the live tokens' codes need not be as long as the input's
+            tokens = self.apply_deltas(tokens, edit.applied.without_codes())
         amp = decoders.token_amplitudes(tokens.stats)
         weights = weight_column(tokens.patch_ids, edit.weights)
         return decoders.decode_tokens(amp, self._geometry(tokens.patch_ids), self.W, self.H, weights)

@@ -12,7 +12,7 @@ block, and their sums per token row (``per_token``) that replay decodes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -235,6 +235,12 @@ class Deltas:
             np.concatenate([part.rvq_len for part in parts]),
             [path for part in parts for path in part.paths],
         )
+
+    def without_codes(self) -> "Deltas":
+        """The same DPats with their code deltas left out."""
+        n = len(self)
+        return replace(self, rvq=np.zeros((n, CODE_DIMS), dtype=np.int64), rvq_len=np.full(n, -1, dtype=np.int64),
+                       plain_maps=False, _source=None, _row_bytes=None)
 
     def per_token(self, tokens: TokenFrame) -> "Deltas":
         """The named deltas summed per token row of ``tokens`` (one row per token, in token
