@@ -14,17 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pattools.edit.applier import EditApplier, LoadedEdit, load_edit
-from pattools.edit.apply import apply_target, delta_columns_of
-from pattools.edit.bounds import Bounds
-from pattools.edit.dpat import EditPackage
 from pattools.errors import DataError
 from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions
 from pattools.replay.steering import FrameEdit, frame_edit
 from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
+
+if TYPE_CHECKING:  # the edit machinery is imported where edits are given: a plain replay starts without it
+    from pattools.edit.applier import LoadedEdit
+    from pattools.edit.bounds import Bounds
+    from pattools.edit.dpat import EditPackage
 
 WINDOW = 64  # input frames whose edits apply together (read ahead)
 
@@ -39,21 +40,36 @@ class FrameTokens(Protocol):
 class EditOptions:
     """How edit packages apply (as pat-apply's --bounds, --clip and --lenient)."""
 
-    bounds: Bounds = field(default_factory=Bounds.default)
+    bounds: Bounds = field(default_factory=lambda: _bounds().default())
     clip: bool = False
     lenient: bool = False
 
 
+def _bounds() -> type[Bounds]:
+    from pattools.edit.bounds import Bounds
+
+    return Bounds
+
+
 def load_edits(packages: Iterable[tuple[EditPackage, str | None, int | None]],
-               options: EditOptions = EditOptions()) -> list[LoadedEdit]:
-    """Edit packages (with where they were read) checked against the options' bounds."""
+               options: EditOptions | None = None) -> list[LoadedEdit]:
+    """Edit packages (with where they were read) checked against the options' bounds
+    (pat-apply's defaults without options)."""
+    packages = list(packages)
+    if not packages:
+        return []
+    from pattools.edit.applier import load_edit
+
+    options = options or EditOptions()
     return [load_edit(pkg, options.bounds, clip=options.clip, input=name, index=index)
             for pkg, name, index in packages]
 
 
 def apply_unbounded(tokens: TokenFrame, deltas: Deltas) -> TokenFrame:
     """Effective deltas applied to tokens (the live decoder's ``apply_deltas``)."""
-    return apply_target(tokens, deltas, Bounds.unbounded()).tokens
+    from pattools.edit.apply import apply_target
+
+    return apply_target(tokens, deltas, _bounds().unbounded()).tokens
 
 
 class EditedReplay:
@@ -62,7 +78,11 @@ class EditedReplay:
     def __init__(self, options: ReplayOptions, edits: list[LoadedEdit] | None = None, *,
                  lenient: bool = False) -> None:
         self.replayer = Replayer(options, apply_unbounded)
-        self.applier = EditApplier(edits, lenient=lenient) if edits else None
+        self.applier = None
+        if edits:
+            from pattools.edit.applier import EditApplier
+
+            self.applier = EditApplier(edits, lenient=lenient)
 
     @property
     def current(self):
@@ -133,6 +153,8 @@ def _frame_edit_of(record: dict, done: tuple) -> FrameEdit:
         heads = target.heads if target.heads is not None else heads
     edit = frame_edit(tokens, Deltas.concat(parts), "+".join(ids), heads)
     if block is None and edit.applied is not None:
+        from pattools.edit.apply import delta_columns_of
+
         edit.deltas = delta_columns_of(tokens, [result for _, _, result in changes])
     return edit
 

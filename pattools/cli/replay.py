@@ -179,8 +179,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
 
         check_output_directory(options.fields, "--fields")
     settings = _options(options)
-    edit_settings = _edit_options(options)
     packages = _read_edits(options) if options.edit else []
+    edit_settings = _edit_options(options) if packages else None
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
     # Tokens are read only where a frame's replay reads them (Record.tokens).
