@@ -80,6 +80,26 @@ def test_fast_equals_reference_with_modulators():
     run_both(create_state(48, 40, 78, P, wrap=False), 30, 0.03, mods=mods)
 
 
+@pytest.mark.parametrize("zero", ["A", "U", "both", "lag", "lag in some rows"])
+@pytest.mark.parametrize("wrap", [True, False])
+def test_fast_equals_reference_when_a_modulator_field_is_zero(zero, wrap):
+    """A field that is zero everywhere is skipped by the fast kernel (an edit that only
+    raises coherence has no U and no phase lag): the bytes stay the canonical kernel's."""
+    n = 40 * 32
+    mods = random_mods(n, 5, scale=3.0)
+    if zero in ("A", "both"):
+        mods.aact[:] = 0.0
+    if zero in ("U", "both"):
+        mods.uact[:] = -0.0
+    if zero == "lag":
+        mods.lap_a[:] = 0.0
+        mods.div_u[:] = -0.0
+    if zero == "lag in some rows":
+        mods.lap_a[: n // 2] = 0.0
+        mods.div_u[:] = 0.0
+    run_both(create_state(40, 32, 21, P, wrap=wrap), 30, 0.03, mods=mods, noise_amp=0.02)
+
+
 def test_zero_modulators_equal_no_modulators():
     n = 40 * 36
     a = create_state(40, 36, 11, P)

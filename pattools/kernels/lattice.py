@@ -7,7 +7,8 @@ Reformulation (docs/design.md §4), per step:
   −K1·f_i + (K1−K2)·B3 + (K2−K3)·B5 + K3·B7, each box a column sum then a row sum
   (no running sums, so a cell's arithmetic never depends on where a thread's band
   starts); with modulators M_ij = 1 + γK·A_i·A_j − βK·U_i·U_j splits into three such
-  sums per component (fields s, A·s, U·s and c, A·c, U·c);
+  sums per component (fields s, A·s, U·s and c, A·c, U·c; an A or U that is zero
+  everywhere, and a row without phase lag, skip their part: their terms are exact zeros);
 - small-world edges from the CSR lists, the layers and the energy with the same sincos.
 
 Certification. Every float32 store of the fast path comes with a bound ε on the
@@ -90,8 +91,9 @@ def _clamp_certified(v, eps, hi_clamp):
 
 
 @kernel
-def _load_row(slot, yy, W, H, wrap, theta, has_mods, aact, uact):
-    """Fields of virtual row yy into a padded slot [F, W+6] (wrapped or zero halo)."""
+def _load_row(slot, yy, W, H, wrap, theta, use_a, use_u, aact, uact):
+    """Fields of virtual row yy into a padded slot [F, W+6] (wrapped or zero halo); the
+    A·s, A·c (U·s, U·c) fields only with ``use_a`` (``use_u``)."""
     nf = slot.shape[0]
     if not wrap and (yy < 0 or yy >= H):
         slot[:, :] = 0.0
@@ -104,18 +106,20 @@ def _load_row(slot, yy, W, H, wrap, theta, has_mods, aact, uact):
         s, c = sincos(np.float64(th[x]))
         s0[x] = s
         s1[x] = c
-    if has_mods:
+    if use_a:
         ar = aact[base:base + W]
-        ur = uact[base:base + W]
         f2 = slot[2, 3:W + 3]
         f3 = slot[3, 3:W + 3]
+        for x in range(W):
+            a = np.float64(ar[x])
+            f2[x] = a * s0[x]
+            f3[x] = a * s1[x]
+    if use_u:
+        ur = uact[base:base + W]
         f4 = slot[4, 3:W + 3]
         f5 = slot[5, 3:W + 3]
         for x in range(W):
-            a = np.float64(ar[x])
             u = np.float64(ur[x])
-            f2[x] = a * s0[x]
-            f3[x] = a * s1[x]
             f4[x] = u * s0[x]
             f5[x] = u * s1[x]
     for f in range(nf):
@@ -262,11 +266,15 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
         return 0
     presummed = pre_s.size > 0 and not has_mods  # ring sums and sin/cos planes given (see step_fast)
     nf = 6 if has_mods else 2
+    # a field that is zero everywhere (A or U: amax, umax = 0) has zero ring sums: its
+    # fields are neither loaded nor summed, and its rsum rows stay 0
+    use_a = has_mods and amax != 0.0
+    use_u = has_mods and umax != 0.0
     ring = np.empty((7 if not presummed else 0, nf, W + 6))
     v3 = np.empty(W + 6)
     v5 = np.empty(W + 6)
     v7 = np.empty(W + 6)
-    rsum = np.empty((nf, W))
+    rsum = np.zeros((nf, W))
     spv = np.empty(W)
     cpv = np.empty(W)
     mb = np.ones(W)
@@ -288,7 +296,7 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
 
     if not presummed:
         for yy in range(y0 - 3, y0 + 3):
-            _load_row(ring[yy % 7], yy, W, H, wrap, theta, has_mods, aact, uact)
+            _load_row(ring[yy % 7], yy, W, H, wrap, theta, use_a, use_u, aact, uact)
     for y in range(y0, y1):
         base = y * W
         th = theta[base:base + W]
@@ -298,7 +306,7 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
             sp_row = sp_plane[y + 3, 3:W + 3]
             cp_row = cp_plane[y + 3, 3:W + 3]
         else:
-            _load_row(ring[(y + 3) % 7], y + 3, W, H, wrap, theta, has_mods, aact, uact)
+            _load_row(ring[(y + 3) % 7], y + 3, W, H, wrap, theta, use_a, use_u, aact, uact)
             m3 = ring[(y - 3) % 7]
             m2 = ring[(y - 2) % 7]
             m1 = ring[(y - 1) % 7]
@@ -307,6 +315,8 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
             p2 = ring[(y + 2) % 7]
             p3 = ring[(y + 3) % 7]
             for f in range(nf):
+                if (f < 4 and f >= 2 and not use_a) or (f >= 4 and not use_u):
+                    continue
                 _ring_sum(m3[f], m2[f], m1[f], c0[f], p1[f], p2[f], p3[f], v3, v5, v7, rsum[f], W, a3, a5, a7, k1)
             # Σ w·s_j, Σ w·c_j (ring part) into rsum[0], rsum[1]; receiver's (s', c'); |M| bound
             st = rsum[0]
@@ -318,18 +328,25 @@ def _band(b, n_bands, W, H, wrap, theta, omega, phi_s, omega_s, phi_h, omega_h, 
             ur = uact[base:base + W]
             la = lapa[base:base + W]
             du = divu[base:base + W]
+            lagged = False  # a row without phase lag (α = ±0) uses the ring's sincos(θ)
+            for x in range(W):
+                if la[x] != 0.0 or du[x] != 0.0:
+                    lagged = True
+                    break
             for x in range(W):
                 ai = np.float64(ar[x])
                 ui = np.float64(ur[x])
                 st[x] = (st[x] + gk * ai * rsum[2, x]) - bk * ui * rsum[4, x]
                 ct[x] = (ct[x] + gk * ai * rsum[3, x]) - bk * ui * rsum[5, x]
-                alpha = gains[2] * np.float64(la[x]) - gains[3] * np.float64(du[x])
-                sp, cp = sincos(np.float64(th[x]) + alpha)
-                spv[x] = sp
-                cpv[x] = cp
+                if lagged:
+                    alpha = gains[2] * np.float64(la[x]) - gains[3] * np.float64(du[x])
+                    sp, cp = sincos(np.float64(th[x]) + alpha)
+                    spv[x] = sp
+                    cpv[x] = cp
                 mb[x] = 1.0 + abs(gk) * abs(ai) * amax + abs(bk) * abs(ui) * umax
-            sp_row = spv
-            cp_row = cpv
+            if lagged:
+                sp_row = spv
+                cp_row = cpv
         # small-world edges (few), in insertion order: add w·M·(s_j, c_j)
         for e in range(sw_ptr[base], sw_ptr[base + W]):
             i = sw_dst[e]
