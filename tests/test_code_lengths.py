@@ -208,3 +208,15 @@ def test_npz_refuses_a_code_length_that_changes_between_frames():
     assert code == 1
     assert err == ("pat-pack: <stdin>: record 3: tokens[0].code.rvq: expected 5 codes "
                    "(one code length per npz archive), got 4\n")
+
+
+def test_summary_table_says_which_codes_were_not_pooled():
+    import io as _io
+
+    from pattools.cli.tables import print_summary_table
+
+    (summary,) = _jsonl(run_ok(cat, ["--summary", "--no-validate", "--format", "jsonl"], _cbor(_mixed())))
+    out = _io.BytesIO()
+    print_summary_table(summary, out)
+    text = " ".join(out.getvalue().decode().split())  # the caption wraps at the table's width
+    assert f"not pooled: {FRAMES} codes of length 3, {FRAMES} codes of length 6" in text

@@ -36,5 +36,9 @@ def print_summary_table(summary: dict, stream: BinaryIO) -> None:
         names = atlas.get("features") or [str(d) for d in range(atlas["dims"])]
         for name, usage, perplexity in zip(names, atlas["usage"], atlas["perplexity"]):
             table.add_row(name, f"{usage:.2f}", f"{perplexity:.3f}")
+        others = atlas.get("otherLengths")
+        if others:
+            table.caption = "not pooled: " + ", ".join(
+                f"{count} {'code' if count == 1 else 'codes'} of length {length}" for length, count in others.items())
         console.print(table)
     stream.write(text.getvalue().encode())
