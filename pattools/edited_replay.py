@@ -78,6 +78,7 @@ class EditedReplay:
     def __init__(self, options: ReplayOptions, edits: list[LoadedEdit] | None = None, *,
                  lenient: bool = False) -> None:
         self.replayer = Replayer(options, apply_unbounded)
+        self.edited_tokens: TokenFrame | None = None  # the last frame fed, as the edits left it (None: not edited)
         self.applier = None
         if edits:
             from pattools.edit.applier import EditApplier
@@ -112,6 +113,7 @@ class EditedReplay:
         only where the replay or an edit reads them; ``prepared``: its (columns, edit
         result) from ``prepare``."""
         replayer = self.replayer
+        self.edited_tokens = None
         if prepared is not None:
             columns, done = prepared
         elif self.applier is None or tokens is None or not self.applier.may_target(record):
@@ -124,6 +126,8 @@ class EditedReplay:
         else:
             columns = self._checked_columns(record, tokens)
             done = self.applier.apply_frame(record, columns)
+        if done is not None:
+            self.edited_tokens = done[0]
         return replayer.feed_checked(record, None if done is None else _frame_edit_of(record, done), columns)
 
     def _checked_columns(self, record: dict, tokens: FrameTokens) -> TokenFrame:

@@ -98,7 +98,6 @@ class FieldReader:
 
     def __init__(self, selection: Selection, *, edits: list, lenient: bool = False, validate: bool = True,
                  kernel: str = "fast") -> None:
-        from pattools.edit.applier import EditApplier
         from pattools.edited_replay import EditedReplay
         from pattools.replay.driver import ReplayOptions
 
@@ -107,7 +106,6 @@ class FieldReader:
         self.validate = validate
         self.options = ReplayOptions(frames=(_NO_OUTPUT[0], selection.stop()), kernel=kernel, validate=validate)
         self.replayer = EditedReplay(self.options, edits, lenient=lenient)
-        self.applier = EditApplier(edits, lenient=lenient) if edits else None
 
     def frames(self, records: Iterable[Record]) -> Iterator[FieldFrame]:
         """FieldFrames of the selected frames, in input order (by default the last of each
@@ -131,7 +129,7 @@ class FieldReader:
             if self.selection.wants(value["frame"]):
                 state = self.replayer.current.state
                 fields = (state.phases.reshape(state.H, state.W).copy(), state.energy.reshape(state.H, state.W).copy())
-                pending = (value, record, fields, edit_id, last_edit)
+                pending = (value, record, self.replayer.edited_tokens, fields, edit_id, last_edit)
                 if self.selection.ranges is not None:
                     yield self._field_frame(*pending)
                     pending = None
@@ -140,21 +138,18 @@ class FieldReader:
             yield self._field_frame(*pending)
         self.replayer.finish()
 
-    def _field_frame(self, value: dict, record: Record, fields: tuple, edit_id: str | None,
-                     after: str | None) -> FieldFrame:
+    def _field_frame(self, value: dict, record: Record, edited: TokenFrame | None, fields: tuple,
+                     edit_id: str | None, after: str | None) -> FieldFrame:
+        """``edited``: the frame's tokens as the edit packages left them (None: not edited)."""
         try:
-            tokens = self._tokens(value, record)
+            tokens = edited if edited is not None else self._tokens(record)
         except DataError as err:
             raise err.located(input=record.input, record=record.index)
         return FieldFrame(value["seed"], value["frame"], value["sim"], fields[0], fields[1], tokens, edit_id, after)
 
-    def _tokens(self, value: dict, record: Record) -> TokenFrame:
-        """The frame's tokens as checked columns, with the edit packages applied (as pat-apply)."""
+    @staticmethod
+    def _tokens(record: Record) -> TokenFrame:
+        """The frame's tokens as checked columns."""
         if record.tokens is None:
             raise DataError("missing required field", path="tokens")
-        columns = record.tokens.frame()
-        if self.applier is not None:
-            done = self.applier.apply_frame(value, columns)
-            if done is not None:
-                columns = done[0]
-        return columns
+        return record.tokens.frame()
