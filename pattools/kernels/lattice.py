@@ -91,6 +91,15 @@ def _clamp_certified(v, eps, hi_clamp):
 
 
 @kernel
+def _weighted(out_s, out_c, weight, s, c, W):
+    """out_s, out_c = weight·s, weight·c (the A·s, A·c or U·s, U·c fields of one row)."""
+    for x in range(W):
+        w = np.float64(weight[x])
+        out_s[x] = w * s[x]
+        out_c[x] = w * c[x]
+
+
+@kernel
 def _load_row(slot, yy, W, H, wrap, theta, use_a, use_u, aact, uact):
     """Fields of virtual row yy into a padded slot [F, W+6] (wrapped or zero halo); the
     A·s, A·c (U·s, U·c) fields only with ``use_a`` (``use_u``)."""
@@ -107,21 +116,9 @@ def _load_row(slot, yy, W, H, wrap, theta, use_a, use_u, aact, uact):
         s0[x] = s
         s1[x] = c
     if use_a:
-        ar = aact[base:base + W]
-        f2 = slot[2, 3:W + 3]
-        f3 = slot[3, 3:W + 3]
-        for x in range(W):
-            a = np.float64(ar[x])
-            f2[x] = a * s0[x]
-            f3[x] = a * s1[x]
+        _weighted(slot[2, 3:W + 3], slot[3, 3:W + 3], aact[base:base + W], s0, s1, W)
     if use_u:
-        ur = uact[base:base + W]
-        f4 = slot[4, 3:W + 3]
-        f5 = slot[5, 3:W + 3]
-        for x in range(W):
-            u = np.float64(ur[x])
-            f4[x] = u * s0[x]
-            f5[x] = u * s1[x]
+        _weighted(slot[4, 3:W + 3], slot[5, 3:W + 3], uact[base:base + W], s0, s1, W)
     for f in range(nf):
         row = slot[f]
         for k in range(3):
