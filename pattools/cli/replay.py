@@ -181,6 +181,7 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
     settings = _options(options)
     packages = _read_edits(options) if options.edit else []
     edit_settings = _edit_options(options) if packages else None
+    base.settle_long_lived(streams)  # the loaded edits and modules live all run: keep the collector off them
     writer = RecordWriter(streams.stdout, base.output_format(options, streams))
     # Frames are schema-checked by the replay itself: the parts it reads (see Replayer).
     # Tokens are read only where a frame's replay reads them (Record.tokens).
