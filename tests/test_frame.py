@@ -48,3 +48,14 @@ def test_codes_of_any_lengths_round_trip(rows):
     assert frame.copy().to_tokens() == tokens
     uniform = len({-1 if row is None else len(row) for row in rows}) == 1
     assert (frame.rvq_len is None) == (uniform or all(row is None for row in rows))
+
+
+def test_code_lengths_name_each_tokens_code_length():
+    tokens = make_frame(W=64, H=64, scale=32)["tokens"]
+    assert TokenFrame.from_tokens(tokens).code_lengths().tolist() == [5, 5, 5, 5]
+    tokens[1]["code"]["rvq"] = [1, 2]
+    del tokens[2]["code"]
+    assert TokenFrame.from_tokens(tokens).code_lengths().tolist() == [5, 2, -1, 5]
+    for token in tokens:
+        token.pop("code", None)
+    assert TokenFrame.from_tokens(tokens).code_lengths().tolist() == [-1, -1, -1, -1]

@@ -236,7 +236,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
             new_heads[r] = list(phases)
         out.heads = new_heads
 
-    lengths = None if out.rvq is None else (out.rvq.shape[1] if out.rvq_len is None else out.rvq_len[touched])
+    lengths = None if out.rvq is None else out.code_lengths()[touched]
     effective = _effective_deltas(req, geom_eff, stats_eff, topo_eff, rvq_eff, rvq_named, lengths)
     return ApplyResult(out, effective, touched.astype(np.int64), 0, 0)
 
@@ -244,7 +244,7 @@ def apply_located(tokens: TokenFrame, rows: np.ndarray, batch: Deltas, *, heads:
 def _recode(out: TokenFrame, touched: np.ndarray) -> np.ndarray:
     """Codes of the touched tokens that carry one, recomputed from their edited fields (as
     many dimensions as each code has, up to the codebook's); which touched tokens those are."""
-    coded = np.ones(len(touched), dtype=bool) if out.rvq_len is None else out.rvq_len[touched] >= 0
+    coded = out.code_lengths()[touched] >= 0
     rows = touched[coded]
     if len(rows) == 0:
         return coded
@@ -259,7 +259,7 @@ def _recode(out: TokenFrame, touched: np.ndarray) -> np.ndarray:
 
 
 def _effective_deltas(req: Deltas, geom: np.ndarray, stats: np.ndarray, topo: np.ndarray, rvq: np.ndarray | None,
-                      rvq_named: np.ndarray, lengths: np.ndarray | int | None) -> Deltas:
+                      rvq_named: np.ndarray, lengths: np.ndarray | None) -> Deltas:
     """The effective deltas of the touched tokens (the rows of ``req``, the requested ones)
     as Deltas (values 0 where not named); ``lengths``: the touched tokens' code lengths."""
     n = len(req)
@@ -268,7 +268,7 @@ def _effective_deltas(req: Deltas, geom: np.ndarray, stats: np.ndarray, topo: np
     rvq_len = np.full(n, -1, dtype=np.int64)
     if rvq is not None:
         codes[:, :dims] = np.where(rvq_named[:, None], rvq, 0)
-        rvq_len[rvq_named] = lengths if np.isscalar(lengths) else lengths[rvq_named]
+        rvq_len[rvq_named] = lengths[rvq_named]
     return Deltas(req.patch_ids, np.where(req.geom_named, geom, 0.0), req.geom_named,
                   np.where(req.stats_named, stats, 0.0), req.stats_named,
                   np.where(req.topo_named, topo, 0).astype(np.int64), req.topo_named, codes, rvq_len, req.paths)

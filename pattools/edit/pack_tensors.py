@@ -66,15 +66,6 @@ def _codes(frame: TokenFrame, dims: int) -> np.ndarray:
     return frame.rvq[:, :dims].astype(np.int8)
 
 
-def code_lengths(frame: TokenFrame) -> np.ndarray:
-    """int64[P]: each token's code length, -1 where it has no code."""
-    if frame.rvq is None:
-        return np.full(len(frame), -1, dtype=np.int64)
-    if frame.rvq_len is None:
-        return np.full(len(frame), frame.rvq.shape[1], dtype=np.int64)
-    return frame.rvq_len
-
-
 def normalisation(inputs: np.ndarray, train: np.ndarray) -> dict[str, np.ndarray]:
     """Per-feature mean and std over the training records' input slots only."""
     n_features = inputs.shape[-1]
@@ -132,7 +123,7 @@ class TensorPack:
                         f"npz needs one patch layout: record {w.record['id']} has {len(frame)} patches and "
                         f"{frame_dims} code dims, the first record {len(patch_ids)} and {first_dims} "
                         "(pack one grid per archive)")
-                lengths = code_lengths(frame)
+                lengths = frame.code_lengths()
                 coded = lengths >= 0
                 uncoded = uncoded or (j < len(w.input_tokens) and not coded.all())
                 if dims is None and coded.any():
@@ -161,7 +152,7 @@ class TensorPack:
             "input_codes": np.stack([np.stack([_codes(f, dims) for f in w.input_tokens]) for w in ws]),
         }
         if uncoded:
-            out["input_code_mask"] = np.stack([np.stack([code_lengths(f) >= 0 for f in w.input_tokens])
+            out["input_code_mask"] = np.stack([np.stack([f.code_lengths() >= 0 for f in w.input_tokens])
                                                for w in ws])
         out.update(normalisation(inputs, splits == DEFAULT_SPLIT))
         out["patch_ids"] = np.array(patch_ids)

@@ -76,7 +76,7 @@ def _stacked_lengths(frames: list[TokenFrame]) -> np.ndarray | None:
     """The frames' per-token code lengths one after another (None when no frame has any)."""
     if all(f.rvq_len is None for f in frames):
         return None
-    return np.concatenate([np.full(len(f), f.rvq.shape[1]) if f.rvq_len is None else f.rvq_len for f in frames])
+    return np.concatenate([f.code_lengths() for f in frames])
 
 
 def _slice_frame(stacked: TokenFrame, a: int, b: int, frame: TokenFrame) -> TokenFrame:

@@ -279,11 +279,11 @@ def code_width(tokens: TokenFrame, deltas: Deltas, rows: np.ndarray, keep: np.nd
         j = int(np.nonzero(named)[0][0])
         raise DataError("expected no code delta (the frame's tokens carry no code.rvq)",
                         path=deltas.path(j, "code.rvqDelta"))
-    lengths = dims if tokens.rvq_len is None else tokens.rvq_len[np.where(named, rows, 0)]
+    lengths = tokens.code_lengths()[np.where(named, rows, 0)]
     wrong = np.nonzero(named & (deltas.rvq_len != lengths))[0]
     if len(wrong):
         j = int(wrong[0])
-        length = dims if tokens.rvq_len is None else int(lengths[j])
+        length = int(lengths[j])
         if length < 0:  # the message of a frame without codes (the maps path gave it for such a token too)
             raise DataError("expected no code delta (the frame's tokens carry no code.rvq)",
                             path=deltas.path(j, "code.rvqDelta"))
@@ -310,7 +310,7 @@ def summed(tokens: TokenFrame, dims: int, parts: list[tuple[np.ndarray, Deltas]]
         np.logical_or.at(out.stats_named, rows, d.stats_named)
         np.logical_or.at(out.topo_named, rows, d.topo_named)
         coded = rows[d.rvq_named]
-        out.rvq_len[coded] = dims if tokens.rvq_len is None else tokens.rvq_len[coded]
+        out.rvq_len[coded] = tokens.code_lengths()[coded]
     out.geom[:, G_PHI] = wrap_angle(out.geom[:, G_PHI], 2 * PI)
     out.geom[:, G_THETA] = wrap_angle(out.geom[:, G_THETA], PI)
     return out

@@ -93,6 +93,14 @@ class TokenFrame:
             self._index = index
         return self._index.get(pid)
 
+    def code_lengths(self) -> np.ndarray:
+        """int64[T]: each token's code.rvq length, -1 where it has no code."""
+        if self.rvq is None:
+            return np.full(len(self), -1, dtype=np.int64)
+        if self.rvq_len is None:
+            return np.full(len(self), self.rvq.shape[1], dtype=np.int64)
+        return self.rvq_len
+
     def copy(self) -> "TokenFrame":
         return replace(
             self,
