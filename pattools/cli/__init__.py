@@ -9,8 +9,10 @@ never Python's traceback (pattools.interrupts).
 import os as _os
 import sys as _sys
 
+COMMAND_PREFIXES = ("pat-", "nupca-")  # every command's name starts with one
+
 _command = _os.path.basename(_sys.argv[0]) if _sys.argv and _sys.argv[0] else ""
-if _command.startswith(("pat-", "nupca-")):
+if _command.startswith(COMMAND_PREFIXES):
     from pattools import interrupts as _interrupts
 
     if not _interrupts.installed():

@@ -11,8 +11,9 @@ import sys
 
 if __name__ == "__main__":  # handle Ctrl-C and SIGTERM from the first moment pattools runs
     from pattools import interrupts
+    from pattools.cli import COMMAND_PREFIXES
 
-    interrupts.install(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].startswith(("pat-", "nupca-"))
+    interrupts.install(sys.argv[1] if len(sys.argv) > 1 and sys.argv[1].startswith(COMMAND_PREFIXES)
                        else "pattools")
 
 import importlib  # noqa: E402
