@@ -31,6 +31,7 @@ QUICK: dict[str, list[str]] = {
     "bench_apply.py": ["300", "2"],
     "bench_cat.py": ["1000"],
     "bench_lattice_step.py": ["--sizes", "96,256", "--repeat", "2"],
+    "bench_modulated_step.py": ["--size", "48"],
     "bench_tokens.py": ["--repeat", "3", "--sizes", "96,256"],
     "fuzz_readers.py": ["--inputs", "2000"],
     "interrupt_soak.py": ["--moments", "1", "--only", "export,export-out", "--size", "suite"],
