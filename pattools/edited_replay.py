@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Protocol
 from pattools.errors import DataError
 from pattools.replay.driver import ReplayedFrame, Replayer, ReplayOptions
 from pattools.replay.steering import FrameEdit, frame_edit
-from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
 
 if TYPE_CHECKING:  # the edit machinery is imported where edits are given: a plain replay starts without it
+    from pattools.tokens.deltas import Deltas
     from pattools.edit.applier import LoadedEdit
     from pattools.edit.bounds import Bounds
     from pattools.edit.dpat import EditPackage
@@ -146,6 +146,8 @@ class EditedReplay:
 
 def _frame_edit_of(record: dict, done: tuple) -> FrameEdit:
     """The FrameEdit of edits applied on columns: (edited columns, changes)."""
+    from pattools.tokens.deltas import Deltas
+
     tokens, changes = done
     block = record.get("edit")
     parts = [] if block is None else [Deltas.from_dpats(block["applied"], prefix="edit.applied")]

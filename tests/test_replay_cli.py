@@ -300,3 +300,21 @@ def test_edits_that_match_no_input_frame_are_reported(edited_case, tmp_path, cha
     path.write_bytes(encode(package))
     code, _, err = run_cli(replay_cli, ["--edit", str(path)], exported)
     assert code == 1 and message in err, err
+
+
+def test_replay_without_edits_imports_no_decoding_or_edit_machinery(tmp_path):
+    """Start-up: a replay whose frames carry no edit steps the lattice unmodulated, so it
+    never imports the decoders, their field kernels, the delta type or pat-apply's edit code."""
+    import subprocess
+    import sys
+
+    frames = tmp_path / "frames.cbor"
+    frames.write_bytes(export("--W", "24", "--H", "24", "--scale", "8", "--frames", "3", "--seeds", "2"))
+    script = ("import sys; from pattools.cli.replay import main\n"
+              f"sys.argv = ['pat-replay', {str(frames)!r}]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              "heavy = ['pattools.replay.decoders', 'pattools.kernels.fields', 'pattools.tokens.deltas',\n"
+              "         'pattools.edit', 'pattools.replay.verify', 'pattools.io.field_files']\n"
+              "sys.stderr.write('loaded: ' + ' '.join(m for m in heavy if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.stdout and result.stderr.decode().endswith("loaded: "), result.stderr.decode()[-400:]

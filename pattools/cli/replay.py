@@ -169,12 +169,11 @@ def _read_edits(options: argparse.Namespace) -> list:
 def run(options: argparse.Namespace, streams: base.Streams) -> int:
     from pattools.io import RecordWriter, read_records
     from pattools.edited_replay import load_edits, replay_frames, replay_pairs
-    from pattools.io.field_files import write_fields
-    from pattools.replay.verify import VerifyTally
-
     from pattools.io.nonempty import require_records
 
+    write_fields = None
     if options.fields:
+        from pattools.io.field_files import write_fields
         from pattools.io.paths import check_output_directory
 
         check_output_directory(options.fields, "--fields")
@@ -198,6 +197,8 @@ def run(options: argparse.Namespace, streams: base.Streams) -> int:
         base.report(streams, f"{base.plural(written, 'frame')} replayed ({options.decoder} decoder)", written,
                     "frames")
         return base.EXIT_OK
+    from pattools.replay.verify import VerifyTally
+
     tally = VerifyTally()
     pairs = replay_pairs(records, settings, load_edits(packages, edit_settings), load_edits(packages, edit_settings),
                          lenient=options.lenient)

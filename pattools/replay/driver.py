@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,13 +27,13 @@ from pattools.errors import DataError, UsageError, expected_found
 from pattools.tokens.metrics import LatticeMetrics
 from pattools.lattice.modulators import Modulators, Wind
 from pattools.lattice.params import LatticeParams
-from pattools.replay import decoders
-from pattools.replay.decoders import ModFields
-from pattools.replay.geometry import splat_geometry
 from pattools.replay.settings import DECODERS, DEFAULT_DECODER, DecoderConstants, Gains
 from pattools.replay.steering import FrameEdit, read_frame_edit, weight_column
-from pattools.tokens.deltas import Deltas
 from pattools.tokens.frame import TokenFrame
+
+if TYPE_CHECKING:  # decoding is imported where a frame is steered: a replay without edits starts without it
+    from pattools.replay.decoders import ModFields
+    from pattools.tokens.deltas import Deltas
 
 # Affect placeholder for the live decoder's per-step tokens: the original decoder reads
 # only entropyRate and attnMean, so computeMetrics (which feeds only arousal/valence)
@@ -40,7 +41,7 @@ from pattools.tokens.frame import TokenFrame
 _NO_METRICS = LatticeMetrics(0.0, 0.0, 0.0, 0, 0, 0.0, 0.0)
 
 FIELD_FILES: tuple[tuple[str, str], ...] = (("aact", "aact"), ("uact", "uact"), ("lapA", "lap_a"), ("divU", "div_u"))
-ApplyDeltas = Callable[[TokenFrame, Deltas], TokenFrame]
+ApplyDeltas = Callable[[TokenFrame, "Deltas"], TokenFrame]
 
 
 @dataclass(frozen=True)
@@ -150,14 +151,18 @@ class SequenceReplay:
     # ------------------------------------------------------------------ decoders
 
     def _geometry(self, patch_ids: list[str]):
+        from pattools.replay.geometry import splat_geometry
+
         return splat_geometry(patch_ids, self.W, self.H, self.scale)
 
     def _decode_open_loop(self, edit: FrameEdit) -> ModFields | None:
+        if self.options.decoder == "delta" and edit.applied is None:
+            return None
+        from pattools.replay import decoders
+
         tokens = edit.tokens
         weights = weight_column(tokens.patch_ids, edit.weights) if tokens is not None else None
         if self.options.decoder == "delta":
-            if edit.applied is None:
-                return None
             cols = edit.deltas if edit.deltas is not None else edit.applied.per_token(tokens)
             rough, wind = decoders.pattern_drives(cols.geom, cols.topo, cols.rvq, self.options.constants)
             a, q = decoders.drives(cols.geom, cols.stats, cols.rvq, self.options.constants, cols.topo)
@@ -180,6 +185,7 @@ class SequenceReplay:
 
     def _decode_live(self, edit: FrameEdit) -> ModFields:
         """Tokens from the live lattice (+ the frame's Δ) through the original decoder."""
+        from pattools.replay import decoders
         from pattools.tokens.build import build_frame
 
         st = self.state

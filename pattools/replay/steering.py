@@ -8,11 +8,13 @@ that application (pattools.edited_replay); both give the same FrameEdit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from pattools.tokens.deltas import Deltas
-from pattools.tokens.frame import TokenFrame
+if TYPE_CHECKING:  # read where a frame has an edit block: a replay without edits starts without it
+    from pattools.tokens.deltas import Deltas
+    from pattools.tokens.frame import TokenFrame
 
 
 @dataclass
@@ -42,6 +44,8 @@ def read_frame_edit(record: dict, tokens: TokenFrame | None) -> FrameEdit:
     block = record.get("edit")
     if block is None:
         return FrameEdit(tokens, None, None, None)
+    from pattools.tokens.deltas import Deltas
+
     applied = Deltas.from_dpats(block["applied"], prefix="edit.applied")
     return frame_edit(tokens, applied, block["id"], block.get("dA", {}).get("heads"))
 
