@@ -19,6 +19,8 @@ BIN = ROOT / "bin"
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
+    # timed as installed: pattools' modules load from their bytecode (written by the first run)
+    e.pop("PYTHONDONTWRITEBYTECODE", None)
     e["PATTOOLS_PYTHON"] = sys.executable
     e["PYTHONPATH"] = str(ROOT)
     return e

@@ -8,9 +8,11 @@ runs, interleaved round by round so machine load hits every command alike:
                    coherence on left half" on every frame; target ≤ 2×)
   apply | replay   the same edit through pat-apply, for comparison
   tokens, live     the other decoders, no edit (no target; for information)
-Each figure is the best of the rounds: wall seconds and CPU seconds (user+system of the
-child, all threads), start-up (~0.8 s of imports and numba cache loads) included, so the
-runs are long enough for the per-frame work to dominate. Ratios are against the export.
+Each command's wall seconds and CPU seconds (user+system of the child, all threads),
+start-up included, best and median of the rounds. Ratios are against the export run of
+the same round (the order alternates round by round), and the median of those per-round
+ratios is printed: on a machine whose speed drifts from run to run, a ratio of two
+separate bests pairs runs made under different load.
 
 Run: .venv/bin/python bench/bench_replay.py [--quick] [--rounds N] [--configs NAME,...] [--extra] [--threads N]
 (--threads sets NUMBA_NUM_THREADS for every command: on a shared, loaded machine numba's
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,18 +82,23 @@ def measure(name: str, flags: list[str], rounds: int, extra: bool, tmp: Path) ->
     if extra:
         runs["replay tokens"] = ([replay, "--decoder", "tokens", str(frames)], False)
         runs["replay live"] = ([replay, "--decoder", "live", str(frames)], False)
-    for argv, shell in runs.values():  # warm the numba cache and the page cache
+    for argv, shell in runs.values():  # warm the numba cache, the bytecode and the page cache
         run_once(argv, shell)
-    best = {key: (float("inf"), float("inf")) for key in runs}
-    for _ in range(rounds):
-        for key, (argv, shell) in runs.items():
-            wall, cpu = run_once(argv, shell)
-            best[key] = (min(best[key][0], wall), min(best[key][1], cpu))
-    base_wall, base_cpu = best["export"]
+    times: dict[str, list[tuple[float, float]]] = {key: [] for key in runs}
+    for round_index in range(rounds):
+        order = list(runs) if round_index % 2 == 0 else list(reversed(runs))
+        for key in order:
+            argv, shell = runs[key]
+            times[key].append(run_once(argv, shell))
     threads = THREADS.get("NUMBA_NUM_THREADS", "default")
-    print(f"{name} ({' '.join(flags)}, seed {SEED}), numba threads {threads}, best of {rounds}:")
-    for key, (wall, cpu) in best.items():
-        print(f"  {key:16s} wall {wall:7.3f} s ({wall / base_wall:4.2f}x)   cpu {cpu:7.3f} s ({cpu / base_cpu:4.2f}x)")
+    print(f"{name} ({' '.join(flags)}, seed {SEED}), numba threads {threads}, {rounds} rounds:")
+    print(f"  {'':16s} {'best wall':>9s} {'cpu':>7s}   {'median wall':>11s} {'cpu':>7s}   ratio to export: median of rounds (wall, cpu)")
+    for key, pairs in times.items():
+        walls, cpus = [w for w, _ in pairs], [c for _, c in pairs]
+        ratios = [(w / ew, c / ec) for (w, c), (ew, ec) in zip(pairs, times["export"])]
+        print(f"  {key:16s} {min(walls):9.3f} {min(cpus):7.3f}   {statistics.median(walls):11.3f} "
+              f"{statistics.median(cpus):7.3f}   {statistics.median(r[0] for r in ratios):4.2f}x "
+              f"{statistics.median(r[1] for r in ratios):4.2f}x")
 
 
 def main() -> None:

@@ -330,9 +330,9 @@ def test_drawn_fields_are_the_lattice_pat_replay_ran(work):
     from pattools.io import read_records
     from pattools.render.lattice import FieldReader, Selection
     from pattools.tokens.build import build_frame
-    from pattools.tokens.frame import STATS_FIELDS, TokenFrame
+    from pattools.tokens.frame import STATS_FIELDS
 
-    replayed = {(r.value["seed"], r.value["frame"]): TokenFrame.from_tokens(r.tokens.maps())
+    replayed = {(r.value["seed"], r.value["frame"]): r.tokens.frame()
                 for r in read_records([str(work / "edited.cbor")])}
     reader = FieldReader(Selection(((0, None),)), edits=[])
     drawn = list(reader.frames(read_records([str(work / "edited-frames.cbor")], validate=False, columns=True)))
