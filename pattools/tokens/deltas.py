@@ -44,12 +44,18 @@ def finite_at(value: object, path: str) -> float:
     return float(value)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def integer_at(value: object, path: str) -> int:
+    """An integer that fits the int64 columns it goes into."""
     if isinstance(value, float) and value.is_integer():
         # JSON readers may hand an integral float; accept it as the integer it spells.
-        return int(value)
+        value = int(value)
     if not is_int(value):
         raise DataError(expected_found("integer", value), path=path)
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise DataError(expected_found("64-bit integer", value), path=path)
     return value
 
 
