@@ -58,6 +58,18 @@ def test_cat_does_not_import_numba():
     assert out.stdout.strip() == b"False"
 
 
+def test_reading_a_file_loads_no_shard_reader(tmp_path):
+    """Start-up: the shard directory reader (checksums, manifests) loads only where a shard
+    is met; reading a plain record file does not import it."""
+    path = tmp_path / "frame.cbor"
+    path.write_bytes(pcbor.encode(make_frame()))
+    code = ("import sys; from pattools.io import read_records\n"
+            f"records = list(read_records([{str(path)!r}]))\n"
+            "print(len(records), 'pattools.io.shard_reader' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, env=command_env(), cwd=ROOT, check=True)
+    assert out.stdout.split() == [b"1", b"False"]
+
+
 def test_cat_empty_stdin_is_silent_success():
     result = run("pat-cat", input=b"")
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")

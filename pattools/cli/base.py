@@ -114,7 +114,7 @@ def _assume(text: str) -> dict:
 
 def shard_reading(options: argparse.Namespace, streams: "Streams", name: str):
     """The ShardReading of --no-verify/--assume; its notices go to stderr unless -q."""
-    from pattools.io.shard_reader import ShardReading
+    from pattools.io.shard_reading import ShardReading
 
     return ShardReading(verify=getattr(options, "verify_checksums", True), assume=getattr(options, "assume", {}),
                         notice=lambda message: warn(streams, name, message, options))

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, BinaryIO
 from pattools import schema
 from pattools.errors import DataError
 from pattools.io import cbor, jsonl
-from pattools.io.shard_reader import DirectoryPlan, ShardEntry, ShardReading, expand_items, lone_shard_sim
+from pattools.io.shard_reading import ShardReading
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the shard reader loads where a shard is met
     from pattools.io.frame_tokens import FrameTokens
+    from pattools.io.shard_reader import DirectoryPlan, ShardEntry
     from pattools.tokens.frame import TokenFrame
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024 * 1024
@@ -237,6 +238,8 @@ def _lone_shards(path: Path | None, reading: ShardReading) -> Expander:
     from a manifest.json beside the file or from --assume."""
 
     def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
+        from pattools.io.shard_reader import expand_items, lone_shard_sim
+
         sim = shard["sim"] if "sim" in shard else lone_shard_sim(shard, path, name, index, reading)
         yield from _shard_frames(expand_items(shard, name, index, sim), index)
 
@@ -245,6 +248,8 @@ def _lone_shards(path: Path | None, reading: ShardReading) -> Expander:
 
 def _read_shard_directory(path: Path, name: str, validate: bool, max_record_bytes: int,
                           reading: ShardReading) -> Iterator[Record]:
+    from pattools.io.shard_reader import DirectoryPlan
+
     plan = DirectoryPlan(path, name, reading)
     for entry in plan.entries:
         data = plan.load(entry)
@@ -263,6 +268,8 @@ def _read_shard_directory(path: Path, name: str, validate: bool, max_record_byte
 
 def _directory_shards(plan: DirectoryPlan, entry: ShardEntry) -> Expander:
     def expand(shard: dict, name: str, index: int) -> Iterator[Record]:
+        from pattools.io.shard_reader import expand_items
+
         plan.check_shard(entry, shard, name, index)
         yield from _shard_frames(expand_items(shard, name, index, plan.sim), index)
 

@@ -21,32 +21,17 @@ gives the measured figure; ``--no-verify`` skips it).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from pattools.errors import DataError
+from pattools.io.shard_reading import ShardReading
 from pattools.io.shards import (EXPORT_DEFAULTS, MANIFEST_NAME, OLD_CHECKSUM_PATTERN, SHARD_PATTERN,
                                 described_stems, original_sim, parse_checksum, read_manifest,
                                 same_data, segment_frames, sha256_hex)
 
 ASSUMABLE = ("W", "H", "dt", "stepsPerFrame")
-
-
-@dataclass
-class ShardReading:
-    """How shard data is read: checksums verified or not, values assumed where the data
-    does not record them (``--assume``), and where one-line notices go."""
-
-    verify: bool = True
-    assume: dict = field(default_factory=dict)
-    notice: Callable[[str], None] | None = None
-    _said: set = field(default_factory=set, repr=False)
-
-    def say_once(self, key: str, message: str) -> None:
-        if self.notice is not None and key not in self._said:
-            self._said.add(key)
-            self.notice(message)
 
 
 def parse_assume(text: str) -> dict:
