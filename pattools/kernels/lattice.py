@@ -146,7 +146,7 @@ def _ring_sum(m3, m2, m1, c0, p1, p2, p3, v3, v5, v7, out, W, a3, a5, a7, k1):
         out[x] = ((a7 * b7 + a5 * b5) + a3 * b3) - k1 * c0[x + 3]
 
 
-@kernel
+@kernel(inline="always")
 def _theta_row(th, om, ptr, st, ct, sp, cp, mb, W, coef, tnew, okv):
     """Certified θ + dt·(ω + Kbase·C) with C = c'·Σws − s'·Σwc, for one row (slices).
 
@@ -182,7 +182,7 @@ def _layer_cell(p, o, sn, pull, dt, e0, adt, apull):
     return _wrap_certified(v, eps)
 
 
-@kernel
+@kernel(inline="always")
 def _layer_row(phi, om, th, W, pull, dt, okv, sines):
     """S1 or S2 for one row (slices), in place; uncertified cells take the canonical update.
 
@@ -217,7 +217,7 @@ def _layer_row(phi, om, th, W, pull, dt, okv, sines):
     return bad
 
 
-@kernel
+@kernel(inline="always")
 def _energy_row(en, ps, ph, tnew, W, coef, okv, sines_s, sines_h):
     """S5 for one row (slices), in place; uncertified cells take the canonical update.
     Leaves sin_only(φS − θ), sin_only(φH − θ) of the new state (the final θ and layers)

@@ -146,7 +146,7 @@ def phase_span_ok(theta: np.ndarray) -> bool:
     return hi - lo <= SPAN_MAX
 
 
-@kernel
+@kernel(inline="always")
 def _row_terms_near(theta, y, W, H, ex, ey, dsign, tu, tm, td) -> None:
     """``_row_terms`` when ``phase_span_ok``: torus rows copied into padded buffers
     (float64[W+2] each, supplied by the caller) so the loops read contiguous neighbours
@@ -234,7 +234,7 @@ def rho_terms(
     return rho, ex, ey, dsign
 
 
-@kernel
+@kernel(inline="always")
 def _column_sums(plane, y, W, v) -> None:
     """Column sums of 3/5/7 rows around row y of a padded plane (every padded column)
     into v[0], v[1], v[2]."""
@@ -251,7 +251,7 @@ def _column_sums(plane, y, W, v) -> None:
 # (v, wts): LLVM then needs few enough run-time overlap checks to vectorise them.
 
 
-@kernel
+@kernel(inline="always")
 def _ring_sums(plane, y, W, v, wts, out) -> None:
     """Σ_r w_r·(ring-r sum) for row y of a padded plane, as box-sum differences:
     column sums of 3/5/7 rows, then row sums; out[x] ≈ Σ_k w_k·plane[neighbour k]
@@ -266,7 +266,7 @@ def _ring_sums(plane, y, W, v, wts, out) -> None:
         out[x] = wts[0, x] * (b3 - plane[r0, c]) + wts[1, x] * (b5 - b3) + wts[2, x] * (b7 - b5)
 
 
-@kernel
+@kernel(inline="always")
 def _ring_sums_and_step(plane, y, W, v, wts, out, step_k, step_out) -> None:
     """``_ring_sums``, and from the same box sums the lattice step's ring sum of this
     field, ((a7·B7 + a5·B5) + a3·B3) − k1·f with step_k = (a3, a5, a7, k1): exactly

@@ -103,7 +103,7 @@ _HALF_PI_HI = _PI_HI / 2.0
 _HALF_PI_LO = _PI_LO / 2.0
 
 
-@kernel
+@kernel(inline="always")
 def phase_angle_row(sf: np.ndarray, cf: np.ndarray, theta: np.ndarray, out: np.ndarray, kbuf: np.ndarray,
                     wbuf: np.ndarray, hbuf: np.ndarray, lbuf: np.ndarray, ok: np.ndarray) -> None:
     """out[x] = math.atan2(float64(sf[x]), float64(cf[x])) for one row (float32 inputs,
