@@ -2,8 +2,9 @@
 
 ``patch_reduce`` runs one patch per loop iteration (parallel over patches): for each
 patch row it computes the per-cell terms of §1 step 4 into row buffers (a vectorisable
-loop) and then adds them to the patch's float64 running sums in row-major cell order,
-exactly the sums of §1; step 5 (vortex plaquettes) and the reductions of step 6 follow.
+loop, which also counts the vortex plaquettes of §1 step 5: integer counts, exact in any
+order) and then adds them to the patch's float64 running sums in row-major cell order,
+exactly the sums of §1; the reductions of step 6 follow.
 It reads the padded planes of ``tokens.phase_fields``. ``patch_reduce_reference`` is the
 straightforward twin (flat arrays, libm, one scalar loop per patch) kept for parity
 tests; both give identical bits.
@@ -174,7 +175,6 @@ def patch_reduce(
         gxy = np.empty(n)
         gyy = np.empty(n)
         lap = np.empty(n)
-        wsign = np.empty(n, dtype=np.int64)
         sum_e = 0.0
         cx = 0.0
         sx = 0.0
@@ -199,6 +199,7 @@ def patch_reduce(
             pu = php[y, x0 : x0 + n + 2]
             pm = php[y + 1, x0 : x0 + n + 2]
             pd = php[y + 2, x0 : x0 + n + 2]
+            not_last = y < y1 - 1
             for k in range(n):
                 x = k + 1  # column in the row views
                 c = np.float64(cm[x])
@@ -221,6 +222,17 @@ def patch_reduce(
                     + wrap_pi_small(pd[x] - pc)
                 )
                 lap[k] = abs(v)
+                # §1 step 5: the plaquette (x, y)-(x+1, y+1) when both lie in the patch; the
+                # counts are integers, so counting in this vectorised loop keeps them exact
+                w = (
+                    wrap_pi_small(pm[x + 1] - pm[x])
+                    + wrap_pi_small(pd[x + 1] - pm[x + 1])
+                    + wrap_pi_small(pd[x] - pd[x + 1])
+                    + wrap_pi_small(pm[x] - pd[x])
+                )
+                inside = (k < n - 1) & not_last
+                plus += np.int64((w > PI) & inside)
+                minus += np.int64((w < -PI) & inside)
             row = y * W + x0
             for k in range(n):
                 sum_e += np.float64(energy[row + k])
@@ -236,21 +248,6 @@ def patch_reduce(
                     a = np.float64(aact[row + k])
                     sum_a += a
                     sum_a2 += a * a
-            if y < y1 - 1:
-                for k in range(n - 1):
-                    x = k + 1
-                    w = (
-                        wrap_pi_small(pm[x + 1] - pm[x])
-                        + wrap_pi_small(pd[x + 1] - pm[x + 1])
-                        + wrap_pi_small(pd[x] - pd[x + 1])
-                        + wrap_pi_small(pm[x] - pd[x])
-                    )
-                    wsign[k] = 1 if w > PI else (-1 if w < -PI else 0)
-                for k in range(n - 1):
-                    if wsign[k] > 0:
-                        plus += 1
-                    elif wsign[k] < 0:
-                        minus += 1
         counts[p, 0] = plus
         counts[p, 1] = minus
         cnt = n * (y1 - y0)
