@@ -4,7 +4,7 @@ runs, on the real planes of a running lattice. Times are the best batch mean (µ
 call) of ``--rounds`` batches of ``--batch`` calls. ``--digest`` prints a hash of the
 bytes of ``--frames`` frames (tokens, metrics, state) to compare two versions' output.
 
-Run: .venv/bin/python bench/bench_frame_kernels.py [--rounds 7] [--batch 2000] [--digest]
+Run: .venv/bin/python bench/bench_frame_kernels.py [--rounds 7] [--batch 2000] [--digest] [--quick]
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--digest", action="store_true")
     ap.add_argument("--frames", type=int, default=300)
+    ap.add_argument("--quick", action="store_true", help="2 rounds of 20 calls (a smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.rounds, args.batch, args.frames = 2, 20, 20
     numba.set_num_threads(1)
     if args.digest:
         print("digest", digest(args.frames))
