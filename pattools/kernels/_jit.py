@@ -27,7 +27,67 @@ def _full_width_vectors() -> None:
         os.environ["NUMBA_CPU_FEATURES"] = features + ",-prefer-256-bit"
 
 
+def _cache_per_kernel_sources() -> None:
+    """Keep compiled kernels in a cache directory named by a digest of every kernel source.
+
+    numba checks a cached kernel against its own file only, so a kernel whose callee in
+    another file changed (an upgrade, a checkout) would load the callee's old machine code
+    (numba's documented limitation). One directory per state of ``pattools/kernels``
+    recompiles every kernel once when any of them changes; older directories are removed
+    then. A NUMBA_CACHE_DIR the user set wins.
+    """
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    name = cache_directory_name(here)
+    for root in (here / "__pycache__", _user_cache_root()):
+        directory = root / name
+        try:
+            if not directory.is_dir():
+                directory.mkdir(parents=True, exist_ok=True)
+                _remove_older(root, name)
+        except OSError:
+            continue
+        if os.access(directory, os.W_OK):
+            os.environ["NUMBA_CACHE_DIR"] = str(directory)
+            return
+
+
+def cache_directory_name(kernel_dir) -> str:
+    """``numba-`` and a digest of the names and bytes of every ``*.py`` in ``kernel_dir``
+    (about 0.3 MB read, under a millisecond)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in sorted(kernel_dir.glob("*.py")):
+        digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
+    return "numba-" + digest.hexdigest()[:16]
+
+
+def _user_cache_root():
+    from pathlib import Path
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pattools"
+
+
+def _remove_older(root, keep: str) -> None:
+    """Other kernel-source states' cache directories, and numba's own files from before
+    the directories (best effort)."""
+    import shutil
+
+    for other in root.glob("numba-*"):
+        if other.name != keep:
+            shutil.rmtree(other, ignore_errors=True)
+    for pattern in ("*.nbi", "*.nbc"):
+        for stale in root.glob(pattern):
+            stale.unlink(missing_ok=True)
+
+
 _full_width_vectors()
+_cache_per_kernel_sources()
 
 import numba  # noqa: E402
 
