@@ -120,17 +120,19 @@ def main() -> None:
     fs = copies[1].copy()
     fh = copies[2].copy()
     en = copies[3].copy()
-    KL.step_fast(th, st.omegas, fs, st.surf_omega, fh, st.hyp_omega, en, scratch, W, H, True, st.sw_ptr,
-                 st.sw_src, st.sw_sign, st.sw_dst, run.coef, False, empty, empty, empty, empty,
-                 np.zeros(6), 0.0, 0.0, np.zeros(1, np.int64), 1, ps, pc, ws.sp, ws.cp, sines, False)
+
+    def run_step(sines_given: bool) -> None:
+        KL.step_fast(th, st.omegas, fs, st.surf_omega, fh, st.hyp_omega, en, scratch, W, H, True, st.sw_ptr,
+                     st.sw_src, st.sw_sign, st.sw_dst, run.coef, False, empty, empty, empty, empty,
+                     np.zeros(6), 0.0, 0.0, np.zeros(1, np.int64), 1, ps, pc, ws.sp, ws.cp, sines, sines_given)
+
+    run_step(False)
 
     def step_only():
         ps[:] = pre_s0
         pc[:] = pre_c0
         th[:] = copies[0]
-        KL.step_fast(th, st.omegas, fs, st.surf_omega, fh, st.hyp_omega, en, scratch, W, H, True, st.sw_ptr,
-                     st.sw_src, st.sw_sign, st.sw_dst, run.coef, False, empty, empty, empty, empty,
-                     np.zeros(6), 0.0, 0.0, np.zeros(1, np.int64), 1, ps, pc, ws.sp, ws.cp, sines, True)
+        run_step(True)
 
     def copies_only():
         ps[:] = pre_s0
