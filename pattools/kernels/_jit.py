@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 # OpenMP's idle threads spin by default; in pipelines (export | replay) and with --jobs the
 # machine is oversubscribed and spinning makes 2 threads several times slower than 1.
@@ -38,8 +39,6 @@ def _cache_per_kernel_sources() -> None:
     """
     if "NUMBA_CACHE_DIR" in os.environ:
         return
-    from pathlib import Path
-
     here = Path(__file__).resolve().parent
     name = cache_directory_name(here)
     for root in (here / "__pycache__", _user_cache_root()):
@@ -55,7 +54,7 @@ def _cache_per_kernel_sources() -> None:
             return
 
 
-def cache_directory_name(kernel_dir) -> str:
+def cache_directory_name(kernel_dir: Path) -> str:
     """``numba-`` and a digest of the names and bytes of every ``*.py`` in ``kernel_dir``
     (about 0.3 MB read, under a millisecond)."""
     import hashlib
@@ -66,14 +65,12 @@ def cache_directory_name(kernel_dir) -> str:
     return "numba-" + digest.hexdigest()[:16]
 
 
-def _user_cache_root():
-    from pathlib import Path
-
+def _user_cache_root() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "pattools"
 
 
-def _remove_older(root, keep: str) -> None:
+def _remove_older(root: Path, keep: str) -> None:
     """Other kernel-source states' cache directories, and numba's own files from before
     the directories (best effort)."""
     import shutil
