@@ -42,6 +42,18 @@ def timed(argv: list[str], *, stdin_path: Path | None = None, repeat: int = 3) -
     return best, peak
 
 
+def best_per_call(fn, calls: int, repeat: int) -> float:
+    """Best seconds per call over ``repeat`` batches of ``calls`` calls (after one warm-up call)."""
+    fn()
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
 def median_seconds(argv: list[str], repeat: int) -> float:
     """Median wall time of ``repeat`` whole-process runs, stdout to /dev/null."""
     times = []

@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import best_per_call  # noqa: E402
 
 import pattools.kernels._jit  # noqa: E402,F401  (the kernels' numba configuration, before numba)
 import numba  # noqa: E402
@@ -35,13 +36,7 @@ SCALE = 32
 
 
 def best_us(fn, rounds: int, batch: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(batch):
-            fn()
-        best = min(best, (time.perf_counter() - start) / batch)
-    return best * 1e6
+    return best_per_call(fn, batch, rounds) * 1e6
 
 
 def make_run(warm: int = 50) -> LatticeFrames:

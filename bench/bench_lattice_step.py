@@ -28,6 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._common import best_per_call  # noqa: E402
+
 import pattools.kernels._jit  # noqa: E402,F401  (the kernels' numba configuration, before numba)
 import numba  # noqa: E402
 
@@ -37,18 +39,6 @@ from pattools.lattice.init import create_state  # noqa: E402
 from pattools.lattice.params import LatticeParams  # noqa: E402
 
 DT = 0.03
-
-
-def best_per_step(fn, steps: int, repeat: int) -> float:
-    """Best seconds per step over ``repeat`` batches of ``steps`` calls (after one warm-up)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(steps):
-            fn()
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
 
 
 def cpu_per_step(fn, steps: int, repeat: int) -> float:
@@ -71,16 +61,16 @@ def measure(n: int, repeat: int, threads: int) -> dict:
     batch = max(1, int(2e6 // (n * n)))
     out = {"n": n}
     numba.set_num_threads(threads)
-    out["fast"] = best_per_step(lambda: step(state, params, DT), batch, repeat)
+    out["fast"] = best_per_call(lambda: step(state, params, DT), batch, repeat)
     numba.set_num_threads(1)
-    out["fast1"] = best_per_step(lambda: step(state, params, DT), batch, repeat)
+    out["fast1"] = best_per_call(lambda: step(state, params, DT), batch, repeat)
     out["cpu1"] = cpu_per_step(lambda: step(state, params, DT), batch, repeat)
     numba.set_num_threads(threads)
     ref = state.copy()
-    out["ref"] = best_per_step(lambda: step(ref, params, DT, kernel="reference"), 1, max(1, min(repeat, 3)))
+    out["ref"] = best_per_call(lambda: step(ref, params, DT, kernel="reference"), 1, max(1, min(repeat, 3)))
     naive = state.copy()
     lattice = NaiveLattice(naive, params)
-    out["naive"] = best_per_step(lambda: naive_step(naive, lattice, DT), 1, max(1, min(repeat, 3)))
+    out["naive"] = best_per_call(lambda: naive_step(naive, lattice, DT), 1, max(1, min(repeat, 3)))
     a = state.copy()
     b = state.copy()
     step(a, params, DT)
